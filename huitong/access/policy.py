@@ -1,0 +1,162 @@
+"""The permission decision, as a pure function of actor, action and target.
+
+Every CLI command and API route calls :func:`require` (or :func:`decide` to filter), so
+the console, the API and the command line can never disagree about who may do what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from huitong.access.actor import Actor
+from huitong.errors import Forbidden
+from huitong.org.model import Role
+
+WRITE_ACTIONS = {
+    "catalog.create",
+    "catalog.edit",
+    "catalog.submit",
+    "catalog.review",
+    "catalog.retire",
+    "org.manage",
+    "user.manage",
+    "token.manage",
+}
+PUBLIC_STATES = {"published"}
+EDITABLE_STATES = {"draft", "returned", "published"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the action is on; fields not relevant to an action stay None."""
+
+    department_id: int | None = None
+    status: str | None = None
+    open_type: str | None = None
+    roles: frozenset[Role] | None = None  # for user.manage: the roles being granted
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _own(actor: Actor, target: Target) -> bool:
+    return actor.department_id is not None and actor.department_id == target.department_id
+
+
+def decide(actor: Actor, action: str, target: Target | None = None) -> Decision:
+    target = target or Target()
+    if action in WRITE_ACTIONS:
+        if actor.is_public:
+            return Decision(False, "the public cannot change anything")
+        if actor.scope != "write":
+            return Decision(False, "this token is read-only")
+    rule = _RULES.get(action)
+    if rule is None:
+        return Decision(False, f"no rule grants {action!r}")
+    if actor.is_system:
+        return Decision(True, "local system administrator")
+    return rule(actor, target)
+
+
+def require(actor: Actor, action: str, target: Target | None = None) -> None:
+    decision = decide(actor, action, target)
+    if not decision:
+        raise Forbidden(f"{actor.label()} may not {action}: {decision.reason}")
+
+
+def _catalog_read(actor: Actor, t: Target) -> Decision:
+    if t.status in PUBLIC_STATES and t.open_type in ("unconditional", "conditional"):
+        return Decision(True, "published and open to the public")
+    if actor.is_public:
+        return Decision(False, "only published, open entries are public")
+    if t.status in ("published", "retired"):
+        return Decision(True, "published entries are visible to every department")
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator sees every entry")
+    if _own(actor, t) and (actor.has(Role.dept_admin) or actor.has(Role.dept_user)):
+        return Decision(True, "own department's entry")
+    return Decision(False, "unpublished entries are visible only to their department and the operator")
+
+
+def _own_admin(what: str):
+    def rule(actor: Actor, t: Target) -> Decision:
+        if actor.has(Role.dept_admin) and _own(actor, t):
+            return Decision(True, f"department administrator may {what} its own entries")
+        return Decision(False, f"only the provider department's administrator may {what} this entry")
+
+    return rule
+
+
+def _catalog_edit(actor: Actor, t: Target) -> Decision:
+    if t.status not in EDITABLE_STATES:
+        return Decision(False, f"an entry that is {t.status} cannot be edited")
+    return _own_admin("edit")(actor, t)
+
+
+def _catalog_review(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator reviews catalog entries")
+    return Decision(False, "only the platform operator (数据主管部门) reviews catalog entries")
+
+
+def _catalog_retire(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator may retire entries")
+    return _own_admin("retire")(actor, t)
+
+
+def _operator_only(what: str):
+    def rule(actor: Actor, t: Target) -> Decision:
+        if actor.has(Role.operator):
+            return Decision(True, f"the platform operator manages {what}")
+        return Decision(False, f"only the platform operator manages {what}")
+
+    return rule
+
+
+def _user_manage(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator manages users")
+    granted = t.roles or frozenset()
+    if actor.has(Role.dept_admin) and _own(actor, t) and granted <= {Role.dept_admin, Role.dept_user}:
+        return Decision(True, "a department administrator manages its own department's users")
+    return Decision(
+        False, "only the operator, or the department's administrator for department roles, manages users"
+    )
+
+
+def _audit_read(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.auditor):
+        return Decision(True, "auditors read the evidence")
+    return Decision(False, "only auditors read the ledger (separation of duties)")
+
+
+def _authenticated(actor: Actor, t: Target) -> Decision:
+    if actor.is_public:
+        return Decision(False, "sign in first")
+    return Decision(True, "any signed-in user")
+
+
+def _token_manage(actor: Actor, t: Target) -> Decision:
+    return _authenticated(actor, t)
+
+
+_RULES = {
+    "catalog.read": _catalog_read,
+    "catalog.create": _own_admin("create"),
+    "catalog.edit": _catalog_edit,
+    "catalog.submit": _own_admin("submit"),
+    "catalog.review": _catalog_review,
+    "catalog.retire": _catalog_retire,
+    "org.manage": _operator_only("regions and departments"),
+    "org.read": _authenticated,
+    "user.manage": _user_manage,
+    "token.manage": _token_manage,
+    "audit.read": _audit_read,
+}

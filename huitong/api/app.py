@@ -1,0 +1,74 @@
+"""The application factory: one Database per app, migrations applied at start."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from huitong import __version__
+from huitong.config import Settings
+from huitong.db.base import Database
+from huitong.errors import HuitongError
+
+log = logging.getLogger("huitong.api")
+
+
+def _problem_json(exc: HuitongError) -> dict:
+    return {"error": exc.code, "message": exc.message, "problems": [p.as_dict() for p in exc.problems]}
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    from huitong.api.routes import catalog, elements, org
+
+    if db is None:
+        from huitong.bootstrap import open_database
+
+        if settings is None:
+            from huitong.config import load_settings
+
+            settings = load_settings()
+        db = open_database(settings)
+    app = FastAPI(
+        title="huitong 汇通",
+        version=__version__,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+        description="Aggregate, govern, share and open government data.",
+    )
+    app.state.db = db
+    app.state.settings = settings
+
+    @app.exception_handler(HuitongError)
+    async def _huitong_error(request: Request, exc: HuitongError):
+        return JSONResponse(_problem_json(exc), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        problems = [
+            {"message": e["msg"], "field": ".".join(str(x) for x in e["loc"] if x != "body")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "invalid", "message": "the request body is not valid", "problems": problems},
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception):
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"error": "internal", "message": "internal error; it has been logged"}, status_code=500
+        )
+
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict:
+        return {"status": "ok", "version": __version__, "database": db.dialect}
+
+    app.include_router(org.router)
+    app.include_router(elements.router)
+    app.include_router(catalog.router)
+    return app

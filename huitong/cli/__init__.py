@@ -1,0 +1,1 @@
+"""The ``huitong`` command line (Typer + Rich)."""

@@ -1,0 +1,102 @@
+"""``huitong``: every command group with one-line help; errors are one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from huitong import __version__
+from huitong.cli import catalog, element, org, token, user
+from huitong.cli.context import command, console, state
+
+app = typer.Typer(
+    help="汇通 huitong: aggregate, govern, share and open government data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(org.app, name="org", help="Regions (行政区域) and departments (部门).")
+app.add_typer(user.app, name="user", help="Users and their roles.")
+app.add_typer(token.app, name="token", help="API tokens: issue, list, revoke.")
+app.add_typer(element.app, name="element", help="Standard data elements (数据元) and value checks.")
+app.add_typer(catalog.app, name="catalog", help="The resource catalog (政务信息资源目录).")
+
+
+@app.callback()
+def main(
+    config: Path | None = typer.Option(
+        None, "--config", help="huitong.toml to read (default ./huitong.toml)."
+    ),
+    acting_as: str | None = typer.Option(
+        None, "--as", envvar="HUITONG_AS", help="Act as this user (default: the local system administrator)."
+    ),
+) -> None:
+    state.config = config
+    state.acting_as = acting_as
+
+
+@app.command()
+@command
+def version() -> None:
+    """Print the version."""
+    console.print(f"huitong {__version__}")
+
+
+@app.command()
+@command
+def init() -> None:
+    """Create the data directory and metadata database, apply migrations, seed the registries."""
+    from huitong.bootstrap import open_database, seed
+    from huitong.db.migrate import current_revision
+
+    settings = state.settings
+    db = open_database(settings)
+    with db.session() as session:
+        seed(session)
+    console.print(f"data directory: [bold]{settings.data_dir.resolve()}[/]")
+    console.print(
+        f"metadata database: {db.engine.url.render_as_string(hide_password=True)} "
+        f"(schema {current_revision(db.engine)})"
+    )
+
+
+@app.command()
+@command
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default from configuration)."),
+    port: int | None = typer.Option(None, help="Port (default from configuration)."),
+) -> None:
+    """Run the web server: the REST API (OpenAPI at /api/docs)."""
+    import uvicorn
+
+    from huitong.api.app import create_app
+
+    settings = state.settings
+    app_ = create_app(settings)
+    h, p = host or settings.bind_host, port or settings.bind_port
+    console.print(f"serving on http://{h}:{p}/  (API docs: http://{h}:{p}/api/docs)")
+    uvicorn.run(app_, host=h, port=p, log_level="warning")
+
+
+@app.command()
+@command
+def demo(
+    data_dir: Path = typer.Option(Path("huitong-demo"), help="Where the demo city lives."),
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Start the server when loaded."),
+    port: int = typer.Option(8000, help="Port to serve on."),
+) -> None:
+    """Build the sample city (regions, departments, users, a published catalog) and serve it."""
+    from huitong.demo.city import build_demo
+
+    settings = build_demo(data_dir)
+    if serve_after:
+        import uvicorn
+
+        from huitong.api.app import create_app
+
+        uvicorn.run(create_app(settings), host=settings.bind_host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    app()

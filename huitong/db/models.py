@@ -1,0 +1,9 @@
+"""Import every package's tables so ``Base.metadata`` knows the whole schema (for Alembic)."""
+
+from huitong.catalog import tables as catalog_tables  # noqa: F401
+from huitong.db.base import Base
+from huitong.ledger import events as ledger_events  # noqa: F401
+from huitong.org import tables as org_tables  # noqa: F401
+from huitong.standards import tables as standards_tables  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""The demo city that ``make demo`` brings up."""

@@ -1,0 +1,1 @@
+"""Organisations and people: regions at each administrative level, departments, users, tokens."""

@@ -1,0 +1,89 @@
+"""The permission decision: deny unless granted, and property checks across roles."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from huitong.access import PUBLIC, SYSTEM, Actor, Target, decide
+from huitong.org.model import Role
+
+ACTIONS = [
+    "catalog.read",
+    "catalog.create",
+    "catalog.edit",
+    "catalog.submit",
+    "catalog.review",
+    "catalog.retire",
+    "org.manage",
+    "user.manage",
+    "audit.read",
+    "token.manage",
+    "org.read",
+]
+STATUSES = ["draft", "submitted", "returned", "published", "retired"]
+OPEN = ["unconditional", "conditional", "none"]
+
+actors = st.builds(
+    Actor,
+    user_id=st.integers(1, 50),
+    username=st.just("u"),
+    department_id=st.integers(1, 4),
+    roles=st.frozensets(st.sampled_from(list(Role)), max_size=2),
+    scope=st.sampled_from(["read", "write"]),
+)
+targets = st.builds(
+    Target,
+    department_id=st.integers(1, 4),
+    status=st.sampled_from(STATUSES),
+    open_type=st.sampled_from(OPEN),
+    roles=st.frozensets(st.sampled_from(list(Role)), max_size=2),
+)
+
+
+def test_unknown_actions_are_denied_even_to_the_operator():
+    op = Actor(1, "op", 1, frozenset({Role.operator}))
+    assert not decide(op, "catalog.delete_everything")
+
+
+@given(actors, targets, st.sampled_from(ACTIONS))
+def test_public_never_writes_and_sees_only_published_open_entries(_actor, target, action):
+    d = decide(PUBLIC, action, target)
+    if action == "catalog.read":
+        assert bool(d) == (target.status == "published" and target.open_type != "none")
+    else:
+        assert not d
+
+
+@given(actors, targets, st.sampled_from(ACTIONS))
+def test_read_only_tokens_never_change_anything(actor, target, action):
+    ro = Actor(actor.user_id, actor.username, actor.department_id, actor.roles, scope="read")
+    if action not in ("catalog.read", "audit.read", "org.read"):
+        assert not decide(ro, action, target)
+
+
+@given(actors, targets)
+def test_only_own_department_admins_edit_entries(actor, target):
+    d = decide(actor, "catalog.edit", target)
+    if d:
+        assert Role.dept_admin in actor.roles and actor.department_id == target.department_id
+        assert actor.scope == "write" and target.status in ("draft", "returned", "published")
+
+
+@given(actors, targets)
+def test_unpublished_entries_stay_inside_their_department_and_the_operator(actor, target):
+    d = decide(actor, "catalog.read", target)
+    if target.status not in ("published", "retired") and d:
+        assert Role.operator in actor.roles or actor.department_id == target.department_id
+
+
+@given(actors, targets)
+def test_only_operators_review_and_only_auditors_read_the_ledger(actor, target):
+    assert bool(decide(actor, "catalog.review", target)) == (
+        Role.operator in actor.roles and actor.scope == "write"
+    )
+    assert bool(decide(actor, "audit.read", target)) == (Role.auditor in actor.roles)
+
+
+def test_system_actor_may_act_and_is_not_public():
+    assert decide(SYSTEM, "org.manage") and not SYSTEM.is_public

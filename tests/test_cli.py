@@ -1,0 +1,93 @@
+"""The command line as a person uses it: one clear line on errors, non-zero exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from huitong.cli.context import state
+from huitong.cli.main import app
+
+
+@pytest.fixture
+def run(test_database, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HUITONG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HUITONG_DATABASE_URL", test_database.url)
+    runner = CliRunner()
+
+    def invoke(*args, env=None):
+        state._settings = None
+        state._db = None
+        result = runner.invoke(app, list(args), env=env)
+        return result
+
+    return invoke
+
+
+def test_help_lists_every_command_group(run):
+    out = run("--help").output
+    for group in ("init", "org", "user", "token", "element", "catalog", "serve", "demo"):
+        assert group in out
+
+
+def test_init_then_register_a_city_and_users(run):
+    assert run("init").exit_code == 0
+    assert run("org", "region", "add", "330000", "浙江省").exit_code == 0
+    assert run("org", "region", "add", "330100", "杭州市", "--parent", "330000").exit_code == 0
+    r = run("org", "dept", "add", "330100", "公安局", "GAJ0001")
+    assert r.exit_code == 0 and "307001" in r.output
+    r = run("user", "add", "ga", "GAJ0001", "--role", "dept_admin", "--password", "long enough pw")
+    assert r.exit_code == 0, r.output
+    out = run("user", "list").output
+    assert "ga" in out and "dept_admin" in out
+
+
+def test_errors_are_one_clear_line_and_exit_non_zero(run):
+    run("init")
+    r = run("org", "region", "add", "33", "坏代码")
+    assert r.exit_code == 1
+    assert "error:" in r.output and "Traceback" not in r.output
+    r = run("org", "dept", "add", "999999", "公安局", "GAJ0001")
+    assert r.exit_code == 1 and "no region" in r.output
+
+
+def test_element_check_validates_id_numbers(run):
+    run("init")
+    assert run("element", "check", "公民身份号码", "11010519491231002X").exit_code == 0
+    r = run("element", "check", "公民身份号码", "110105194912310021")
+    assert r.exit_code == 1 and "check" in r.output.lower()
+
+
+def test_catalog_add_submit_publish_search_show(run, tmp_path):
+    run("init")
+    run("org", "region", "add", "330100", "杭州市")
+    run("org", "dept", "add", "330100", "公安局", "GAJ0001")
+    run("user", "add", "ga", "GAJ0001", "--role", "dept_admin")
+    doc = {
+        "name": "常住人口户籍信息",
+        "class_code": "101002",
+        "provider_code": "GAJ0001",
+        "summary": "常住人口户籍登记信息",
+        "format_class": "database",
+        "share_type": "unconditional",
+        "share_mode": "api",
+        "open_type": "unconditional",
+        "update_cycle": "daily",
+        "items": [{"name": "公民身份号码", "element": "DE01001", "length": 18}],
+    }
+    f = tmp_path / "res.json"
+    f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    r = run("--as", "ga", "catalog", "add", str(f))
+    assert r.exit_code == 0 and "101002/00001" in r.output, r.output
+    assert run("--as", "ga", "catalog", "publish", "101002/00001").exit_code == 1  # not the operator
+    assert run("--as", "ga", "catalog", "submit", "101002/00001").exit_code == 0
+    assert run("catalog", "review", "101002/00001", "approve").exit_code == 0
+    r = run("catalog", "search", "czrk")  # 常住人口 by its pinyin initials
+    assert "101002/00001" in r.output
+    r = run("catalog", "show", "101002/00001")
+    assert "常住人口户籍信息" in r.output and "公民身份号码" in r.output
+    r = run("catalog", "history", "101002/00001")
+    assert "create" in r.output and "publish" in r.output
