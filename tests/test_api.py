@@ -119,6 +119,24 @@ def test_public_search_sees_only_published_open_entries(world, client):
     assert "<mark>户籍</mark>" in member["results"][0]["name_html"]
     facets = {f["value"]: f for f in member["facets"]["share_type"]}
     assert facets["conditional"]["count"] == 1 and facets["conditional"]["label"] == "有条件共享"
+    first = public["results"][0]
+    assert first["name"] == "户籍人口统计信息" and first["share_type_zh"] == "无条件共享"
+    assert first["provider_code"] == world.police and first["status"] == "published"
+    narrowed = client.get(
+        "/api/catalog/search", params={"q": "户籍", "share_type": "conditional"}, headers=token(world, "mz")
+    ).json()
+    assert [h["code"] for h in narrowed["results"]] == [hidden["code"]]
+    bad = client.get("/api/catalog/search", params={"q": "户籍", "sort": "size"})
+    assert bad.status_code == 422
+
+
+def test_unknown_search_filter_is_a_clear_error(world):
+    from huitong.access import PUBLIC
+    from huitong.catalog.search_service import search_page
+    from huitong.errors import HuitongError
+
+    with world.db.session() as s, pytest.raises(HuitongError, match="unknown search filter 'colour'"):
+        search_page(world.db, s, PUBLIC, "户籍", filters={"colour": ["red"]})
 
 
 def test_unknown_entry_is_404_with_message(client):

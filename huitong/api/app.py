@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from huitong import __version__
 from huitong.config import Settings
@@ -63,6 +63,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         return JSONResponse(
             {"error": "internal", "message": "internal error; it has been logged"}, status_code=500
         )
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/api/docs")  # until the web console (issue 6) takes this page
 
     @app.get("/api/health", tags=["meta"])
     def health() -> dict:

@@ -20,7 +20,7 @@ from huitong.catalog.classification import ROOT_EN
 from huitong.catalog.search import ALL_FACETS, Scope, SearchDoc, SearchIndex, SearchResult, fields_terms
 from huitong.catalog.tables import Resource
 from huitong.db.base import Database
-from huitong.org.model import Role
+from huitong.errors import Problem, invalid
 
 FACET_KEYS = tuple(ALL_FACETS)
 
@@ -64,14 +64,6 @@ def terms_for(res: Resource) -> dict[str, list[str]]:
     return {k: list(v) for k, v in fields_terms(doc_for(res, with_terms=False)).items()}
 
 
-def scope_for(actor: Actor) -> Scope:
-    if actor.is_system or actor.has(Role.operator):
-        return Scope("all")
-    if actor.is_public:
-        return Scope("public")
-    return Scope("member", actor.department_id)
-
-
 @dataclass
 class CatalogSearch:
     index: SearchIndex
@@ -104,10 +96,18 @@ class CatalogSearch:
         per_page: int = 20,
         sort: str = "relevance",
     ) -> SearchResult:
+        unknown = sorted(set(filters or {}) - set(FACET_KEYS))
+        if unknown:
+            raise invalid(
+                f"unknown search filter {unknown[0]!r}: use one of {', '.join(FACET_KEYS)}",
+                Problem("unknown filter", field=unknown[0]),
+            )
+        if sort not in ("relevance", "name", "recent"):
+            raise invalid(f"sort {sort!r}: use relevance, name or recent", Problem("bad sort", field="sort"))
         self.refresh(session)
         return self.index.search(
             query,
-            scope=scope_for(actor),
+            scope=Scope.for_actor(actor),
             filters=filters or {},
             facets=FACET_KEYS,
             page=page,
@@ -123,3 +123,95 @@ def catalog_search(db: Database) -> CatalogSearch:
         found = CatalogSearch(SearchIndex())
         db._catalog_search = found  # type: ignore[attr-defined]
     return found
+
+
+CATEGORY_ZH = {"base": "基础", "theme": "主题", "department": "部门"}
+ENUM_FACETS = {
+    "share_type": "ShareType",
+    "open_type": "OpenType",
+    "format": "FormatClass",
+    "update_cycle": "UpdateCycle",
+}
+
+
+def facet_label(key: str, value: str, dept_names: dict[str, str]) -> str:
+    """The Chinese label a person reads beside a facet value (the value stays the code)."""
+    from huitong.catalog.model import LABELS
+    from huitong.org.model import LEVEL_ZH, AdminLevel
+
+    if key == "department":
+        return dept_names.get(value, value)
+    if key == "level":
+        return LEVEL_ZH[AdminLevel(value)] if value in AdminLevel._value2member_map_ else value
+    if key == "category":
+        return CATEGORY_ZH.get(value, value)
+    if key in ENUM_FACETS:
+        return LABELS[ENUM_FACETS[key]].get(value, value)
+    return value
+
+
+def search_page(
+    db: Database,
+    session: Session,
+    actor: Actor,
+    query: str,
+    *,
+    filters: dict[str, list[str]] | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    sort: str = "relevance",
+) -> dict[str, Any]:
+    """One page of results as the CLI and API show it: each hit with the entry's key
+    attributes, each facet value with its label."""
+    from huitong.catalog.model import LABELS, Status
+    from huitong.org.tables import Department
+
+    result = catalog_search(db).search(
+        session, actor, query, filters=filters, page=page, per_page=per_page, sort=sort
+    )
+    rows = {
+        r.code: r
+        for r in session.scalars(select(Resource).where(Resource.code.in_([h.code for h in result.hits])))
+    }
+    dept_names = {}
+    if result.facets.get("department"):
+        dept_names = {d.code: f"{d.region.name}{d.name}" for d in session.scalars(select(Department))}
+    hits = []
+    for h in result.hits:
+        r = rows.get(h.code)
+        if r is None:  # removed between the index refresh and this read
+            continue
+        hits.append(
+            {
+                "code": h.code,
+                "score": round(h.score, 4),
+                "name": r.name,
+                "name_html": h.name_html,
+                "summary_html": h.summary_html,
+                "matched": list(h.matched_fields),
+                "provider_code": r.provider.code,
+                "provider_name": f"{r.provider.region.name}{r.provider.name}",
+                "status": r.status,
+                "status_zh": Status(r.status).label_zh,
+                "share_type": r.share_type,
+                "share_type_zh": LABELS["ShareType"].get(r.share_type, r.share_type),
+                "open_type": r.open_type,
+                "open_type_zh": LABELS["OpenType"].get(r.open_type, r.open_type),
+                "update_cycle": r.update_cycle,
+                "grade": r.grade,
+            }
+        )
+    return {
+        "query": query,
+        "total": result.total,
+        "page": result.page,
+        "per_page": result.per_page,
+        "results": hits,
+        "facets": {
+            key: [
+                {"value": v, "count": n, "label": facet_label(key, v, dept_names)}
+                for v, n in result.facets.get(key, [])
+            ]
+            for key in FACET_KEYS
+        },
+    }

@@ -193,7 +193,7 @@ def search(
     per_page: int = typer.Option(10),
 ) -> None:
     """Search the catalog (Chinese words, fragments, pinyin) with facets."""
-    from huitong.catalog.search_service import catalog_search
+    from huitong.catalog.search_service import search_page
 
     filters: dict[str, list[str]] = {}
     for f in filter_:
@@ -201,20 +201,20 @@ def search(
         if not sep:
             raise HuitongError(f"filter {f!r}: write facet=value")
         filters.setdefault(key.strip(), []).append(value.strip())
-    db = state.db
-    with db.session() as s:
-        result = catalog_search(db).search(
-            s, state.actor(s), query, filters=filters, page=page, per_page=per_page
+    with state.db.session() as s:
+        out = search_page(state.db, s, state.actor(s), query, filters=filters, page=page, per_page=per_page)
+    console.print(f"{out['total']} result(s)")
+    for hit in out["results"]:
+        name = hit["name_html"].replace("<mark>", "[bold yellow]").replace("</mark>", "[/]")
+        console.print(
+            f"  {hit['code']}  {name}  [dim]{hit['provider_name']} · {hit['share_type_zh']} · "
+            f"{hit['status_zh']}[/]",
+            highlight=False,
         )
-    console.print(f"{result.total} result(s)")
-    for hit in result.hits:
-        name = hit.name_html.replace("<mark>", "[bold yellow]").replace("</mark>", "[/]")
-        console.print(f"  {hit.code}  {name}", highlight=False)
-    for facet, counts in result.facets.items():
-        if counts:
-            console.print(
-                f"  [dim]{facet}:[/] " + ", ".join(f"{v} ({n})" for v, n in counts[:6]), highlight=False
-            )
+    for facet, values in out["facets"].items():
+        if values:
+            shown = ", ".join(f"{v['label']}={v['value']} ({v['count']})" for v in values[:6])
+            console.print(f"  [dim]{facet}:[/] {shown}", highlight=False)
 
 
 def _transition(fn, code: str, *args) -> None:

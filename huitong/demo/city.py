@@ -147,17 +147,26 @@ def build_demo(data_dir: Path) -> Settings:
         f"(imported from {template})"
     )
     console.print(f"data directory: {data_dir}   (部门 catalog nodes under {PROVINCIAL_DEPT_ITEM})")
-    console.print(
-        f"web: http://{settings.bind_host}:{settings.bind_port}/   API docs: "
-        f"http://{settings.bind_host}:{settings.bind_port}/api/docs"
-    )
+    base = f"http://{settings.bind_host}:{settings.bind_port}"
+    console.print(f"API and its docs: {base}/api/docs")
     console.print(
         f"demo accounts (password [bold]{DEMO_PASSWORD}[/]): "
         + ", ".join(f"{u} ({r})" for u, _, r, _ in USERS)
     )
+    console.print("three things to try:")
+    exe = ".venv/bin/huitong" if Path(".venv/bin/huitong").exists() else "huitong"
     console.print(
-        "try:  huitong --config <(echo) catalog search 户籍   ·   "
-        f"HUITONG_DATA_DIR={data_dir} .venv/bin/huitong catalog search hjrk"
+        f"  1. HUITONG_DATA_DIR={data_dir} {exe} catalog search 户籍      (Chinese words)", soft_wrap=True
+    )
+    console.print(
+        f"  2. curl '{base}/api/catalog/search?q=hjrk&level=city'   (pinyin initials, a facet)",
+        soft_wrap=True,
+    )
+    console.print(
+        f"  3. curl -X POST {base}/api/auth/login -H 'content-type: application/json' "
+        f'-d \'{{"username": "gaadmin", "password": "{DEMO_PASSWORD}"}}\'   '
+        "(a token; then see drafts as 公安)",
+        soft_wrap=True,
     )
     db.dispose()
     return settings

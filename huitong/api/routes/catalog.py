@@ -13,21 +13,12 @@ from huitong.api.deps import database, unit
 from huitong.api.schemas import ResourceIn, ReviewIn, Transition
 from huitong.catalog import service
 from huitong.catalog.json_io import spec_from_dict
-from huitong.catalog.model import LABELS, Status
-from huitong.catalog.search_service import FACET_KEYS, catalog_search
+from huitong.catalog.model import Status
+from huitong.catalog.search_service import search_page
 from huitong.catalog.tables import ClassNode
 from huitong.errors import HuitongError
-from huitong.org.model import LEVEL_ZH, AdminLevel
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
-
-ENUM_FACETS = {
-    "share_type": "ShareType",
-    "open_type": "OpenType",
-    "format": "FormatClass",
-    "update_cycle": "UpdateCycle",
-}
-CATEGORY_ZH = {"base": "基础", "theme": "主题", "department": "部门"}
 
 
 def _out(res) -> dict:
@@ -69,51 +60,10 @@ def search(
         }.items()
         if v
     }
-    db = database(request)
     with unit(request) as (s, actor):
-        result = catalog_search(db).search(
-            s, actor, q, filters=filters, page=page, per_page=per_page, sort=sort
+        return search_page(
+            database(request), s, actor, q, filters=filters, page=page, per_page=per_page, sort=sort
         )
-        dept_names = {}
-        if result.facets.get("department"):
-            from huitong.org.service import list_departments
-
-            dept_names = {d.code: f"{d.region.name}{d.name}" for d in list_departments(s)}
-    return {
-        "query": q,
-        "total": result.total,
-        "page": result.page,
-        "per_page": result.per_page,
-        "results": [
-            {
-                "code": h.code,
-                "score": round(h.score, 4),
-                "name_html": h.name_html,
-                "summary_html": h.summary_html,
-                "matched": list(h.matched_fields),
-            }
-            for h in result.hits
-        ],
-        "facets": {
-            key: [
-                {"value": v, "count": n, "label": _label(key, v, dept_names)}
-                for v, n in result.facets.get(key, [])
-            ]
-            for key in FACET_KEYS
-        },
-    }
-
-
-def _label(key: str, value: str, dept_names: dict[str, str]) -> str:
-    if key == "department":
-        return dept_names.get(value, value)
-    if key == "level":
-        return LEVEL_ZH.get(AdminLevel(value), value) if value in AdminLevel._value2member_map_ else value
-    if key == "category":
-        return CATEGORY_ZH.get(value, value)
-    if key in ENUM_FACETS:
-        return LABELS[ENUM_FACETS[key]].get(value, value)
-    return value
 
 
 @router.get("/resources", summary="List entries visible to the caller")
