@@ -97,3 +97,11 @@ def db(test_database) -> Iterator[Database]:
     database = test_database.open()
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def world(db):
+    """Regions, four departments and a user per role (see tests/world.py)."""
+    from tests.world import build_world
+
+    return build_world(db)

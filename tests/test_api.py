@@ -8,12 +8,7 @@ from fastapi.testclient import TestClient
 from huitong.api.app import create_app
 from huitong.catalog.json_io import spec_to_dict
 from huitong.org import service as org
-from tests.world import PASSWORD, build_world, spec
-
-
-@pytest.fixture
-def world(db):
-    return build_world(db)
+from tests.world import PASSWORD, spec
 
 
 @pytest.fixture

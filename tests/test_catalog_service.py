@@ -9,12 +9,7 @@ from huitong.catalog import service as catalog
 from huitong.catalog.model import DataItem, Grade, OpenType, ShareType
 from huitong.errors import Forbidden, HuitongError, NotFound
 from huitong.ledger.events import entries_for
-from tests.world import build_world, spec
-
-
-@pytest.fixture
-def world(db):
-    return build_world(db)
+from tests.world import spec
 
 
 def create(world, who="ga", **kw):

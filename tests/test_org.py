@@ -13,12 +13,7 @@ from huitong.ledger.events import EvidenceEntry
 from huitong.org import service as org
 from huitong.org.secrets import TOKEN_PREFIX, parse_token
 from huitong.org.tables import ApiToken
-from tests.world import PASSWORD, build_world, credit_code
-
-
-@pytest.fixture
-def world(db):
-    return build_world(db)
+from tests.world import PASSWORD, credit_code
 
 
 def test_department_belongs_to_one_level_and_gets_a_catalog_node(world):

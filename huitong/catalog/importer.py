@@ -13,11 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huitong.access import Actor
+from huitong.access import Actor, Target, decide
 from huitong.catalog import service
 from huitong.catalog.model import ResourceSpec
 from huitong.catalog.tables import Resource
 from huitong.errors import HuitongError, Problem, invalid
+from huitong.org.tables import Department
 
 
 @dataclass
@@ -53,6 +54,26 @@ def _locate(where: object, problem: Problem, filename: str) -> Problem:
     return locate(where, problem, filename)  # type: ignore[arg-type]
 
 
+def _permission(
+    session: Session, actor: Actor, spec: ResourceSpec, current: Resource | None
+) -> list[Problem]:
+    """Refusals found up front, as problems on the provider cell: a file that mixes in
+    another department's entries is refused whole, with the rows named."""
+    provider = session.scalar(select(Department).where(Department.code == spec.provider_code))
+    if provider is None:
+        return []  # already reported by validate
+    if current is not None:
+        decision = decide(
+            actor, "catalog.edit", Target(department_id=current.provider_id, status=current.status)
+        )
+    else:
+        decision = decide(actor, "catalog.create", Target(department_id=provider.id))
+    if decision:
+        return []
+    message = f"{actor.label()} may not register or edit entries of {provider.name}: {decision.reason}"
+    return [Problem(message, field="provider_code", value=spec.provider_code)]
+
+
 def import_file(
     session: Session, actor: Actor, path: Path, *, submit: bool = False, publish: bool = False
 ) -> ImportReport:
@@ -72,6 +93,7 @@ def import_file(
                 )
                 continue
             problems += [_locate(where, p, path.name) for p in service.validate(session, spec, current)]
+            problems += [_locate(where, p, path.name) for p in _permission(session, actor, spec, current)]
     if problems:
         raise invalid(f"{path.name}: {len(problems)} problem(s); nothing was imported", *problems)
     report = ImportReport()

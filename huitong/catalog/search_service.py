@@ -21,6 +21,7 @@ from huitong.catalog.search import ALL_FACETS, Scope, SearchDoc, SearchIndex, Se
 from huitong.catalog.tables import Resource
 from huitong.db.base import Database
 from huitong.errors import Problem, invalid
+from huitong.org.tables import Department, Region
 
 FACET_KEYS = tuple(ALL_FACETS)
 
@@ -60,6 +61,62 @@ def doc_for(res: Resource, *, with_terms: bool = True) -> SearchDoc:
     )
 
 
+_CHUNK = 5000
+_DOC_COLUMNS = (
+    Resource.id,
+    Resource.code,
+    Resource.name,
+    Resource.summary,
+    Resource.class_code,
+    Resource.also_in,
+    Resource.provider_id,
+    Resource.status,
+    Resource.share_type,
+    Resource.open_type,
+    Resource.format_class,
+    Resource.update_cycle,
+    Resource.change_seq,
+    Resource.search_terms,
+    Department.code.label("provider_code"),
+    Department.name.label("provider_dept"),
+    Region.name.label("region_name"),
+    Region.level.label("region_level"),
+)
+
+
+def _doc_from_row(session: Session, row) -> SearchDoc:
+    """A search document from plain columns: the stored terms make the entry's items and
+    tags unnecessary, so a cold start reads one row per entry and analyses nothing."""
+    if not row.search_terms:  # written before terms were stored: analyse it once, the slow way
+        return doc_for(session.get(Resource, row.id))
+    roots: list[str] = []
+    for code in [row.class_code, *(row.also_in or [])]:
+        root = ROOT_EN.get(code[:1])
+        if root and root not in roots:
+            roots.append(root)
+    return SearchDoc(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        summary=row.summary,
+        provider_name=f"{row.region_name}{row.provider_dept}",
+        department_id=row.provider_id,
+        status=row.status,
+        open_type=row.open_type,
+        seq=row.change_seq,
+        facets={
+            "department": row.provider_code,
+            "level": row.region_level,
+            "category": tuple(roots),
+            "share_type": row.share_type,
+            "open_type": row.open_type,
+            "format": row.format_class,
+            "update_cycle": row.update_cycle,
+        },
+        terms={k: tuple(v) for k, v in row.search_terms.items()},
+    )
+
+
 def terms_for(res: Resource) -> dict[str, list[str]]:
     return {k: list(v) for k, v in fields_terms(doc_for(res, with_terms=False)).items()}
 
@@ -80,10 +137,21 @@ class CatalogSearch:
         with self._lock:
             if latest <= self.seen_seq:
                 return 0
-            rows = session.scalars(select(Resource).where(Resource.change_seq > self.seen_seq)).all()
-            self.index.upsert([doc_for(r) for r in rows])
-            self.seen_seq = max([self.seen_seq, *(r.change_seq for r in rows)])
-            return len(rows)
+            loaded = 0
+            stmt = (
+                select(*_DOC_COLUMNS)
+                .join(Department, Resource.provider_id == Department.id)
+                .join(Region, Department.region_id == Region.id)
+                .where(Resource.change_seq > self.seen_seq)
+                .order_by(Resource.change_seq)
+                .execution_options(yield_per=_CHUNK)
+            )
+            for chunk in session.execute(stmt).partitions():
+                docs = [_doc_from_row(session, row) for row in chunk]
+                self.index.upsert(docs)
+                self.seen_seq = max(self.seen_seq, docs[-1].seq)
+                loaded += len(docs)
+            return loaded
 
     def search(
         self,
@@ -164,18 +232,31 @@ def search_page(
     """One page of results as the CLI and API show it: each hit with the entry's key
     attributes, each facet value with its label."""
     from huitong.catalog.model import LABELS, Status
-    from huitong.org.tables import Department
 
     result = catalog_search(db).search(
         session, actor, query, filters=filters, page=page, per_page=per_page, sort=sort
     )
+    # Plain columns, not ORM entities: a page needs a dozen attributes, not each entry's items.
     rows = {
         r.code: r
-        for r in session.scalars(select(Resource).where(Resource.code.in_([h.code for h in result.hits])))
+        for r in session.execute(
+            select(*(c for c in _DOC_COLUMNS if c is not Resource.search_terms), Resource.grade)
+            .join(Department, Resource.provider_id == Department.id)
+            .join(Region, Department.region_id == Region.id)
+            .where(Resource.code.in_([h.code for h in result.hits]))
+        )
     }
     dept_names = {}
     if result.facets.get("department"):
-        dept_names = {d.code: f"{d.region.name}{d.name}" for d in session.scalars(select(Department))}
+        wanted = [v for v, _ in result.facets["department"]]
+        dept_names = {
+            code: f"{region}{name}"
+            for code, name, region in session.execute(
+                select(Department.code, Department.name, Region.name)
+                .join(Region, Department.region_id == Region.id)
+                .where(Department.code.in_(wanted))
+            )
+        }
     hits = []
     for h in result.hits:
         r = rows.get(h.code)
@@ -189,8 +270,8 @@ def search_page(
                 "name_html": h.name_html,
                 "summary_html": h.summary_html,
                 "matched": list(h.matched_fields),
-                "provider_code": r.provider.code,
-                "provider_name": f"{r.provider.region.name}{r.provider.name}",
+                "provider_code": r.provider_code,
+                "provider_name": f"{r.region_name}{r.provider_dept}",
                 "status": r.status,
                 "status_zh": Status(r.status).label_zh,
                 "share_type": r.share_type,

@@ -65,12 +65,24 @@ def import_(
     file: Path = typer.Argument(..., help="Filled-in Excel template (.xlsx) or JSON catalog."),
     submit: bool = typer.Option(False, help="Submit the imported entries for review."),
     publish: bool = typer.Option(False, help="Submit and publish (platform operator only)."),
+    error_report: bool = typer.Option(
+        True,
+        "--error-report/--no-error-report",
+        help="On problems, write <file>.errors.xlsx marking each bad cell.",
+    ),
 ) -> None:
     """Import many entries: a file with any problem imports nothing, and every problem is listed."""
+    from huitong.catalog.error_report import write_error_report
     from huitong.catalog.importer import import_file
 
-    with state.db.session() as s:
-        rep = import_file(s, state.actor(s), file, submit=submit, publish=publish)
+    try:
+        with state.db.session() as s:
+            rep = import_file(s, state.actor(s), file, submit=submit, publish=publish)
+    except HuitongError as exc:
+        if error_report and exc.problems and file.suffix.lower() in (".xlsx", ".xlsm"):
+            out = write_error_report(file, exc.problems)
+            exc.message += f"; each bad cell is marked in {out}"
+        raise
     console.print(
         f"imported {file.name}: {len(rep.created)} created, {len(rep.updated)} updated, "
         f"{len(rep.submitted)} submitted, {len(rep.published)} published"

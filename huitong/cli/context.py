@@ -17,7 +17,7 @@ from huitong.db.base import Database
 from huitong.errors import HuitongError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # paths and codes in errors must stay copyable
 
 
 @dataclass

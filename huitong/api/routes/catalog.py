@@ -5,9 +5,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from huitong.api.deps import database, unit
 from huitong.api.schemas import ResourceIn, ReviewIn, Transition
@@ -175,20 +177,49 @@ def classes(request: Request) -> list[dict]:
         ]
 
 
-@router.post("/import", summary="Import the Excel template or a JSON catalog; all or nothing")
-async def import_(request: Request, file: UploadFile = File(...), submit: bool = False) -> dict:
-    from huitong.catalog.importer import import_file
-
+@router.post(
+    "/import",
+    summary="Import the Excel template or a JSON catalog; all or nothing",
+    responses={
+        422: {
+            "description": "Problems, as JSON; or with error_report=true the workbook with each bad cell marked"
+        }
+    },
+)
+async def import_(
+    request: Request, file: UploadFile = File(...), submit: bool = False, error_report: bool = False
+) -> Response:
     name = Path(file.filename or "upload").name
     if Path(name).suffix.lower() not in (".xlsx", ".xlsm", ".json"):
         raise HuitongError(f"{name}: upload the Excel template (.xlsx) or a JSON catalog (.json)")
     data = await file.read()
+    return await run_in_threadpool(_import, request, name, data, submit, error_report)
+
+
+def _import(request: Request, name: str, data: bytes, submit: bool, error_report: bool) -> Response:
+    from huitong.catalog.error_report import write_error_report
+    from huitong.catalog.importer import import_file
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        with unit(request) as (s, actor):
-            rep = import_file(s, actor, path, submit=submit)
-    return {"created": rep.created, "updated": rep.updated, "submitted": rep.submitted}
+        try:
+            with unit(request) as (s, actor):
+                rep = import_file(s, actor, path, submit=submit)
+        except HuitongError as exc:
+            if not (error_report and exc.problems and path.suffix.lower() != ".json"):
+                raise
+            out = write_error_report(path, exc.problems)
+            return Response(
+                out.read_bytes(),
+                status_code=422,
+                media_type=XLSX,
+                headers={
+                    "Content-Disposition": f"attachment; filename*=UTF-8''{quote(out.name)}",
+                    "X-Huitong-Problems": str(len(exc.problems)),
+                },
+            )
+    return JSONResponse({"created": rep.created, "updated": rep.updated, "submitted": rep.submitted})
 
 
 def _lists(s) -> dict:
