@@ -42,4 +42,8 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
             ) from exc
         with db.session() as session:
             seed(session)
+    from huitong.ledger.setup import ensure_keys
+
+    db.ledger_keys, db.subject_secret = ensure_keys(settings.keys_dir)
+    db.ledger_origin = settings.node_id
     return db

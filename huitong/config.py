@@ -35,6 +35,7 @@ class Settings:
     platform_name: str = "huitong"
     node_id: str = "huitong.local"
     token_ttl_days: int = 90
+    checkpoint_seconds: int = 60  # the server signs a ledger checkpoint this often when the tree grew
     deadlines: Deadlines = field(default_factory=Deadlines)
 
     @property

@@ -53,6 +53,7 @@ class TestDatabase:
 
     def __init__(self, backend: str, tmp_path):
         self.backend = backend
+        self.keys_dir = tmp_path / "keys"
         if backend == "sqlite":
             self.url = f"sqlite:///{tmp_path / 'meta.db'}"
             self.schema = None
@@ -70,6 +71,10 @@ class TestDatabase:
         upgrade(db.engine)
         with db.session() as s:
             seed(s)
+        from huitong.ledger.setup import ensure_keys
+
+        db.ledger_keys, db.subject_secret = ensure_keys(self.keys_dir)
+        db.ledger_origin = "test.huitong.local"
         return db
 
     def drop(self) -> None:

@@ -21,6 +21,8 @@ WRITE_ACTIONS = {
     "org.manage",
     "user.manage",
     "token.manage",
+    "audit.purge",
+    "audit.checkpoint",
 }
 PUBLIC_STATES = {"published"}
 EDITABLE_STATES = {"draft", "returned", "published"}
@@ -137,6 +139,12 @@ def _audit_read(actor: Actor, t: Target) -> Decision:
     return Decision(False, "only auditors read the ledger (separation of duties)")
 
 
+def _audit_checkpoint(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.auditor) or actor.has(Role.operator):
+        return Decision(True, "auditors and the operator may have the tree head signed now")
+    return Decision(False, "only auditors or the platform operator ask for a checkpoint")
+
+
 def _authenticated(actor: Actor, t: Target) -> Decision:
     if actor.is_public:
         return Decision(False, "sign in first")
@@ -159,4 +167,7 @@ _RULES = {
     "user.manage": _user_manage,
     "token.manage": _token_manage,
     "audit.read": _audit_read,
+    "audit.subject": _audit_read,
+    "audit.checkpoint": _audit_checkpoint,
+    "audit.purge": _operator_only("retention purges of evidence details"),
 }

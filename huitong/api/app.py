@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +22,7 @@ def _problem_json(exc: HuitongError) -> dict:
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
-    from huitong.api.routes import catalog, elements, org
+    from huitong.api.routes import catalog, elements, ledger, org
 
     if db is None:
         from huitong.bootstrap import open_database
@@ -31,7 +32,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
             settings = load_settings()
         db = open_database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        from huitong.ledger.runtime import LedgerDaemon
+
+        daemon = LedgerDaemon(
+            db, checkpoint_every=float(settings.checkpoint_seconds if settings else 60)
+        ).start()
+        yield
+        daemon.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="huitong 汇通",
         version=__version__,
         docs_url="/api/docs",
@@ -75,4 +88,5 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(org.router)
     app.include_router(elements.router)
     app.include_router(catalog.router)
+    app.include_router(ledger.router)
     return app

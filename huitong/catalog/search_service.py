@@ -61,7 +61,7 @@ def doc_for(res: Resource, *, with_terms: bool = True) -> SearchDoc:
     )
 
 
-_CHUNK = 5000
+_CHUNK = 25_000  # fewer, larger merges: a cold start of 100k entries is 4 merges, not 20
 _DOC_COLUMNS = (
     Resource.id,
     Resource.code,

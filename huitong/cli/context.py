@@ -69,7 +69,12 @@ def command(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+            if state._db is not None:  # what this command recorded joins the Merkle tree now
+                from huitong.ledger.log import sequencer
+
+                sequencer(state._db).integrate()
+            return out
         except HuitongError as exc:
             report(exc)
             raise typer.Exit(1) from None

@@ -57,7 +57,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA synchronous=FULL")  # acknowledged evidence survives power loss, not just a crash
         cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
 
@@ -84,7 +84,11 @@ class Database:
                 raise ValueError("Database needs a url or an engine")
             engine = make_engine(url, **engine_kwargs)
         self.engine = engine
-        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        # Sessions know their Database, so the ledger can reach this process's writer and keys.
+        self.sessions = sessionmaker(engine, expire_on_commit=False, info={"database": self})
+        self.subject_secret: bytes | None = None  # the ledger's HMAC key for subject lookups
+        self.ledger_keys = None  # the node's checkpoint signing keys (huitong.ledger.keys.KeyRing)
+        self.ledger_origin = "huitong.local"  # the log's name in its checkpoints
 
     @property
     def dialect(self) -> str:
@@ -97,4 +101,7 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        writer = getattr(self, "_ledger_writer", None)
+        if writer is not None:
+            writer.close()
         self.engine.dispose()

@@ -2,7 +2,7 @@
 
 from huitong.catalog import tables as catalog_tables  # noqa: F401
 from huitong.db.base import Base
-from huitong.ledger import events as ledger_events  # noqa: F401
+from huitong.ledger import tables as ledger_tables  # noqa: F401
 from huitong.org import tables as org_tables  # noqa: F401
 from huitong.standards import tables as standards_tables  # noqa: F401
 

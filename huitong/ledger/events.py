@@ -1,50 +1,64 @@
 """The one interface through which every decision and data access is recorded (留痕).
 
-Callers record inside their own transaction, so an action and its evidence commit or
-roll back together. The entry commits to a SHA-256 of its canonical details, so the
-tamper-evident Merkle log (issue 5) can be built over these rows, and personal details
-can later be purged while the hash still verifies.
+``record`` writes inside the caller's transaction, so an action and its evidence commit
+or roll back together. ``record_apart`` is for evidence that must outlive the caller's
+transaction (a refusal about to be rolled back) or that has no transaction of its own (a
+read): it goes through the group-commit writer and returns once durable. Either way the
+sequencer later puts the entry into the Merkle tree (see ``log``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime
+import time
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from huitong.access.actor import Actor
-from huitong.db.base import Base, utcnow
+from huitong.db.base import utcnow
+from huitong.errors import HuitongError
+from huitong.ledger.leaf import canonical_details, details_hash, new_salt, subject_key
+from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
+
+__all__ = ["EvidenceEntry", "entries_for", "entry_values", "record", "record_apart"]
 
 
-class EvidenceEntry(Base):
-    __tablename__ = "evidence_entry"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    actor_name: Mapped[str] = mapped_column(String(64))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
-    action: Mapped[str] = mapped_column(String(48), index=True)
-    object_type: Mapped[str] = mapped_column(String(32))
-    object_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    result: Mapped[str] = mapped_column(String(16))
-    details_hash: Mapped[str] = mapped_column(String(64))
-    details: Mapped[str | None] = mapped_column(Text)
-    purged: Mapped[bool] = mapped_column(default=False)
-    seq: Mapped[int | None] = mapped_column(Integer)
+def _secret_of(session: Session) -> bytes:
+    db = session.info.get("database")
+    secret = getattr(db, "subject_secret", None)
+    if not secret:
+        raise HuitongError("the ledger's subject key is not loaded (run huitong init)", status=500)
+    return secret
 
 
-SECRET_KEYS = {"password", "secret", "token", "password_hash", "secret_hash"}
-
-
-def canonical(details: dict[str, Any]) -> str:
-    for key in details:
-        if key in SECRET_KEYS:
-            raise ValueError(f"refusing to record secret field {key!r} as evidence")
-    return json.dumps(details, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+def entry_values(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    result: str,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One entry's column values, with its salted details hash."""
+    text = canonical_details(details or {})
+    salt = new_salt()
+    now = utcnow()
+    return {
+        "ts_us": time.time_ns() // 1000,
+        "at": now,
+        "actor_id": actor.user_id,
+        "actor_name": actor.username,
+        "department_id": actor.department_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "result": result,
+        "details": text,
+        "salt": salt,
+        "details_hash": details_hash(salt, text),
+    }
 
 
 def record(
@@ -56,20 +70,16 @@ def record(
     *,
     result: str = "ok",
     details: dict[str, Any] | None = None,
+    subjects: Iterable[str] = (),
 ) -> EvidenceEntry:
-    text = canonical(details or {})
-    entry = EvidenceEntry(
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        department_id=actor.department_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        result=result,
-        details=text,
-        details_hash=hashlib.sha256(text.encode()).hexdigest(),
-    )
+    """Record in the caller's transaction. ``subjects``: ID numbers or credit codes whose
+    records were touched, kept only as keyed hashes for the "who used my data" lookup."""
+    entry = EvidenceEntry(**entry_values(actor, action, object_type, object_id, result, details))
     session.add(entry)
+    keys = {subject_key(_secret_of(session), s) for s in subjects if s and s.strip()}
+    if keys:
+        session.flush()
+        session.add_all(EvidenceSubject(entry_id=entry.id, subject=k) for k in keys)
     return entry
 
 
@@ -82,11 +92,17 @@ def record_apart(
     *,
     result: str = "denied",
     details: dict[str, Any] | None = None,
-) -> None:
-    """Record in a transaction of its own, committed now: a refusal must stay on record even
-    though the caller's transaction is about to be rolled back by the error that follows."""
-    with Session(bind=session.get_bind()) as apart, apart.begin():
-        record(apart, actor, action, object_type, object_id, result=result, details=details)
+    subjects: Iterable[str] = (),
+) -> int:
+    """Record durably now, outside the caller's transaction; returns the entry id."""
+    from huitong.ledger.writer import writer_for
+
+    db = session.info.get("database")
+    if db is None:
+        raise HuitongError("record_apart needs a session from Database.session()", status=500)
+    values = entry_values(actor, action, object_type, object_id, result, details)
+    keys = [subject_key(_secret_of(session), s) for s in subjects if s and s.strip()]
+    return writer_for(db).append(values, keys)
 
 
 def entries_for(session: Session, object_type: str, object_id: str) -> list[EvidenceEntry]:

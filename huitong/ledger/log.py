@@ -1,0 +1,188 @@
+"""The Merkle log in the metadata database: sequencing entries into the tree, and proofs.
+
+Entries arrive unsequenced (``leaf_index`` empty), written by the transactions they
+record or by the group-commit writer. The sequencer takes them in id order, in batches,
+and in one transaction gives each its leaf index, stores the new perfect-subtree nodes
+and moves the head. A crash between batches loses nothing: unsequenced entries wait for
+the next run. The head row's lock keeps two sequencers (two server processes) apart.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from huitong.db.base import Database
+from huitong.errors import HuitongError
+from huitong.ledger.leaf import LEAF_FIELDS, leaf_bytes
+from huitong.ledger.merkle import (
+    EMPTY_ROOT,
+    CompactRange,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+)
+from huitong.ledger.tables import EvidenceEntry, LedgerHead, LedgerNode
+
+HEAD_ID = 1
+_ZERO = bytes(32)
+
+
+class _Recorder:
+    """Answers every node read with zeros and remembers which nodes were asked for."""
+
+    def __init__(self) -> None:
+        self.wanted: list[tuple[int, int]] = []
+
+    def node(self, level: int, index: int) -> bytes:
+        self.wanted.append((level, index))
+        return _ZERO
+
+
+class _Prefetched:
+    def __init__(self, nodes: dict[tuple[int, int], bytes]) -> None:
+        self.nodes = nodes
+
+    def node(self, level: int, index: int) -> bytes:
+        try:
+            return self.nodes[(level, index)]
+        except KeyError:
+            raise HuitongError(f"the ledger is missing tree node ({level}, {index})", status=500) from None
+
+
+def read_nodes(session: Session, fn, *args):
+    """Run a proof function with every node it needs fetched in one query, not one per level."""
+    recorder = _Recorder()
+    fn(recorder, *args)
+    wanted = sorted(set(recorder.wanted))
+    nodes: dict[tuple[int, int], bytes] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = session.execute(
+            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
+                tuple_(LedgerNode.level, LedgerNode.idx).in_(chunk)
+            )
+        )
+        nodes.update({(lv, ix): bytes(h) for lv, ix, h in rows})
+    return fn(_Prefetched(nodes), *args)
+
+
+class _SessionReader:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def node(self, level: int, index: int) -> bytes:
+        h = self.session.scalar(
+            select(LedgerNode.hash).where(LedgerNode.level == level, LedgerNode.idx == index)
+        )
+        if h is None:
+            raise HuitongError(f"the ledger is missing tree node ({level}, {index})", status=500)
+        return bytes(h)
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    size: int
+    root: bytes
+
+
+def head(session: Session) -> TreeHead:
+    row = session.get(LedgerHead, HEAD_ID)
+    return TreeHead(row.size, bytes(row.root)) if row else TreeHead(0, EMPTY_ROOT)
+
+
+def entry_fields(row) -> dict:
+    return {k: getattr(row, k) for k in LEAF_FIELDS}
+
+
+_ENTRY_COLUMNS = [getattr(EvidenceEntry, k) for k in LEAF_FIELDS]
+
+
+class Sequencer:
+    """Integrates pending entries into the tree; keeps the tree's right border in memory
+    between batches so an append reads nothing back."""
+
+    def __init__(self, db: Database, batch: int = 20_000) -> None:
+        self.db, self.batch = db, batch
+        self._range: CompactRange | None = None
+        self._lock = threading.Lock()
+
+    def _locked_head(self, session: Session) -> LedgerHead:
+        stmt = select(LedgerHead).where(LedgerHead.id == HEAD_ID)
+        if session.get_bind().dialect.name != "sqlite":
+            stmt = stmt.with_for_update()
+        row = session.scalar(stmt)
+        if row is None:
+            row = LedgerHead(id=HEAD_ID, size=0, root=EMPTY_ROOT)
+            session.add(row)
+            session.flush()
+        return row
+
+    def integrate_once(self) -> int:
+        """Sequence one batch; returns how many entries joined the tree."""
+        with self._lock, self.db.session() as s:
+            if s.get_bind().dialect.name == "sqlite":
+                s.execute(
+                    update(LedgerHead).where(LedgerHead.id == -1).values(size=0)
+                )  # take the write lock now
+            h = self._locked_head(s)
+            rows = s.execute(
+                select(*_ENTRY_COLUMNS)
+                .where(EvidenceEntry.leaf_index.is_(None))
+                .order_by(EvidenceEntry.id)
+                .limit(self.batch)
+            ).all()
+            if not rows:
+                return 0
+            cr = self._range
+            if cr is None or cr.size != h.size or cr.root() != bytes(h.root):
+                cr = CompactRange.from_reader(_SessionReader(s), h.size) if h.size else CompactRange()
+            start = cr.size
+            nodes = []
+            for row in rows:
+                nodes.extend(cr.append(leaf_hash(leaf_bytes(entry_fields(row)))))
+            s.execute(  # ORM bulk UPDATE by primary key: one executemany
+                update(EvidenceEntry), [{"id": row.id, "leaf_index": start + i} for i, row in enumerate(rows)]
+            )
+            s.execute(insert(LedgerNode), [{"level": n.level, "idx": n.index, "hash": n.hash} for n in nodes])
+            h.size, h.root = cr.size, cr.root()
+            self._range = None  # trusted again only once this transaction has committed
+        self._range = cr
+        return len(rows)
+
+    def integrate(self) -> int:
+        """Sequence everything pending now."""
+        total = 0
+        while n := self.integrate_once():
+            total += n
+        return total
+
+
+def pending(session: Session) -> int:
+    return session.scalar(select(func.count()).where(EvidenceEntry.leaf_index.is_(None))) or 0
+
+
+def prove_inclusion(session: Session, leaf_index: int, size: int) -> list[bytes]:
+    return read_nodes(session, inclusion_proof, leaf_index, size)
+
+
+def prove_consistency(session: Session, size1: int, size2: int) -> list[bytes]:
+    return read_nodes(session, consistency_proof, size1, size2)
+
+
+def root_at(session: Session, size: int) -> bytes:
+    from huitong.ledger.merkle import root
+
+    return read_nodes(session, root, size) if size else EMPTY_ROOT
+
+
+def sequencer(db: Database) -> Sequencer:
+    """The sequencer that belongs to this database handle (one per process)."""
+    found = getattr(db, "_ledger_sequencer", None)
+    if found is None:
+        found = Sequencer(db)
+        db._ledger_sequencer = found  # type: ignore[attr-defined]
+    return found
