@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from sqlalchemy import insert
-
 from huitong.db.base import Database
 from huitong.errors import HuitongError
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
@@ -75,9 +73,10 @@ class GroupCommitWriter:
 
     def _write(self, batch) -> list[int]:
         with self.db.session() as s:
+            table = EvidenceEntry.__table__  # Core: no ORM bookkeeping per row
             ids = list(
                 s.execute(
-                    insert(EvidenceEntry).returning(EvidenceEntry.id, sort_by_parameter_order=True),
+                    table.insert().returning(table.c.id, sort_by_parameter_order=True),
                     [values for values, _, _ in batch],
                 ).scalars()
             )
@@ -87,7 +86,7 @@ class GroupCommitWriter:
                 for key in dict.fromkeys(keys)
             ]
             if subjects:
-                s.execute(insert(EvidenceSubject), subjects)
+                s.execute(EvidenceSubject.__table__.insert(), subjects)
         self.commits += 1
         return ids
 
