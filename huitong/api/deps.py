@@ -29,10 +29,11 @@ def bearer(request: Request) -> str | None:
 
 
 @contextmanager
-def unit(request: Request) -> Iterator[tuple[Session, Actor]]:
-    """One transaction for the whole request, committed before the response is built."""
+def unit(request: Request, *, read_only: bool = False) -> Iterator[tuple[Session, Actor]]:
+    """One transaction for the whole request, committed before the response is built.
+    ``read_only`` only for anonymous reads: a token's use is recorded, which is a write."""
     db = database(request)
     secret = bearer(request)
-    with db.session() as session:
+    with db.session(read_only=read_only and not secret) as session:
         actor = authenticate_token(session, secret) if secret else PUBLIC
         yield session, actor

@@ -63,7 +63,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads, then writes, fails at once with "database is
+        # locked" if another connection wrote in between (WAL snapshot rule; the busy timeout
+        # does not apply). Units of work that may write take the write lock up front instead.
+        read_only = conn.get_execution_options().get("huitong_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -86,6 +90,9 @@ class Database:
         self.engine = engine
         # Sessions know their Database, so the ledger can reach this process's writer and keys.
         self.sessions = sessionmaker(engine, expire_on_commit=False, info={"database": self})
+        self.read_sessions = sessionmaker(
+            engine.execution_options(huitong_read_only=True), expire_on_commit=False, info={"database": self}
+        )
         self.subject_secret: bytes | None = None  # the ledger's HMAC key for subject lookups
         self.ledger_keys = None  # the node's checkpoint signing keys (huitong.ledger.keys.KeyRing)
         self.ledger_origin = "huitong.local"  # the log's name in its checkpoints
@@ -95,9 +102,10 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back on any error."""
-        with self.sessions() as session, session.begin():
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back on any error.
+        ``read_only`` lets SQLite readers run beside a writer (it must not write)."""
+        with (self.read_sessions if read_only else self.sessions)() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from huitong.access.actor import Actor
@@ -93,8 +93,11 @@ def record_apart(
     result: str = "denied",
     details: dict[str, Any] | None = None,
     subjects: Iterable[str] = (),
-) -> int:
-    """Record durably now, outside the caller's transaction; returns the entry id."""
+) -> None:
+    """Record outside the caller's transaction, durably, as soon as that transaction ends
+    (committed or rolled back) and before control returns to whoever ended it: a refusal
+    stays on record though the error that follows rolls the caller back. Waiting for the end
+    matters on SQLite, where the caller holds the only write lock until then."""
     from huitong.ledger.writer import writer_for
 
     db = session.info.get("database")
@@ -102,7 +105,16 @@ def record_apart(
         raise HuitongError("record_apart needs a session from Database.session()", status=500)
     values = entry_values(actor, action, object_type, object_id, result, details)
     keys = [subject_key(_secret_of(session), s) for s in subjects if s and s.strip()]
-    return writer_for(db).append(values, keys)
+
+    done = False
+
+    def _write(_session: Session, transaction) -> None:
+        nonlocal done
+        if transaction.parent is None and not done:  # the outermost transaction, once
+            done = True
+            writer_for(db).append(values, keys)
+
+    event.listen(session, "after_transaction_end", _write)
 
 
 def entries_for(session: Session, object_type: str, object_id: str) -> list[EvidenceEntry]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from huitong.db.base import Database
@@ -124,6 +124,33 @@ def entry_fields(row) -> dict:
 _ENTRY_COLUMNS = [getattr(EvidenceEntry, k) for k in LEAF_FIELDS]
 
 
+_PG_ASSIGN = text(
+    "UPDATE evidence_entry AS e SET leaf_index = v.leaf "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:leaves AS bigint[])) AS v(id, leaf) WHERE e.id = v.id"
+)
+
+
+def _store(session: Session, ids: list[int], start: int, nodes) -> None:
+    """Give entries their positions and store the new nodes, in bulk: PostgreSQL takes one
+    UPDATE from arrays and a COPY; SQLite, in-process, two executemany calls."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_PG_ASSIGN, {"ids": ids, "leaves": list(range(start, start + len(ids)))})
+        cursor = session.connection().connection.driver_connection.cursor()
+        with cursor.copy("COPY ledger_node (level, idx, hash) FROM STDIN") as copy:
+            for n in nodes:
+                copy.write_row((n.level, n.index, n.hash))
+        return
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(
+            "UPDATE evidence_entry SET leaf_index = ? WHERE id = ?",
+            [(start + i, eid) for i, eid in enumerate(ids)],
+        )
+        cursor.executemany("INSERT INTO ledger_node (level, idx, hash) VALUES (?, ?, ?)", nodes)
+    finally:
+        cursor.close()
+
+
 class Sequencer:
     """Integrates pending entries into the tree; keeps the tree's right border in memory
     between batches so an append reads nothing back."""
@@ -146,6 +173,9 @@ class Sequencer:
 
     def integrate_once(self) -> int:
         """Sequence one batch; returns how many entries joined the tree."""
+        with self.db.session(read_only=True) as s:  # most calls find nothing: do not take the write lock
+            if s.scalar(select(EvidenceEntry.id).where(EvidenceEntry.leaf_index.is_(None)).limit(1)) is None:
+                return 0
         with self._lock, self.db.session() as s:
             if s.get_bind().dialect.name == "sqlite":
                 s.execute(
@@ -167,12 +197,7 @@ class Sequencer:
             nodes = []
             for row in rows:
                 nodes.extend(cr.append(leaf_hash(leaf_bytes(row._mapping))))
-            entries, tree = EvidenceEntry.__table__, LedgerNode.__table__  # Core executemany: no ORM per row
-            s.execute(
-                entries.update().where(entries.c.id == bindparam("eid")).values(leaf_index=bindparam("leaf")),
-                [{"eid": row.id, "leaf": start + i} for i, row in enumerate(rows)],
-            )
-            s.execute(tree.insert(), [{"level": n.level, "idx": n.index, "hash": n.hash} for n in nodes])
+            _store(s, [row.id for row in rows], start, nodes)
             h.size, h.root = cr.size, cr.root()
             self._range = None  # trusted again only once this transaction has committed
         self._range = cr

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from huitong.db.base import Database
 from huitong.errors import HuitongError
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
@@ -73,13 +76,12 @@ class GroupCommitWriter:
 
     def _write(self, batch) -> list[int]:
         with self.db.session() as s:
-            table = EvidenceEntry.__table__  # Core: no ORM bookkeeping per row
-            ids = list(
-                s.execute(
-                    table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                    [values for values, _, _ in batch],
-                ).scalars()
-            )
+            ids = _reserve_ids(s, len(batch))
+            rows = [dict(values, id=entry_id) for (values, _, _), entry_id in zip(batch, ids, strict=True)]
+            if s.get_bind().dialect.name == "postgresql":
+                _copy_pg(s, rows)
+            else:  # a plain executemany: ids are known, so no RETURNING round trips
+                s.execute(EvidenceEntry.__table__.insert(), rows)
             subjects = [
                 {"entry_id": entry_id, "subject": key}
                 for (_, keys, _), entry_id in zip(batch, ids, strict=True)
@@ -96,6 +98,46 @@ class GroupCommitWriter:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=self.timeout)
+
+
+_COLUMNS = (
+    "id",
+    "ts_us",
+    "at",
+    "actor_id",
+    "actor_name",
+    "department_id",
+    "action",
+    "object_type",
+    "object_id",
+    "result",
+    "details_hash",
+    "details",
+    "salt",
+)
+
+
+def _reserve_ids(session: Session, n: int) -> list[int]:
+    """Entry ids for a batch, taken before the insert so it needs no RETURNING."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('evidence_entry', 'id')) FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        )
+        return sorted(r[0] for r in rows)
+    # SQLite: the unit of work began IMMEDIATE, so it holds the write lock; nobody else inserts.
+    start = (session.scalar(text("SELECT max(id) FROM evidence_entry")) or 0) + 1
+    return list(range(start, start + n))
+
+
+def _copy_pg(session: Session, rows: list[dict]) -> None:
+    """COPY is PostgreSQL's bulk path: one stream instead of a statement per row."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY evidence_entry ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in _COLUMNS])
 
 
 def writer_for(db: Database) -> GroupCommitWriter:

@@ -52,6 +52,7 @@ def test_acknowledged_entries_survive_kill_9(test_database, tmp_path):
     acknowledged = 0
     lock = threading.Lock()
     stop = threading.Event()
+    statuses: list[int] = []
 
     def burst(k: int) -> None:
         nonlocal acknowledged
@@ -64,8 +65,9 @@ def test_acknowledged_entries_survive_kill_9(test_database, tmp_path):
                     )
                 except httpx.HTTPError:
                     return  # the server is gone: this request was never acknowledged
-                if r.status_code == 401:  # the denial is durable before the 401 is sent
-                    with lock:
+                with lock:
+                    statuses.append(r.status_code)
+                    if r.status_code == 401:  # the denial is durable before the 401 is sent
                         acknowledged += 1
                 i += 1
 
@@ -79,6 +81,7 @@ def test_acknowledged_entries_survive_kill_9(test_database, tmp_path):
     for t in threads:
         t.join()
     assert acknowledged > 50, "the burst never got going"
+    assert set(statuses) == {401}, f"concurrent writers must queue, not fail: {sorted(set(statuses))}"
 
     db = Database(test_database.url)  # the restart: open the same database and keys
     db.ledger_keys, db.subject_secret = ensure_keys(data_dir / "keys")

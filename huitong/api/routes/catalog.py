@@ -62,7 +62,7 @@ def search(
         }.items()
         if v
     }
-    with unit(request) as (s, actor):
+    with unit(request, read_only=True) as (s, actor):
         return search_page(
             database(request), s, actor, q, filters=filters, page=page, per_page=per_page, sort=sort
         )
