@@ -72,6 +72,9 @@ def load_settings(config_file: Path | None = None, env: dict[str, str] | None = 
     path = config_file or (
         Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else Path("huitong.toml")
     )
+    named = config_file is not None or f"{ENV_PREFIX}CONFIG" in env
+    if named and not path.exists():
+        raise HuitongError(f"configuration file {path} does not exist")
     deadline_values: dict[str, object] = {}
     if path.exists():
         try:

@@ -10,8 +10,9 @@ from huitong.config import load_settings
 from huitong.errors import HuitongError
 
 
-def test_defaults_put_everything_under_huitong_data_with_sqlite(tmp_path):
-    s = load_settings(config_file=tmp_path / "absent.toml", env={})
+def test_defaults_put_everything_under_huitong_data_with_sqlite(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no huitong.toml here
+    s = load_settings(env={})
     assert s.data_dir == Path("huitong-data")
     assert s.metadata_url.startswith("sqlite:///") and s.metadata_url.endswith("huitong-data/huitong.db")
     assert (s.bind_host, s.bind_port) == ("127.0.0.1", 8000)
@@ -43,3 +44,10 @@ def test_bad_configuration_is_one_clear_error(tmp_path, text, match):
     f.write_text(text, encoding="utf-8")
     with pytest.raises(HuitongError, match=match):
         load_settings(config_file=f, env={})
+
+
+def test_a_named_configuration_file_that_does_not_exist_is_an_error(tmp_path):
+    with pytest.raises(HuitongError, match="absent.toml does not exist"):
+        load_settings(config_file=tmp_path / "absent.toml", env={})
+    with pytest.raises(HuitongError, match="does not exist"):
+        load_settings(env={"HUITONG_CONFIG": str(tmp_path / "nope.toml")})

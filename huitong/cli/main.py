@@ -92,7 +92,7 @@ def demo(
     """Build the sample city (regions, departments, users, a published catalog) and serve it."""
     from huitong.demo.city import build_demo
 
-    settings = build_demo(data_dir)
+    settings = build_demo(data_dir, port=port)
     if serve_after:
         import uvicorn
 

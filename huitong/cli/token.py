@@ -22,8 +22,9 @@ def issue(
     """Issue a token; the secret is printed once."""
     with state.db.session() as s:
         tok, secret = service.issue_token(s, state.actor(s), username, name, scope=scope, ttl_days=days)
-        console.print(f"token {tok.token_id} ({tok.scope}, expires {tok.expires_at:%Y-%m-%d}):")
-        console.print(secret, highlight=False, soft_wrap=True)
+    # Shown only once the token is stored: a failed commit must not leave a usable-looking secret.
+    console.print(f"token {tok.token_id} ({tok.scope}, expires {tok.expires_at:%Y-%m-%d}):")
+    console.print(secret, highlight=False, soft_wrap=True)
 
 
 @app.command("list")

@@ -88,7 +88,7 @@ def demo_specs(codes: dict[str, str], dept_nodes: dict[str, str]) -> list[Resour
     return specs
 
 
-def build_demo(data_dir: Path) -> Settings:
+def build_demo(data_dir: Path, *, port: int | None = None) -> Settings:
     data_dir = data_dir.resolve()
     if data_dir.exists() and any(data_dir.iterdir()):
         if not (data_dir / MARKER).exists():
@@ -147,7 +147,7 @@ def build_demo(data_dir: Path) -> Settings:
         f"(imported from {template})"
     )
     console.print(f"data directory: {data_dir}   (部门 catalog nodes under {PROVINCIAL_DEPT_ITEM})")
-    base = f"http://{settings.bind_host}:{settings.bind_port}"
+    base = f"http://{settings.bind_host}:{port or settings.bind_port}"
     console.print(f"API and its docs: {base}/api/docs")
     console.print(
         f"demo accounts (password [bold]{DEMO_PASSWORD}[/]): "

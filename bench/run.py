@@ -1,0 +1,25 @@
+"""``make bench``: every benchmark at its reference size; figures go to bench/results/*.json
+and are copied by hand, with the command and date, into docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHES = [
+    ["bench.catalog_search_db", "--docs", "100000"],
+    ["bench.ledger_bench", "--entries", "200000"],
+    ["bench.search_index_bench", "--docs", "100000"],
+]
+
+
+def main() -> int:
+    failed = 0
+    for args in BENCHES:
+        print(f"\n=== python -m {' '.join(args)}", flush=True)
+        failed += subprocess.call([sys.executable, "-m", *args]) != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
