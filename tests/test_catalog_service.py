@@ -184,3 +184,29 @@ def test_a_refused_write_leaves_nothing_behind(world):
         catalog.create(s, world.actor("ga"), spec(world.police, name="甲"))  # clash: whole unit rolls back
     with world.db.session() as s:
         assert len(catalog.list_entries(s, world.actor("op"))) == before
+
+
+def test_a_departments_change_to_a_published_entry_goes_back_to_review(world):
+    code = create(world)
+    ga, op = world.actor("ga"), world.actor("op")
+    with world.db.session() as s:
+        catalog.submit(s, ga, code)
+        catalog.publish(s, op, code)
+    with world.db.session() as s:  # an unchanged re-save is not a change
+        res, changes = catalog.update_entry(s, ga, code, spec(world.police))
+        assert changes == [] and res.status == "published"
+        assert [r.action for r in catalog.revisions(s, ga, code)][-1] == "publish"
+    looser = spec(
+        world.police,
+        share_type=ShareType.unconditional,
+        share_condition=None,
+        share_basis=None,
+        open_type=OpenType.unconditional,
+    )
+    with world.db.session() as s:
+        res, changes = catalog.update_entry(s, ga, code, looser)
+        assert res.status == "submitted" and {c.field for c in changes} >= {"share_type", "status"}
+    with world.db.session() as s:  # the public no longer sees it until the operator approves
+        with pytest.raises(HuitongError):
+            catalog.get(s, PUBLIC, code)
+        assert catalog.review(s, op, code, "approve").status == "published"

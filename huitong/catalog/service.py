@@ -34,6 +34,7 @@ from huitong.catalog.tables import ClassNode, Counter, Resource, ResourceItem, R
 from huitong.db.base import utcnow
 from huitong.errors import HuitongError, NotFound, Problem, invalid
 from huitong.ledger.events import record
+from huitong.org.model import Role
 from huitong.org.tables import Department
 from huitong.standards.store import element_grades
 
@@ -205,7 +206,9 @@ def _apply(session: Session, res: Resource, spec: ResourceSpec, authoritative: D
     res.open_type = spec.open_type.value
     res.open_condition = spec.open_condition
     res.update_cycle = spec.update_cycle.value
-    res.publish_date = spec.publish_date
+    res.publish_date = (
+        spec.publish_date or res.publish_date
+    )  # set by publishing; an edit omitting it keeps it
     res.related_codes = list(spec.related_codes)
     res.also_in = list(spec.also_in)
     res.source_system = spec.source_system
@@ -332,7 +335,15 @@ def update_entry(
         raise invalid(
             f"catalog entry {code} has {len(problems + db_problems)} problem(s)", *(problems + db_problems)
         )
+    before = snapshot(res)
     _apply(session, res, spec, authoritative)
+    session.flush()
+    if snapshot(res) == before:
+        return res, []  # nothing changed: no revision, no evidence of a change that did not happen
+    if res.status == Status.published.value and not (actor.is_system or actor.has(Role.operator)):
+        # A department's change to a published entry goes back to the operator before the
+        # public sees it (e.g. 有条件 turned 无条件 must be reviewed like the original was).
+        res.status = Status.submitted.value
     changes = _revise(session, actor, res, "update")
     return res, changes
 
