@@ -146,6 +146,11 @@ class CatalogSearch:
                 .order_by(Resource.change_seq)
                 .execution_options(yield_per=_CHUNK)
             )
+            if self.seen_seq == 0:  # cold start: one build, not a merge per chunk
+                docs = [_doc_from_row(session, row) for row in session.execute(stmt)]
+                self.index.upsert(docs)
+                self.seen_seq = docs[-1].seq if docs else 0
+                return len(docs)
             for chunk in session.execute(stmt).partitions():
                 docs = [_doc_from_row(session, row) for row in chunk]
                 self.index.upsert(docs)
