@@ -210,3 +210,12 @@ def test_a_departments_change_to_a_published_entry_goes_back_to_review(world):
         with pytest.raises(HuitongError):
             catalog.get(s, PUBLIC, code)
         assert catalog.review(s, op, code, "approve").status == "published"
+
+
+def test_an_item_cannot_be_graded_looser_than_its_data_element(world):
+    items = spec(world.police).items
+    looser = [DataItem(items[0].name, items[0].data_type, 18, element="DE01001", grade=Grade.general_1)]
+    with world.db.session() as s, pytest.raises(HuitongError) as exc:
+        catalog.create(s, world.actor("ga"), spec(world.police, items=looser + items[1:]))
+    [p] = [p for p in exc.value.problems if p.field == "items[1].grade"]
+    assert "就高从严" in p.message

@@ -132,3 +132,12 @@ def test_read_token_cannot_issue_write_token(world):
         ro = org.authenticate_token(s, secret)
     with world.db.session() as s, pytest.raises((HuitongError, Forbidden)):
         org.issue_token(s, ro, "ga", "rw", scope="write")
+
+
+def test_a_user_cannot_list_another_users_tokens_without_managing_them(world):
+    with world.db.session() as s:
+        org.issue_token(s, world.actor("ga"), "ga", "mine")
+    with world.db.session() as s:
+        assert len(org.list_tokens(s, world.actor("ga"), "ga")) == 1
+        with pytest.raises(Forbidden):
+            org.list_tokens(s, world.actor("mzu"), "ga")

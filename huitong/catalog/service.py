@@ -117,6 +117,18 @@ def _check_db(
     session: Session, spec: ResourceSpec, provider: Department | None, current: Resource | None
 ) -> tuple[list[Problem], Department | None]:
     problems: list[Problem] = []
+    defaults = element_grades(session)
+    for n, item in enumerate(spec.items, start=1):
+        floor = defaults.get(item.element or "")
+        if item.grade is not None and floor and item.grade.rank < Grade(floor).rank:
+            problems.append(
+                Problem(
+                    f"{item.name}: grade {item.grade.value} is below its data element {item.element}'s "
+                    f"{floor} (就高从严: an item may be graded stricter than its element, never looser)",
+                    field=f"items[{n}].grade",
+                    value=item.grade.value,
+                )
+            )
     if provider is None:
         problems.append(
             Problem(

@@ -33,7 +33,7 @@ def list_(username: str) -> None:
     """List a user's tokens (never their secrets)."""
     with state.db.session() as s:
         table = Table("id", "name", "scope", "expires", "revoked", "last used")
-        for t in service.list_tokens(s, username):
+        for t in service.list_tokens(s, state.actor(s), username):
             table.add_row(
                 t.token_id,
                 t.name,

@@ -321,8 +321,10 @@ def issue_token(
     return token, fresh.secret
 
 
-def list_tokens(session: Session, username: str) -> list[ApiToken]:
+def list_tokens(session: Session, actor: Actor, username: str) -> list[ApiToken]:
     user = get_user(session, username)
+    if actor.user_id != user.id:
+        require(actor, "user.manage", Target(department_id=user.department_id))
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 

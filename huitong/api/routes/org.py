@@ -60,7 +60,7 @@ def me(request: Request) -> dict:
 def my_tokens(request: Request) -> list[TokenOut]:
     with unit(request) as (s, actor):
         require(actor, "token.manage")
-        return [_token_out(t) for t in service.list_tokens(s, actor.username)]
+        return [_token_out(t) for t in service.list_tokens(s, actor, actor.username)]
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)

@@ -1,0 +1,215 @@
+"""CSV, TSV and TXT files as departments save them.
+
+The encoding is decided by strict decoding (see :mod:`encoding`); the delimiter and quote
+character are sniffed from the start of the file by which choice splits the most lines into the
+same number of fields; the table inside the file (title lines, header, notes below) is found by
+:mod:`tabular`.  Rows are numbered by the *line* where they start, as a text editor shows it,
+so a value with a line break inside quotes does not shift the numbers of the rows after it.
+
+Values are passed on as the text in the file (empty fields as None); trimming and converting
+them is :mod:`huitong.aggregate.normalise`'s job, so what was read can always be shown as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from huitong.aggregate.sources.base import (
+    DEFAULT_BATCH_SIZE,
+    Description,
+    Row,
+    Skipped,
+    Source,
+    chunked,
+    register,
+)
+from huitong.aggregate.sources.encoding import Decoding, resolve_encoding
+from huitong.aggregate.sources.tabular import HEAD_ROWS, Layout, RawRow, find_layout, to_rows
+from huitong.errors import NotFound, Problem, invalid
+
+DELIMITERS = (",", "\t", ";", "|")
+QUOTES = ('"', "'")
+SNIFF_CHARS = 1 << 16
+_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "vertical bar"}
+
+
+def check_file(path: str | Path, name: str | None = None) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(f"{name or p.name}: no such file ({p})")
+    return p
+
+
+def sniff(sample: str, default: str = ",") -> tuple[str, str]:
+    """The delimiter and quote character that split the sample most consistently.
+
+    Score: the share of non-blank records with the most common field count (more than one),
+    then more fields, then the usual order comma, tab, semicolon, bar.  Titles and notes count
+    against every candidate alike, so they do not tip the choice.
+    """
+    lines = sample.splitlines(keepends=True)
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample cut a line short
+    text = "".join(lines)
+    best: tuple[tuple[float, int, int, bool], str, str] | None = None
+    for quote in QUOTES:
+        if quote == "'" and ('"' in text or not re.search(r"(^|[,\t;|])'", text, re.M)):
+            continue
+        for order, delimiter in enumerate(DELIMITERS):
+            if delimiter not in text:
+                continue
+            try:
+                records = list(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote))
+            except csv.Error:
+                continue
+            counts = [len(r) for r in records if any(cell.strip() for cell in r)]
+            if not counts:
+                continue
+            tally = Counter(counts)
+            mode = max(tally, key=lambda k: (tally[k], k))
+            if mode < 2:
+                continue
+            score = (tally[mode] / len(counts), mode, -order, quote == '"')
+            if best is None or score > best[0]:
+                best = (score, delimiter, quote)
+    return (best[1], best[2]) if best else (default, '"')
+
+
+@register("csv")
+@register("txt")
+@register("delimited")
+@register("tsv", delimiter="\t")
+class DelimitedSource(Source):
+    """A delimited text file.
+
+    Options: ``encoding`` (detected when unset), ``delimiter`` and ``quotechar`` (sniffed when
+    unset), ``header_row`` (1-based line of the header; 0 = no header), ``header_rows`` (lines
+    the header spans; a group label then covers the empty cells to its right), ``name`` (the
+    file name to show in messages, e.g. the name it was uploaded under).
+    """
+
+    kind = "csv"
+
+    def __init__(
+        self,
+        *,
+        path: str | Path,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        quotechar: str | None = None,
+        header_row: int | None = None,
+        header_rows: int | None = None,
+        name: str | None = None,
+    ):
+        self.name = name or Path(path).name
+        self.path = check_file(path, self.name)
+        for option, value in (("delimiter", delimiter), ("quotechar", quotechar)):
+            if value is not None and (not isinstance(value, str) or len(value) != 1 or value in "\r\n"):
+                raise invalid(f"{self.name}: {option} must be a single character, got {value!r}")
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.quotechar = quotechar
+        self.header_row = header_row
+        self.header_rows = header_rows
+        self.skipped: list[Skipped] = []
+        self._decoding: Decoding | None = None
+        self._layout: Layout | None = None
+
+    # -------------------------------------------------------------- reading
+
+    def _open(self):
+        assert self._decoding is not None
+        return self.path.open(encoding=self._decoding.encoding, newline="")
+
+    def _records(self, f) -> Iterator[RawRow]:
+        """Records with the line each starts on; a malformed one becomes a row with a problem."""
+        reader = csv.reader(f, delimiter=self.delimiter, quotechar=self.quotechar, strict=True)
+        previous = 0
+        while True:
+            start = previous + 1
+            try:
+                cells: list[Any] = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                previous = reader.line_num
+                yield RawRow(start, [], [self._malformed(start, str(exc))])
+                continue
+            previous = reader.line_num
+            yield RawRow(start, cells)
+
+    def _malformed(self, line: int, reason: str) -> Problem:
+        q = self.quotechar
+        if "unexpected end of data" in reason:
+            message = f"the quoted value starting on line {line} is never closed (a missing {q})"
+        elif "expected after" in reason:
+            message = (
+                f"line {line}: a quoted value is followed by more text before the next "
+                f"{_NAMES.get(self.delimiter or ',', repr(self.delimiter))} (write {q}{q} for a {q} inside a value)"
+            )
+        elif "NUL" in reason:
+            message = (
+                f"line {line} contains a NUL character: is this really a text file in {self._decoding.label}?"
+            )
+        else:
+            message = f"line {line} cannot be read: {reason}"
+        return Problem(message, file=self.name, row=line)
+
+    def _prepare(self) -> Layout:
+        if self._layout is not None:
+            return self._layout
+        self._decoding = resolve_encoding(self.path, self.encoding, self.name)
+        if self.delimiter is None or self.quotechar is None:
+            with self._open() as f:
+                sample = f.read(SNIFF_CHARS)
+            default = "\t" if self.kind == "tsv" else ","
+            delimiter, quote = sniff(sample, default)
+            self.delimiter = self.delimiter or delimiter
+            self.quotechar = self.quotechar or quote
+        head: list[RawRow] = []
+        with self._open() as f:
+            for raw in self._records(f):
+                head.append(raw)
+                if len(head) >= HEAD_ROWS:
+                    break
+        self._layout = find_layout(
+            head,
+            source=self.name,
+            header_row=self.header_row,
+            header_rows=self.header_rows,
+        )
+        return self._layout
+
+    # -------------------------------------------------------------- Source
+
+    def describe(self) -> Description:
+        layout = self._prepare()
+        assert self._decoding is not None
+        notes = tuple(n for n in (self._decoding.note,) if n) + layout.notes
+        return Description(
+            kind=self.kind,
+            source=self.name,
+            columns=layout.columns,
+            encoding=self._decoding.encoding,
+            delimiter=self.delimiter,
+            quotechar=self.quotechar,
+            header_rows=layout.header_rows,
+            first_data_row=layout.data_start,
+            title=layout.title,
+            skipped=layout.skipped,
+            notes=notes,
+        )
+
+    def batches(self, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
+        layout = self._prepare()
+        self.skipped = list(layout.skipped)
+        with self._open() as f:
+            raw = (r for r in self._records(f) if r.number >= layout.data_start)
+            rows = to_rows(raw, layout, file=self.name, exact_width=True, skipped=self.skipped, unit="line")
+            yield from chunked(rows, batch_size)
