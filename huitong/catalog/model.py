@@ -11,6 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from huitong.errors import Problem, invalid
+from huitong.standards.elements import GRADE_LABELS, Grade  # noqa: F401 (re-exported)
 
 
 class Labeled(StrEnum):
@@ -121,19 +122,7 @@ class DataType(Labeled):
     F = "F"
 
 
-class Grade(Labeled):
-    """分类分级 grade (GB/T 43697): 一般 1-4级, 重要, 核心; ordered from least to most sensitive."""
-
-    general_1 = "general_1"
-    general_2 = "general_2"
-    general_3 = "general_3"
-    general_4 = "general_4"
-    important = "important"
-    core = "core"
-
-    @property
-    def rank(self) -> int:
-        return list(Grade).index(self)
+# The grade is the data elements' own (one scale for elements, items and resources).
 
 
 LABELS = {
@@ -180,14 +169,7 @@ LABELS = {
         "I": "整型",
         "F": "浮点型",
     },
-    "Grade": {
-        "general_1": "一般1级",
-        "general_2": "一般2级",
-        "general_3": "一般3级",
-        "general_4": "一般4级",
-        "important": "重要",
-        "core": "核心",
-    },
+    "Grade": GRADE_LABELS,
 }
 CODES = {
     "ShareType": {"unconditional": "1", "conditional": "2", "none": "3"},

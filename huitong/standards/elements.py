@@ -48,6 +48,21 @@ class Grade(StrEnum):
     def label_zh(self) -> str:
         return GRADE_LABELS[self.value]
 
+    @classmethod
+    def parse(cls, value: str, field_name: str | None = None) -> Grade:
+        """Accept the English value or the Chinese label (一般2级)."""
+        from huitong.errors import Problem, invalid
+
+        text = str(value).strip()
+        for member in cls:
+            if text in (member.value, member.label_zh):
+                return member
+        choices = ", ".join(f"{m.value} ({m.label_zh})" for m in cls)
+        raise invalid(
+            f"{field_name or 'grade'}: {text!r} is not one of {choices}",
+            Problem(f"{text!r} is not one of {choices}", field=field_name, value=text),
+        )
+
 
 GRADE_LABELS = {
     "general_1": "一般1级",
