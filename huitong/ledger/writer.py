@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from huitong.db.base import Database
 from huitong.errors import HuitongError
+from huitong.ledger.leaf import LEAF_FIELDS
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
 
 
@@ -100,21 +101,7 @@ class GroupCommitWriter:
             self._thread.join(timeout=self.timeout)
 
 
-_COLUMNS = (
-    "id",
-    "ts_us",
-    "at",
-    "actor_id",
-    "actor_name",
-    "department_id",
-    "action",
-    "object_type",
-    "object_id",
-    "result",
-    "details_hash",
-    "details",
-    "salt",
-)
+_COLUMNS = (*LEAF_FIELDS, "at", "details", "salt")  # every column an entry is written with
 
 
 def _reserve_ids(session: Session, n: int) -> list[int]:

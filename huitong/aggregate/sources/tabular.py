@@ -208,9 +208,21 @@ def _header_block(view: _View, start: int, explicit: int | None) -> list[int]:
     while r <= end:  # each header row's merges may push the end further down
         for r1, c1, r2, c2 in view.merges:
             if r1 == r:
-                end = max(end, r2, r + 1 if c2 > c1 and r2 == r else r2)
+                end = max(end, r2)
+                if c2 > c1 and r2 == r and _subheaders(view, r + 1, c1, c2):
+                    end = max(end, r + 1)
         r += 1
     return list(range(start, end + 1))
+
+
+def _subheaders(view: _View, r: int, c1: int, c2: int) -> bool:
+    """Whether row ``r`` names the columns under a group label merged over c1..c2 — distinct
+    texts, not numbers — rather than being the first data row under a cell merged for width."""
+    cells = [view.get(r, c) for c in range(c1, c2 + 1)]
+    if any(blank(v) or _numeric(v) or isinstance(v, bool) for v in cells):
+        return False
+    texts = [text_of(v) for v in cells]
+    return len(set(texts)) == len(texts)
 
 
 def _names(view: _View, block: list[int], letters: bool, notes: list[str], width: int) -> tuple[Column, ...]:
@@ -285,7 +297,14 @@ def find_layout(
             )
         start = header_row
     else:
-        start = next((n for n in nonblank if _is_header(view, n, width)), None)
+        if width == 1:  # one column (a list of ID numbers): its first text line names it
+            start = next((n for n in nonblank if not _METADATA.match(first_text(view.rows[n]))), None)
+            if start is not None and not _numeric(view.rows[start][0]):
+                notes.append(
+                    f"a one-column table: row {start} is taken as its header — set header_row=0 if it is data"
+                )
+        else:
+            start = next((n for n in nonblank if _is_header(view, n, width)), None)
         if start is not None:
             filled = [v for v in view.rows[start] if not blank(v)]
             if sum(_numeric(v) for v in filled) * 2 > len(filled):
