@@ -81,8 +81,8 @@ class GroupCommitWriter:
             rows = [dict(values, id=entry_id) for (values, _, _), entry_id in zip(batch, ids, strict=True)]
             if s.get_bind().dialect.name == "postgresql":
                 _copy_pg(s, rows)
-            else:  # a plain executemany: ids are known, so no RETURNING round trips
-                s.execute(EvidenceEntry.__table__.insert(), rows)
+            else:
+                _insert_sqlite(s, rows)
             subjects = [
                 {"entry_id": entry_id, "subject": key}
                 for (_, keys, _), entry_id in zip(batch, ids, strict=True)
@@ -117,6 +117,24 @@ def _reserve_ids(session: Session, n: int) -> list[int]:
     # SQLite: the unit of work began IMMEDIATE, so it holds the write lock; nobody else inserts.
     start = (session.scalar(text("SELECT max(id) FROM evidence_entry")) or 0) + 1
     return list(range(start, start + n))
+
+
+def _insert_sqlite(session: Session, rows: list[dict]) -> None:
+    """The driver's own executemany on tuples: ids are known (no RETURNING) and only the
+    timestamp needs the column type's conversion, so SQLite stores it as the ORM would."""
+    convert = EvidenceEntry.__table__.c.at.type.bind_processor(session.get_bind().dialect)
+    sql = f"INSERT INTO evidence_entry ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+    at = _COLUMNS.index("at")
+    params = []
+    for row in rows:
+        values = [row[c] for c in _COLUMNS]
+        values[at] = convert(values[at]) if convert else values[at]
+        params.append(values)
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
 
 
 def _copy_pg(session: Session, rows: list[dict]) -> None:

@@ -225,6 +225,12 @@ def test_group_commit_batches_concurrent_appends_and_loses_none(db):
     service.sign_checkpoint(db)
     with db.session() as s:
         assert service.stats(s) == {"entries": 800, "sequenced": 800, "pending": 0}
+        recent = service.EntryQuery(
+            action="share.delivery", since=utcnow() - timedelta(minutes=5), limit=1000
+        )
+        assert len(service.search(s, AUDITOR, recent)) == 800  # bulk-written times compare like any other
+        later = service.EntryQuery(action="share.delivery", since=utcnow() + timedelta(minutes=5))
+        assert service.search(s, AUDITOR, later) == []
     assert service.verify_database(db).ok
 
 
