@@ -123,6 +123,8 @@ def test_public_search_sees_only_published_open_entries(world, client):
     assert [h["code"] for h in narrowed["results"]] == [hidden["code"]]
     bad = client.get("/api/catalog/search", params={"q": "户籍", "sort": "size"})
     assert bad.status_code == 422
+    misspelt = client.get("/api/catalog/search", params={"q": "户籍", "region": "330100"})
+    assert misspelt.status_code == 422 and "region" in misspelt.json()["message"]
 
 
 def test_unknown_search_filter_is_a_clear_error(world):

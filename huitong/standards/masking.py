@@ -52,6 +52,8 @@ def _keep(value: str, head: int, tail: int) -> str:
 
 
 def _name(value: str) -> str:
+    if len(value) <= 1:
+        return "*" * len(value)  # a one-character name would otherwise be shown whole
     keep = 2 if value[:2] in COMPOUND_SURNAMES and len(value) > 2 else 1
     return value[:keep] + "*" * (len(value) - keep)
 

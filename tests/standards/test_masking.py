@@ -15,7 +15,7 @@ from huitong.standards import mask
         ("name", "欧阳修", "欧阳*"),
         ("name", "诸葛孔明", "诸葛**"),
         ("name", "司马", "司*"),  # two characters: a surname 司 and a given name 马
-        ("name", "李", "李"),
+        ("name", "李", "*"),
         ("credit_code", "91110000600037341L", "91************341L"),
         ("address", "浙江省杭州市临平区南苑街道人民大道1号", "浙江省杭州市临平区****"),
         ("address", "北京市朝阳区建国路88号", "北京市朝阳区****"),
@@ -43,3 +43,8 @@ def test_none_and_empty():
 def test_unknown_rule_is_named():
     with pytest.raises(ValueError, match="unknown masking rule 'shuffle'"):
         mask("shuffle", "x")
+
+
+def test_a_one_character_name_is_masked_whole():
+    assert mask("name", "李") == "*"
+    assert mask("name", "李四") == "李*"

@@ -16,9 +16,9 @@ from huitong.api.schemas import ResourceIn, ReviewIn, Transition
 from huitong.catalog import service
 from huitong.catalog.json_io import spec_from_dict
 from huitong.catalog.model import Status
-from huitong.catalog.search_service import search_page
+from huitong.catalog.search_service import FACET_KEYS, search_page
 from huitong.catalog.tables import ClassNode
-from huitong.errors import HuitongError
+from huitong.errors import HuitongError, invalid
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
@@ -27,6 +27,7 @@ def _out(res) -> dict:
     return service.snapshot(res) | {
         "status_zh": Status(res.status).label_zh,
         "provider_code": res.provider.code,
+        "return_reason": res.return_reason,
     }
 
 
@@ -62,6 +63,10 @@ def search(
         }.items()
         if v
     }
+    known = {"q", "page", "per_page", "sort", *FACET_KEYS}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:  # a misspelt filter must not silently return everything
+        raise invalid(f"unknown search parameter {unknown[0]!r}: use q, page, per_page, sort or a facet")
     with unit(request, read_only=True) as (s, actor):
         return search_page(
             database(request), s, actor, q, filters=filters, page=page, per_page=per_page, sort=sort
@@ -215,7 +220,9 @@ def _import(request: Request, name: str, data: bytes, submit: bool, error_report
                 status_code=422,
                 media_type=XLSX,
                 headers={
-                    "Content-Disposition": f"attachment; filename*=UTF-8''{quote(out.name)}",
+                    "Content-Disposition": (  # plain name for clients that ignore filename*
+                        f"attachment; filename=\"import-errors.xlsx\"; filename*=UTF-8''{quote(out.name)}"
+                    ),
                     "X-Huitong-Problems": str(len(exc.problems)),
                 },
             )
