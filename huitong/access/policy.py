@@ -23,6 +23,7 @@ WRITE_ACTIONS = {
     "token.manage",
     "audit.purge",
     "audit.checkpoint",
+    "aggregate.manage",
 }
 PUBLIC_STATES = {"published"}
 EDITABLE_STATES = {"draft", "returned", "published"}
@@ -95,6 +96,15 @@ def _own_admin(what: str):
     return rule
 
 
+def _own_member(what: str):
+    def rule(actor: Actor, t: Target) -> Decision:
+        if (actor.has(Role.dept_admin) or actor.has(Role.dept_user)) and _own(actor, t):
+            return Decision(True, f"the provider department's staff may {what} its own resources")
+        return Decision(False, f"only the provider department may {what} this resource (others need a grant)")
+
+    return rule
+
+
 def _catalog_edit(actor: Actor, t: Target) -> Decision:
     if t.status not in EDITABLE_STATES:
         return Decision(False, f"an entry that is {t.status} cannot be edited")
@@ -162,6 +172,8 @@ _RULES = {
     "catalog.submit": _own_admin("submit"),
     "catalog.review": _catalog_review,
     "catalog.retire": _catalog_retire,
+    "aggregate.manage": _own_admin("manage sources and loads of"),
+    "data.read": _own_member("read the stored data of"),
     "org.manage": _operator_only("regions and departments"),
     "org.read": _authenticated,
     "user.manage": _user_manage,

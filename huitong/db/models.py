@@ -1,5 +1,6 @@
 """Import every package's tables so ``Base.metadata`` knows the whole schema (for Alembic)."""
 
+from huitong.aggregate import tables as aggregate_tables  # noqa: F401
 from huitong.catalog import tables as catalog_tables  # noqa: F401
 from huitong.db.base import Base
 from huitong.ledger import tables as ledger_tables  # noqa: F401
