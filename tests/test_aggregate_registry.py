@@ -21,9 +21,8 @@ def test_a_source_belongs_to_the_providers_administrator(world, tmp_path):
     code = resource(world)
     csv = tmp_path / "户籍.csv"
     csv.write_text("身份证号,姓名\n", encoding="utf-8")
-    with world.db.session() as s:
-        with pytest.raises(Forbidden):
-            registry.add_source(s, world.actor("mz"), "hj", code, "csv", {"path": str(csv)})
+    with pytest.raises(Forbidden), world.db.session() as s:
+        registry.add_source(s, world.actor("mz"), "hj", code, "csv", {"path": str(csv)})
     with world.db.session() as s:
         row = registry.add_source(
             s, world.actor("ga"), "hj", code, "csv", {"path": str(csv)}, schedule="0 2 * * *"
