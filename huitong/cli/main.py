@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from huitong import __version__
-from huitong.cli import audit, catalog, element, org, token, user
+from huitong.cli import audit, catalog, element, ingest, org, token, user
 from huitong.cli.context import command, console, state
 
 app = typer.Typer(
@@ -21,6 +21,9 @@ app.add_typer(user.app, name="user", help="Users and their roles.")
 app.add_typer(token.app, name="token", help="API tokens: issue, list, revoke.")
 app.add_typer(element.app, name="element", help="Standard data elements (数据元) and value checks.")
 app.add_typer(catalog.app, name="catalog", help="The resource catalog (政务信息资源目录).")
+app.add_typer(ingest.source_app, name="source", help="Department data sources (数据源): add, list, test.")
+app.add_typer(ingest.ingest_app, name="ingest", help="Aggregation (数据归集): map, run, history, rejects.")
+app.add_typer(ingest.data_app, name="data", help="Stored versions of a resource: show, versions, diff.")
 app.add_typer(
     audit.app, name="audit", help="The tamper-evident ledger (留痕): verify, proofs, who used what."
 )
