@@ -91,3 +91,45 @@ def test_catalog_add_submit_publish_search_show(run, tmp_path):
     assert "常住人口户籍信息" in r.output and "公民身份号码" in r.output
     r = run("catalog", "history", "101002/00001")
     assert "create" in r.output and "publish" in r.output
+
+
+def test_source_ingest_and_data_from_the_command_line(run, tmp_path):
+    from datetime import date
+
+    from huitong.standards.idcard import make_id_number
+
+    run("init")
+    run("org", "region", "add", "330100", "杭州市")
+    run("org", "dept", "add", "330100", "公安局", "GAJ0001")
+    run("user", "add", "ga", "GAJ0001", "--role", "dept_admin")
+    doc = {
+        "name": "常住人口信息",
+        "class_code": "101002",
+        "provider_code": "GAJ0001",
+        "summary": "常住人口",
+        "format_class": "database",
+        "share_type": "unconditional",
+        "share_mode": "api",
+        "open_type": "none",
+        "update_cycle": "daily",
+        "items": [
+            {"name": "公民身份号码", "element": "DE01001", "length": 18, "is_key": True},
+            {"name": "姓名", "length": 50},
+        ],
+    }
+    (tmp_path / "res.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    run("--as", "ga", "catalog", "add", str(tmp_path / "res.json"))
+    ok = make_id_number("330106", date(1990, 5, 1), 7)
+    bad = ok[:-1] + ("1" if ok[-1] != "1" else "2")
+    (tmp_path / "p.csv").write_bytes(f"身份证号,姓名\n{ok},张三\n{bad},李四\n".encode("gbk"))
+    r = run("--as", "ga", "source", "add", "p", "101002/00001", "csv", "-o", f"path={tmp_path / 'p.csv'}")
+    assert r.exit_code == 0, r.output
+    r = run("--as", "ga", "ingest", "map", "p", "--save")
+    assert r.exit_code == 0 and "公民身份号码 ← 身份证号" in r.output, r.output
+    r = run("--as", "ga", "ingest", "run", "p")
+    assert r.exit_code == 0 and "2 rows in, 1 stored, 1 rejected" in r.output, r.output
+    r = run("--as", "ga", "ingest", "rejects", "1")
+    assert bad in r.output and "3" in r.output
+    r = run("--as", "ga", "data", "show", "101002/00001")
+    assert "张三" in r.output and "李四" not in r.output
+    assert run("--as", "ga", "data", "versions", "101002/00001").exit_code == 0
