@@ -12,11 +12,17 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from huitong.bootstrap import seed
 from huitong.db.base import Database
 from huitong.db.migrate import upgrade
+
+# Two cores run the suite in parallel with database servers: timing health checks and deadlines
+# would fail on load, not on behaviour. The properties themselves are unchanged.
+settings.register_profile("huitong", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("huitong")
 
 PG_BASE = os.environ.get("HUITONG_TEST_PG", "postgresql+psycopg://127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("HUITONG_REQUIRE_PG") == "1"
