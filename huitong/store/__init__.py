@@ -7,6 +7,17 @@ locked-down DuckDB that runs user SQL.
 
 from huitong.store.diff import Diff
 from huitong.store.schema import LOAD_ID, ROW_HASH, Column, table_name
-from huitong.store.store import Mode, Store, TableInfo, Version
+from huitong.store.store import Mode, Store, TableInfo, Version, query
 
-__all__ = ["LOAD_ID", "ROW_HASH", "Column", "Diff", "Mode", "Store", "TableInfo", "Version", "table_name"]
+__all__ = [
+    "LOAD_ID",
+    "ROW_HASH",
+    "Column",
+    "Diff",
+    "Mode",
+    "Store",
+    "TableInfo",
+    "Version",
+    "query",
+    "table_name",
+]

@@ -1,4 +1,4 @@
-"""A resource's data items as an Iceberg schema, and incoming Arrow data made to fit it (pure, no I/O).
+"""Data items as an Iceberg schema, and incoming Arrow data made to fit it (no files, no database).
 
 Type mapping (信息项数据类型 → Iceberg → Arrow):
 

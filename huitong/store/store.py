@@ -11,6 +11,12 @@ whose content is already the table's (``full``), already appended (``append``, s
 as an earlier append) or changes no row (``upsert``) makes no snapshot and returns the current
 version with ``unchanged=True``.
 
+One load, one snapshot: pyiceberg's own ``overwrite``/``upsert`` commit a delete snapshot and an
+append snapshot, so the store builds the single snapshot itself from pyiceberg's public snapshot
+producers (``fast_append``/``overwrite`` with explicit data files), writing the Parquet files with
+pyiceberg's ``_dataframe_to_data_files`` (private; pyiceberg is pinned at 0.12.0).  An upsert rewrites
+only the data files holding replaced keys.
+
 Loads to one resource are serialised within a process; a concurrent commit from another process
 makes the later one fail with :class:`Conflict` (commit retries are off, because the checks a load
 made, such as "these keys are new", were made against the version it started from).
@@ -825,6 +831,18 @@ class Store:
             return duck.run_select(con, sql, timeout, budget=timeout - (time.monotonic() - started))
         finally:
             con.close()
+
+
+def query(
+    store: Store,
+    code: str,
+    sql: str,
+    as_of: datetime | None = None,
+    snapshot_id: int | None = None,
+    timeout: float = 10.0,
+) -> pa.Table:
+    """``store.query(...)`` as a function: one read-only SELECT over a resource's version (as ``t``)."""
+    return store.query(code, sql, as_of=as_of, snapshot_id=snapshot_id, timeout=timeout)
 
 
 def _schema_of(tbl: Table, snap: Snapshot | None) -> Schema:

@@ -113,7 +113,7 @@ def first_version(keyed: Store) -> list:
 
 def test_killed_while_writing_data(keyed: Store, first_version, test_database, tmp_path: Path):
     old_files = set(data_dir(keyed).glob("*.parquet"))
-    proc, marks = start_loader(keyed, test_database.url, tmp_path, 600_000, "none")
+    proc, marks = start_loader(keyed, test_database.url, tmp_path, 300_000, "none")
     wait_for(lambda: (marks / "loading").exists(), proc)
     wait_for(lambda: bool(set(data_dir(keyed).glob("*.parquet")) - old_files), proc)
     kill(proc)

@@ -37,21 +37,22 @@ def pairs_of(t: pa.Table) -> list[tuple]:
     return [(r["k"], None if r["v"] is None else int(r["v"])) for r in t.to_pylist()]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(before=KEYED, after=KEYED)
 def test_keyed_diff_is_the_key_set_difference(before, after):
-    d = compare(table(before.items()), table(after.items()), ["k"], SCHEMA)
+    old, new = table(before.items()), table(after.items())
+    d = compare(old, new, ["k"], SCHEMA)
     assert dict(pairs_of(d.added)) == {k: v for k, v in after.items() if k not in before}
     assert dict(pairs_of(d.removed)) == {k: v for k, v in before.items() if k not in after}
     changed = {k for k in before.keys() & after.keys() if before[k] != after[k]}
     assert dict(pairs_of(d.changed)) == {k: after[k] for k in changed}
     assert dict(pairs_of(d.changed_before)) == {k: before[k] for k in changed}
     assert [r[0] for r in pairs_of(d.changed)] == [r[0] for r in pairs_of(d.changed_before)]
-    n = count(table(before.items()), table(after.items()), ["k"])
+    n = count(old, new, ["k"])
     assert (n.inserted, n.deleted, n.updated) == (d.added.num_rows, d.removed.num_rows, len(changed))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(before=ROWS, after=ROWS)
 def test_unkeyed_diff_is_the_multiset_difference(before, after):
     d = compare(table(before), table(after), [], SCHEMA)
@@ -73,7 +74,7 @@ def sqlite_store(tmp_path_factory) -> Store:
     store.close()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(before=KEYED, after=KEYED, mode=st.sampled_from(["full", "upsert"]))
 def test_store_diff_matches_what_was_loaded(sqlite_store: Store, before, after, mode):
     """Through real Iceberg versions: after a full load the diff is the set difference; after an

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from huitong.errors import HuitongError
-from huitong.store import Store, duck
+from huitong.store import Store, duck, query
 from tests.store.conftest import CODE, enterprises
 
 A = ("A0001", "杭州甲公司", "100.5", date(2020, 1, 1))
@@ -29,7 +29,7 @@ def test_sql_sees_the_version_as_t_with_chinese_columns(loaded: Store):
         CODE, "SELECT 企业名称, \"注册资本（万元）\" AS 资本 FROM t WHERE 企业名称 LIKE '杭州%'"
     )
     assert out.to_pylist() == [{"企业名称": "杭州甲公司", "资本": Decimal("100.5")}]
-    total = loaded.query(CODE, 'select sum("注册资本（万元）") as s, count(*) as n from r_101002_00001')
+    total = query(loaded, CODE, 'select sum("注册资本（万元）") as s, count(*) as n from r_101002_00001')
     assert total.to_pylist() == [{"s": Decimal("120.5"), "n": 2}]
     assert loaded.query(CODE, "select * from t").column_names == [
         "统一社会信用代码",
@@ -80,6 +80,7 @@ def test_statements_other_than_select_are_refused(loaded: Store, tmp_path: Path,
         "SELECT * FROM glob('{tmp}/*')",
         "SELECT * FROM '{secret}'",
         "SELECT * FROM read_json('http://127.0.0.1:9/x.json')",
+        "SELECT * FROM query('COPY t TO ''{tmp}/out.csv''')",
     ],
 )
 def test_selects_cannot_read_files_or_the_network(loaded: Store, tmp_path: Path, sql: str):
