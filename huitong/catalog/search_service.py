@@ -26,16 +26,17 @@ from huitong.org.tables import Department, Region
 FACET_KEYS = tuple(ALL_FACETS)
 
 
+def _categories(class_code: str, also_in: list[str] | None) -> tuple[str, ...]:
+    """The 基础/主题/部门 trees an entry is classified in, by the first digit of each code."""
+    roots = (ROOT_EN.get(code[:1]) for code in [class_code, *(also_in or [])])
+    return tuple(dict.fromkeys(r for r in roots if r))
+
+
 def _facets(res: Resource) -> dict[str, Any]:
-    roots = []
-    for code in [res.class_code, *(res.also_in or [])]:
-        root = ROOT_EN.get(code[:1])
-        if root and root not in roots:
-            roots.append(root)
     return {
         "department": res.provider.code,
         "level": res.provider.region.level,
-        "category": tuple(roots),
+        "category": _categories(res.class_code, res.also_in),
         "share_type": res.share_type,
         "open_type": res.open_type,
         "format": res.format_class,
@@ -89,11 +90,6 @@ def _doc_from_row(session: Session, row) -> SearchDoc:
     tags unnecessary, so a cold start reads one row per entry and analyses nothing."""
     if not row.search_terms:  # written before terms were stored: analyse it once, the slow way
         return doc_for(session.get(Resource, row.id))
-    roots: list[str] = []
-    for code in [row.class_code, *(row.also_in or [])]:
-        root = ROOT_EN.get(code[:1])
-        if root and root not in roots:
-            roots.append(root)
     return SearchDoc(
         id=row.id,
         code=row.code,
@@ -107,7 +103,7 @@ def _doc_from_row(session: Session, row) -> SearchDoc:
         facets={
             "department": row.provider_code,
             "level": row.region_level,
-            "category": tuple(roots),
+            "category": _categories(row.class_code, row.also_in),
             "share_type": row.share_type,
             "open_type": row.open_type,
             "format": row.format_class,

@@ -118,6 +118,7 @@ def head(session: Session) -> TreeHead:
 
 
 def entry_fields(row) -> dict:
+    """The fields a leaf commits to, from an entry row or object."""
     return {k: getattr(row, k) for k in LEAF_FIELDS}
 
 

@@ -18,8 +18,8 @@ from huitong.errors import HuitongError, NotFound, invalid
 from huitong.ledger.checkpoint import Checkpoint, sign_note, vkey
 from huitong.ledger.events import record
 from huitong.ledger.keys import KeyRing, fingerprint
-from huitong.ledger.leaf import LEAF_FIELDS, subject_key
-from huitong.ledger.log import head, prove_consistency, prove_inclusion, sequencer
+from huitong.ledger.leaf import subject_key
+from huitong.ledger.log import entry_fields, head, prove_consistency, prove_inclusion, sequencer
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject, LedgerCheckpoint
 from huitong.ledger.verify import Report
 
@@ -87,7 +87,7 @@ def _checkpoint_for(session: Session, size: int | None) -> LedgerCheckpoint:
 
 
 def entry_dict(e: EvidenceEntry) -> dict[str, Any]:
-    out = {k: getattr(e, k) for k in LEAF_FIELDS}
+    out = entry_fields(e)
     out.update(
         at=e.at.isoformat(),
         leaf_index=e.leaf_index,
@@ -356,7 +356,7 @@ def verify_database(db: Database) -> Report:
                 report.findings.append(Finding("duplicate", pos, f"entry {e.id} repeats a position"))
                 continue
             node = next(stored_iter, None)
-            leaf = leaf_hash(leaf_bytes({k: getattr(e, k) for k in LEAF_FIELDS}))
+            leaf = leaf_hash(leaf_bytes(entry_fields(e)))
             if node is None or bytes(node.hash) != leaf:
                 report.findings.append(Finding("inclusion", pos, f"entry {e.id} ({e.action}) was edited"))
             if e.purged_at is None and (

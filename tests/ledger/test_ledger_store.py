@@ -20,8 +20,8 @@ from huitong.errors import Forbidden
 from huitong.ledger import service
 from huitong.ledger.checkpoint import open_note, vkey
 from huitong.ledger.events import entry_values, record, record_apart
-from huitong.ledger.leaf import LEAF_FIELDS, leaf_bytes
-from huitong.ledger.log import head, sequencer
+from huitong.ledger.leaf import leaf_bytes
+from huitong.ledger.log import entry_fields, head, sequencer
 from huitong.ledger.merkle import MemoryNodeStore, leaf_hash, verify_consistency, verify_inclusion
 from huitong.ledger.tables import EvidenceEntry, LedgerCheckpoint, LedgerNode
 from huitong.ledger.verify import verify_bundle
@@ -78,7 +78,7 @@ def test_the_stored_tree_always_equals_the_tree_of_its_leaves(db, batches):
         seq.integrate()
         with db.session() as s:
             leaves = [
-                leaf_hash(leaf_bytes({k: getattr(e, k) for k in LEAF_FIELDS}))
+                leaf_hash(leaf_bytes(entry_fields(e)))
                 for e in s.scalars(select(EvidenceEntry).order_by(EvidenceEntry.leaf_index))
             ]
             h = head(s)
