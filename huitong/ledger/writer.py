@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import text
@@ -23,11 +22,45 @@ from huitong.ledger.leaf import LEAF_FIELDS
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
 
 
+class _Batch:
+    """Entries that commit together, and one event that releases all their callers at once:
+    waking each caller through its own future cost more than the insert itself."""
+
+    __slots__ = ("items", "ids", "error", "done")
+
+    def __init__(self) -> None:
+        self.items: list[tuple[dict[str, Any], Sequence[str]]] = []
+        self.ids: list[int] = []
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+
+class Ticket:
+    """A claim on one submitted entry: ``result()`` returns its id once it is durable."""
+
+    __slots__ = ("_batch", "_index", "_timeout")
+
+    def __init__(self, batch: _Batch, index: int, timeout: float) -> None:
+        self._batch, self._index, self._timeout = batch, index, timeout
+
+    def done(self) -> bool:
+        return self._batch.done.is_set()
+
+    def result(self, timeout: float | None = None) -> int:
+        if not self._batch.done.wait(self._timeout if timeout is None else timeout):
+            raise HuitongError("the ledger did not confirm the entry in time", status=503)
+        if self._batch.error is not None:
+            raise self._batch.error
+        return self._batch.ids[self._index]
+
+
 class GroupCommitWriter:
     def __init__(self, db: Database, *, max_batch: int = 10_000, timeout: float = 30.0) -> None:
         self.db, self.max_batch, self.timeout = db, max_batch, timeout
-        self._queue: list[tuple[dict[str, Any], Sequence[str], Future]] = []
+        self._full: list[_Batch] = []
+        self._open = _Batch()
         self._cond = threading.Condition()
+        self._waiting = False  # the writer thread sleeps for want of work
         self._thread: threading.Thread | None = None
         self._closed = False
         self.commits = 0  # batches written, for benchmarks and tests
@@ -37,55 +70,66 @@ class GroupCommitWriter:
             self._thread = threading.Thread(target=self._run, name="huitong-ledger-writer", daemon=True)
             self._thread.start()
 
-    def submit(self, values: dict[str, Any], subjects: Sequence[str] = ()) -> Future:
-        fut: Future = Future()
+    def submit(self, values: dict[str, Any], subjects: Sequence[str] = ()) -> Ticket:
         with self._cond:
             if self._closed:
                 raise HuitongError("the ledger writer is closed", status=503)
-            self._queue.append((values, subjects, fut))
-            self._ensure_thread()
-            self._cond.notify()
-        return fut
+            batch = self._open
+            batch.items.append((values, subjects))
+            if len(batch.items) >= self.max_batch:
+                self._full.append(batch)
+                self._open = _Batch()
+            if self._thread is None:
+                self._ensure_thread()
+            if self._waiting:
+                self._cond.notify()
+        return Ticket(batch, len(batch.items) - 1, self.timeout)
 
     def append(self, values: dict[str, Any], subjects: Sequence[str] = ()) -> int:
         """Write one entry; returns its id once the entry is durable."""
         return self.submit(values, subjects).result(self.timeout)
 
     def append_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        futures = [self.submit(v) for v in rows]
-        return [f.result(self.timeout) for f in futures]
+        tickets = [self.submit(v) for v in rows]
+        return [t.result(self.timeout) for t in tickets]
+
+    def _take(self) -> list[_Batch] | None:
+        with self._cond:
+            while not self._full and not self._open.items:
+                if self._closed:
+                    return None
+                self._waiting = True
+                self._cond.wait()
+                self._waiting = False
+            taken = self._full
+            if self._open.items:
+                taken = [*taken, self._open]
+                self._open = _Batch()
+            self._full = []
+            return taken
 
     def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
-                if not self._queue and self._closed:
-                    return
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            try:
-                ids = self._write(batch)
-            except Exception as exc:  # every waiting caller learns the write failed
-                error = HuitongError(
-                    f"the ledger could not record evidence: {type(exc).__name__}", status=503
-                )
-                for _, _, fut in batch:
-                    fut.set_exception(error)
-                continue
-            for (_, _, fut), entry_id in zip(batch, ids, strict=True):
-                fut.set_result(entry_id)
+        while (taken := self._take()) is not None:
+            for batch in taken:
+                try:
+                    batch.ids = self._write(batch.items)
+                except Exception as exc:  # every waiting caller learns the write failed
+                    batch.error = HuitongError(
+                        f"the ledger could not record evidence: {type(exc).__name__}", status=503
+                    )
+                batch.done.set()
 
     def _write(self, batch) -> list[int]:
         with self.db.session() as s:
             ids = _reserve_ids(s, len(batch))
-            rows = [dict(values, id=entry_id) for (values, _, _), entry_id in zip(batch, ids, strict=True)]
+            rows = [dict(values, id=entry_id) for (values, _), entry_id in zip(batch, ids, strict=True)]
             if s.get_bind().dialect.name == "postgresql":
                 _copy_pg(s, rows)
             else:
                 _insert_sqlite(s, rows)
             subjects = [
                 {"entry_id": entry_id, "subject": key}
-                for (_, keys, _), entry_id in zip(batch, ids, strict=True)
+                for (_, keys), entry_id in zip(batch, ids, strict=True)
                 for key in dict.fromkeys(keys)
             ]
             if subjects:
