@@ -10,6 +10,7 @@ BENCHES = [
     ["bench.catalog_search_db", "--docs", "100000"],
     ["bench.ledger_bench", "--entries", "200000"],
     ["bench.search_index_bench", "--docs", "100000"],
+    ["bench.load_bench", "--rows", "200000"],
 ]
 
 

@@ -24,6 +24,8 @@ class Deadlines:
     operator_review: int = 2
     provider_review_on_platform: int = 5
     provider_review_off_platform: int = 10
+    negotiation: int = 10  # provider's answer to a consumer's negotiation after a refusal
+    coordination: int = 10  # the operator's coordination (协调) when negotiation fails
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class Settings:
     node_id: str = "huitong.local"
     token_ttl_days: int = 90
     checkpoint_seconds: int = 60  # the server signs a ledger checkpoint this often when the tree grew
+    retention_days: int = 0  # huitong data expire: versions older than this go (0: only with --older-than)
+    retention_keep_last: int = 1  # ... but the newest this many versions of each resource always stay
+    schedule_timezone: str = "Asia/Shanghai"  # the zone sources' cron schedules are read in
+    worker_poll_seconds: int = 60  # how often huitong worker looks for due sources
     deadlines: Deadlines = field(default_factory=Deadlines)
 
     @property

@@ -1,6 +1,7 @@
 """One load, source → mapping → normalise and validate → store, with lineage and rejects.
 
-The run is recorded as ``running`` before anything is read, so a crash leaves a trace; the
+The run is recorded as ``running`` before anything is read (:func:`start_load`), so a crash
+leaves a trace and the API can show the status at once; :func:`execute_load` does the rest. The
 store's commit is the only write to the data, so a failed or killed load leaves the previous
 version as it was. Rejected rows are kept with file, row, column, value and reason; the
 load policy decides whether too many of them abort the load.
@@ -47,15 +48,29 @@ def _origin(config: dict) -> str | None:
     return None
 
 
-def run_load(
-    db: Database,
-    store: Store,
-    actor: Actor,
-    source_name: str,
-    *,
-    policy: LoadPolicy | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> LoadResult:
+@dataclass(frozen=True)
+class PendingLoad:
+    """A load that passed its checks and has its ``running`` row: what :func:`execute_load` needs.
+
+    Starting and executing are apart so the API can answer 202 with a load id whose status is
+    already visible, and run the reading and writing after the response."""
+
+    load_id: int
+    source_id: int
+    source_name: str
+    code: str
+    kind: str
+    config: dict
+    mode: str
+    mapping: Mapping
+    items: list
+    elements: dict
+    actor: Actor
+    started: float  # time.monotonic() at the start, for the recorded duration
+
+
+def start_load(db: Database, actor: Actor, source_name: str) -> PendingLoad:
+    """Check permission and the confirmed mapping, then record the run as ``running``."""
     started = time.monotonic()
     with db.session() as s:
         source = get_source(s, source_name)
@@ -82,19 +97,34 @@ def run_load(
         )
         s.add(run)
         s.flush()
-        run_id, source_id = run.id, source.id
+        return PendingLoad(
+            run.id, source.id, source.name, code, kind, config, mode, mapping, items, elements, actor, started
+        )
+
+
+def execute_load(
+    db: Database,
+    store: Store,
+    pending: PendingLoad,
+    *,
+    policy: LoadPolicy | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> LoadResult:
+    """Read, validate and store a started load; whatever happens, its run row is finished."""
+    p = pending
+    run_id, code, config, actor, started = p.load_id, p.code, p.config, p.actor, p.started
     summary = Summary()
     rejects = []
     try:
-        src = open_source(kind, **config)
+        src = open_source(p.kind, **config)
         description = src.describe()
         records = []
         for batch in src.batches():
             for result in validate_rows(
                 batch,
-                mapping,
-                items,
-                elements,
+                p.mapping,
+                p.items,
+                p.elements,
                 columns=description.columns,
                 summary=summary,
                 file=_origin(config),
@@ -107,23 +137,73 @@ def run_load(
         decision = decide(policy or LoadPolicy(), summary.rows_in, summary.rows_rejected)
         version = None
         if not decision.abort:
-            columns = columns_for(items)
-            store.ensure_table(code, items)
+            columns = columns_for(p.items)
+            store.ensure_table(code, p.items)
             schema = pa.schema([(c.name, c.arrow_type) for c in columns])
             version = store.write(
-                code, pa.Table.from_pylist(records, schema=schema), mode, load_id=str(run_id)
+                code, pa.Table.from_pylist(records, schema=schema), p.mode, load_id=str(run_id)
             )
         status = "aborted" if decision.abort else ("unchanged" if version.unchanged else "loaded")
         message = decision.reason if decision.abort else None
     except HuitongError as exc:
         _finish(db, run_id, "failed", summary, rejects, None, None, exc.message, actor, code, started)
         raise
-    _finish(db, run_id, status, summary, rejects, version, source_id, message, actor, code, started)
+    except Exception as exc:  # an unforeseen failure still finishes the run row, with its reason
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        _finish(db, run_id, "failed", summary, rejects, None, None, reason, actor, code, started)
+        raise
+    _finish(db, run_id, status, summary, rejects, version, p.source_id, message, actor, code, started)
     if status == "aborted":
         raise HuitongError(
-            f"load {run_id} of {source_name} aborted: {message} (huitong ingest rejects {run_id})"
+            f"load {run_id} of {p.source_name} aborted: {message} (huitong ingest rejects {run_id})"
         )
     return LoadResult(run_id, status, summary, version.snapshot_id if version else None, message)
+
+
+def run_load(
+    db: Database,
+    store: Store,
+    actor: Actor,
+    source_name: str,
+    *,
+    policy: LoadPolicy | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> LoadResult:
+    """One whole load, as the CLI and the worker run it."""
+    return execute_load(db, store, start_load(db, actor, source_name), policy=policy, progress=progress)
+
+
+def record_failure(db: Database, source_name: str, actor_name: str, message: str, actor: Actor) -> int:
+    """A load that failed before it could start (no mapping, no permission, creator gone): one
+    ``failed`` run row with the reason, and its ledger entry, so a scheduled failure is seen."""
+    with db.session() as s:
+        source = get_source(s, source_name)
+        res = resource_of(s, source)
+        saved = current_mapping(s, source)
+        run = LoadRun(
+            source_id=source.id,
+            resource_code=res.code,
+            status="failed",
+            mode=source.mode,
+            connector=source.kind,
+            origin=_origin(dict(source.config)),
+            mapping_version=saved.version if saved else None,
+            actor_name=actor_name[:64],
+            finished_at=utcnow(),
+            message=message,
+        )
+        s.add(run)
+        s.flush()
+        record(
+            s,
+            actor,
+            "aggregate.load",
+            "resource",
+            res.code,
+            result="failed",
+            details={"load": run.id, "status": "failed", "source": source.name, "reason": message},
+        )
+        return run.id
 
 
 def _finish(db, run_id, status, summary, rejects, version, source_id, message, actor, code, started) -> None:
@@ -137,6 +217,16 @@ def _finish(db, run_id, status, summary, rejects, version, source_id, message, a
         )
         if version is not None:
             run.snapshot_id, run.content_hash = str(version.snapshot_id), version.content_hash
+            if status == "loaded":  # subscribers hear of the version in the transaction that records it
+                from huitong.share.subscriptions import on_new_version
+
+                counts = {
+                    "rows": version.rows,
+                    "inserted": version.inserted,
+                    "updated": version.updated,
+                    "deleted": version.deleted,
+                }
+                on_new_version(s, code, version.snapshot_id, version.parent_id, counts)
         if rejects:
             s.execute(
                 insert(LoadReject),
@@ -169,5 +259,6 @@ def _finish(db, run_id, status, summary, rejects, version, source_id, message, a
                 "rejected": summary.rows_rejected,
                 "seconds": round(time.monotonic() - started, 3),
                 "snapshot": str(version.snapshot_id) if version else None,
+                **({"reason": message} if message else {}),
             },
         )

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, require
+from huitong.aggregate.schedule import check as check_schedule
 from huitong.aggregate.sources import available_kinds, open_source
 from huitong.aggregate.tables import MappingVersion, SourceRow
 from huitong.catalog.tables import Resource
@@ -71,10 +72,7 @@ def add_source(
     if mode == "upsert" and not any(it.is_key for it in res.items):
         raise invalid(f"{res.code} has no key data item, so it cannot be loaded by upsert")
     if schedule:
-        from croniter import croniter
-
-        if not croniter.is_valid(schedule):
-            raise invalid(f"schedule {schedule!r} is not a cron expression (e.g. '0 2 * * *')")
+        schedule = check_schedule(schedule)
     if session.scalar(select(SourceRow).where(SourceRow.name == name.strip())):
         raise Conflict(f"a source named {name!r} already exists")
     open_source(kind, **config)  # checks option names and required options now, not at 2 a.m.
@@ -109,6 +107,23 @@ def get_source(session: Session, name: str) -> SourceRow:
 
 def list_sources(session: Session) -> list[SourceRow]:
     return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
+
+
+def set_schedule(session: Session, actor: Actor, name: str, schedule: str | None) -> SourceRow:
+    """Give a source a cron schedule for the worker, or (None or empty) take it off the schedule."""
+    source = get_source(session, name)
+    require(actor, "aggregate.manage", Target(department_id=resource_of(session, source).provider_id))
+    before = source.schedule
+    source.schedule = check_schedule(schedule) if schedule and schedule.strip() else None
+    record(
+        session,
+        actor,
+        "aggregate.source.schedule",
+        "source",
+        source.name,
+        details={"before": before, "after": source.schedule},
+    )
+    return source
 
 
 def resource_of(session: Session, source: SourceRow) -> Resource:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 
-from huitong.access import Target, require
 from huitong.cli.context import command, console, state
 from huitong.errors import HuitongError
 
@@ -66,19 +65,45 @@ def source_add(
 def source_list() -> None:
     """Every configured source, with secrets masked."""
     from huitong.aggregate import registry
+    from huitong.aggregate.worker import upcoming
 
+    tz = state.settings.schedule_timezone
     with state.db.session() as s:
-        table = Table("name", "resource", "kind", "mode", "schedule", "options")
+        table = Table("name", "resource", "kind", "mode", "schedule", f"next run ({tz})", "options")
         for row in registry.list_sources(s):
+            nxt = upcoming(s, row, tz)
             table.add_row(
                 row.name,
                 registry.resource_of(s, row).code,
                 row.kind,
                 row.mode,
                 row.schedule or "",
+                f"{nxt.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}" if nxt else "",
                 json.dumps(registry.redact(row.config), ensure_ascii=False),
             )
     console.print(table)
+
+
+@source_app.command("schedule")
+@command
+def source_schedule(
+    name: str,
+    cron: str = typer.Argument(..., help="Cron expression (minute hour day month weekday), or '' for none."),
+) -> None:
+    """Set when the worker loads the source, e.g. '0 2 * * *' for 2 a.m. daily; '' takes it off."""
+    from huitong.aggregate import registry
+    from huitong.aggregate.worker import upcoming
+
+    tz = state.settings.schedule_timezone
+    with state.db.session() as s:
+        row = registry.set_schedule(s, state.actor(s), name, cron)
+        nxt = upcoming(s, row, tz)
+        if nxt is None:
+            console.print(f"source {row.name} is not scheduled: load it with huitong ingest run {row.name}")
+        else:
+            console.print(
+                f"source {row.name}: {row.schedule} ({tz}); next run {nxt.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
+            )
 
 
 @source_app.command("test")
@@ -180,7 +205,7 @@ def ingest_run(
 @command
 def ingest_history(resource: str) -> None:
     """Every load of a resource: source, mapping version, counts, who, how long, the version it made."""
-    from huitong.aggregate.tables import LoadRun
+    from huitong.aggregate.loads import history
 
     with state.db.session() as s:
         table = Table(
@@ -196,7 +221,7 @@ def ingest_history(resource: str) -> None:
             "by",
             "version",
         )
-        for r in s.scalars(select(LoadRun).where(LoadRun.resource_code == resource).order_by(LoadRun.id)):
+        for r in history(s, state.actor(s), resource):
             table.add_row(
                 str(r.id),
                 f"{r.started_at:%Y-%m-%d %H:%M:%S}",
@@ -215,36 +240,40 @@ def ingest_history(resource: str) -> None:
 
 @ingest_app.command("rejects")
 @command
-def ingest_rejects(load_id: int, limit: int = typer.Option(100)) -> None:
+def ingest_rejects(load_id: int, limit: int = typer.Option(100), offset: int = typer.Option(0)) -> None:
     """Rows a load rejected: file, row, column, value and why."""
-    from huitong.aggregate.tables import LoadReject
-
-    with state.db.session() as s:
-        table = Table("file", "row", "column", "value", "reason")
-        for r in s.scalars(
-            select(LoadReject).where(LoadReject.load_id == load_id).order_by(LoadReject.id).limit(limit)
-        ):
-            table.add_row(r.file or "", str(r.row or ""), r.column or "", r.value or "", r.reason)
-    console.print(table)
-
-
-def _check_read(resource: str) -> None:
-    from huitong.catalog.service import get
+    from huitong.aggregate.loads import get_load, rejects
 
     with state.db.session() as s:
         actor = state.actor(s)
-        res = get(s, actor, resource)
-        require(actor, "data.read", Target(department_id=res.provider_id))
+        run = get_load(s, actor, load_id)
+        total, page = rejects(s, actor, load_id, limit=limit, offset=offset)
+        table = Table("file", "row", "column", "value", "reason")
+        for r in page:
+            table.add_row(r.file or "", str(r.row or ""), r.column or "", r.value or "", r.reason)
+        status, message = run.status, run.message
+    console.print(table)
+    if total > offset + len(page):
+        console.print(f"{len(page)} of {total} rejects shown; more with --offset {offset + len(page)}")
+    if message:
+        console.print(f"load {load_id} {status}: {message}", highlight=False)
+
+
+def _actor():
+    with state.db.session() as s:
+        return state.actor(s)
 
 
 @data_app.command("versions")
 @command
 def data_versions(resource: str) -> None:
     """The stored versions of a resource, with row counts."""
-    _check_read(resource)
+    from huitong.store import service
+
+    actor = _actor()
     with _store() as store:
         table = Table("version", "committed (UTC)", "mode", "load", "rows", "+", "~", "-")
-        for v in store.versions(resource):
+        for v in service.versions(state.db, store, actor, resource):
             table.add_row(
                 str(v.snapshot_id),
                 f"{v.committed_at:%Y-%m-%d %H:%M:%S}",
@@ -265,9 +294,11 @@ def data_show(
     as_of: str = typer.Option(None, "--as-of", help="The version current at this time, e.g. 2026-01-01."),
     version: int = typer.Option(None, help="A version id from huitong data versions."),
     limit: int = typer.Option(20),
+    offset: int = typer.Option(0),
 ) -> None:
-    """Rows of the current (or a past) version."""
-    _check_read(resource)
+    """Rows of the current (or a past) version; every read is recorded in the ledger."""
+    from huitong.store import service
+
     when = None
     if as_of:
         try:
@@ -276,24 +307,80 @@ def data_show(
             raise HuitongError(
                 f"--as-of {as_of!r}: use ISO form, e.g. 2026-01-01 or 2026-01-01T08:00"
             ) from None
+    actor = _actor()
     with _store() as store:
-        rows = store.read(resource, snapshot_id=version, as_of=when, limit=limit)
+        page = service.read_rows(
+            state.db, store, actor, resource, snapshot_id=version, as_of=when, limit=limit, offset=offset
+        )
+    rows = page.rows
     table = Table(*rows.column_names)
     for r in rows.to_pylist():
         table.add_row(*("" if v is None else str(v) for v in r.values()))
     console.print(table)
+    console.print(
+        f"version {page.version.snapshot_id}: rows {offset + 1 if rows.num_rows else offset}"
+        f"–{offset + rows.num_rows} of {page.total}",
+        highlight=False,
+    )
 
 
 @data_app.command("diff")
 @command
 def data_diff(resource: str, first: int, second: int = typer.Argument(None)) -> None:
     """Rows added, removed and changed between two versions (the second defaults to the current)."""
-    _check_read(resource)
+    from huitong.store import service
+
+    actor = _actor()
     with _store() as store:
-        d = store.diff(resource, first, second)
+        d = service.diff(state.db, store, actor, resource, first, second)
     for label, part in (("added", d.added), ("removed", d.removed), ("changed", d.changed)):
         console.print(f"[bold]{label}[/]: {part.num_rows}")
         for r in part.to_pylist()[:20]:
             console.print(
                 "  " + ", ".join(f"{k}={v}" for k, v in r.items() if not k.startswith("_")), highlight=False
             )
+
+
+@data_app.command("expire")
+@command
+def data_expire(
+    resource: str = typer.Argument(None, help="Catalog code; or --all for every resource you may expire."),
+    all_: bool = typer.Option(False, "--all", help="Every resource with stored data (that you may expire)."),
+    older_than: int = typer.Option(None, "--older-than", help="Days; default: the retention_days setting."),
+    keep_last: int = typer.Option(
+        None, "--keep-last", help="Versions always kept; default: retention_keep_last."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be expired."),
+) -> None:
+    """Forget old versions (retention): their files are deleted and time travel to them ends."""
+    from huitong.store import service
+
+    if bool(resource) == all_:
+        raise HuitongError("name one resource, or give --all")
+    settings = state.settings
+    days = older_than if older_than is not None else settings.retention_days
+    if older_than is None and days <= 0:
+        raise HuitongError(
+            "no retention period: give --older-than DAYS or set retention_days (see docs/configuration.md)"
+        )
+    keep = keep_last if keep_last is not None else settings.retention_keep_last
+    actor = _actor()
+    with _store() as store:
+        done = service.expire(
+            state.db,
+            store,
+            actor,
+            None if all_ else resource,
+            older_than_days=days,
+            keep_last=keep,
+            dry_run=dry_run,
+        )
+    verb = "would expire" if dry_run else "expired"
+    for e in done:
+        console.print(f"{e.code}: {verb} {len(e.versions)} version(s)", highlight=False)
+        for v in e.versions:
+            console.print(
+                f"  {v.snapshot_id}  {v.committed_at:%Y-%m-%d %H:%M:%S}  {v.rows} rows", highlight=False
+            )
+    if not done:
+        console.print("no resource with stored data to expire")

@@ -769,20 +769,10 @@ class Store:
         The data and metadata files that only those versions used are deleted, so an expired
         version can no longer be read by anyone.
         """
-        if isinstance(older_than, timedelta):
-            cutoff = datetime.now(UTC) - older_than
-        elif isinstance(older_than, datetime):
-            cutoff = _utc(older_than)
-        else:
-            raise invalid("older_than is a datetime or a timedelta", Problem("bad value", field="older_than"))
-        if not isinstance(retain_last, int) or retain_last < 1:
-            raise invalid("retain_last is 1 or more (the current version is always kept)")
+        cutoff = _cutoff(older_than, retain_last)
         with self._lock(code):
             tbl = self._table(code)
-            keep = {s.snapshot_id for s in self._lineage(tbl)[:retain_last]}
-            doomed = [
-                s for s in tbl.snapshots() if s.timestamp_ms < _ms(cutoff) and s.snapshot_id not in keep
-            ]
+            doomed = self._doomed(tbl, cutoff, retain_last)
             if not doomed:
                 return 0
             doomed_files = set().union(*(self._files(tbl, s) for s in doomed))
@@ -798,6 +788,16 @@ class Store:
                 with suppress(FileNotFoundError):
                     tbl.io.delete(path)
             return len(doomed)
+
+    def expirable(self, code: str, older_than: datetime | timedelta, retain_last: int = 1) -> list[Version]:
+        """The versions :meth:`expire` would forget with the same arguments now, oldest first."""
+        cutoff = _cutoff(older_than, retain_last)
+        doomed = self._doomed(self._table(code), cutoff, retain_last)
+        return sorted((_version(s) for s in doomed), key=lambda v: v.committed_at)
+
+    def _doomed(self, tbl: Table, cutoff: datetime, retain_last: int) -> list[Snapshot]:
+        keep = {s.snapshot_id for s in self._lineage(tbl)[:retain_last]}
+        return [s for s in tbl.snapshots() if s.timestamp_ms < _ms(cutoff) and s.snapshot_id not in keep]
 
     @staticmethod
     def _files(tbl: Table, snap: Snapshot) -> set[str]:
@@ -843,6 +843,19 @@ def query(
 ) -> pa.Table:
     """``store.query(...)`` as a function: one read-only SELECT over a resource's version (as ``t``)."""
     return store.query(code, sql, as_of=as_of, snapshot_id=snapshot_id, timeout=timeout)
+
+
+def _cutoff(older_than: datetime | timedelta, retain_last: int) -> datetime:
+    """Check expiry's arguments; the moment before which versions may go (UTC)."""
+    if isinstance(older_than, timedelta):
+        cutoff = datetime.now(UTC) - older_than
+    elif isinstance(older_than, datetime):
+        cutoff = _utc(older_than)
+    else:
+        raise invalid("older_than is a datetime or a timedelta", Problem("bad value", field="older_than"))
+    if not isinstance(retain_last, int) or isinstance(retain_last, bool) or retain_last < 1:
+        raise invalid("retain_last is 1 or more (the current version is always kept)")
+    return cutoff
 
 
 def _schema_of(tbl: Table, snap: Snapshot | None) -> Schema:
