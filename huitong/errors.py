@@ -86,3 +86,10 @@ class Conflict(HuitongError):
 
 def invalid(message: str, *problems: Problem) -> HuitongError:
     return HuitongError(message, code="invalid", problems=list(problems), status=422)
+
+
+class QuotaExceeded(HuitongError):
+    """A grant's daily quota is used up; retry after midnight Beijing time."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="quota_exceeded", status=429)

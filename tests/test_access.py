@@ -20,6 +20,12 @@ ACTIONS = [
     "audit.read",
     "token.manage",
     "org.read",
+    "share.apply",
+    "share.read",
+    "share.deliver",
+    "share.revoke",
+    "share.subscribe",
+    "credential.manage",
 ]
 STATUSES = ["draft", "submitted", "returned", "published", "retired"]
 OPEN = ["unconditional", "conditional", "none"]
@@ -31,6 +37,7 @@ actors = st.builds(
     department_id=st.integers(1, 4),
     roles=st.frozensets(st.sampled_from(list(Role)), max_size=2),
     scope=st.sampled_from(["read", "write"]),
+    kind=st.sampled_from(["user", "user", "app"]),
 )
 targets = st.builds(
     Target,
@@ -58,7 +65,7 @@ def test_public_never_writes_and_sees_only_published_open_entries(_actor, target
 @given(actors, targets, st.sampled_from(ACTIONS))
 def test_read_only_tokens_never_change_anything(actor, target, action):
     ro = Actor(actor.user_id, actor.username, actor.department_id, actor.roles, scope="read")
-    if action not in ("catalog.read", "audit.read", "org.read"):
+    if action not in ("catalog.read", "audit.read", "org.read", "share.read", "share.deliver"):
         assert not decide(ro, action, target)
 
 
@@ -80,10 +87,30 @@ def test_unpublished_entries_stay_inside_their_department_and_the_operator(actor
 @given(actors, targets)
 def test_only_operators_review_and_only_auditors_read_the_ledger(actor, target):
     assert bool(decide(actor, "catalog.review", target)) == (
-        Role.operator in actor.roles and actor.scope == "write"
+        Role.operator in actor.roles and actor.scope == "write" and actor.kind != "app"
     )
-    assert bool(decide(actor, "audit.read", target)) == (Role.auditor in actor.roles)
+    assert bool(decide(actor, "audit.read", target)) == (Role.auditor in actor.roles and actor.kind != "app")
 
 
 def test_system_actor_may_act_and_is_not_public():
     assert decide(SYSTEM, "org.manage") and not SYSTEM.is_public
+
+
+@given(actors, targets)
+def test_data_under_a_grant_goes_only_to_the_consumer_department(actor, target):
+    """``target.department_id`` is the grant's consumer."""
+    allowed = bool(decide(actor, "share.deliver", target))
+    staff = actor.kind == "app" or actor.has(Role.dept_admin) or actor.has(Role.dept_user)
+    assert allowed == (actor.department_id == target.department_id and staff)
+
+
+@given(actors, targets)
+def test_only_the_provider_admin_or_operator_revokes_and_nobody_applies_for_own_data(actor, target):
+    revoke = bool(decide(actor, "share.revoke", target))
+    if revoke:
+        assert actor.scope == "write"
+        assert actor.has(Role.operator) or (
+            actor.has(Role.dept_admin) and actor.department_id == target.department_id
+        )
+    if decide(actor, "share.apply", target):
+        assert actor.department_id != target.department_id and actor.kind != "app"

@@ -20,7 +20,7 @@ class Actor:
     department_id: int | None = None
     roles: frozenset[Role] = field(default_factory=frozenset)
     scope: str = "write"  # a read-scoped token cannot change anything
-    kind: Literal["user", "public", "system"] = "user"
+    kind: Literal["user", "public", "system", "app"] = "user"  # app: a consumer system (应用凭证)
 
     @property
     def is_public(self) -> bool:

@@ -24,7 +24,13 @@ WRITE_ACTIONS = {
     "audit.purge",
     "audit.checkpoint",
     "aggregate.manage",
+    "share.apply",
+    "share.decide",
+    "share.revoke",
+    "share.subscribe",
+    "credential.manage",
 }
+APP_ACTIONS = {"catalog.read", "org.read", "share.deliver", "share.subscribe"}  # consumer systems
 PUBLIC_STATES = {"published"}
 EDITABLE_STATES = {"draft", "returned", "published"}
 
@@ -62,6 +68,8 @@ def decide(actor: Actor, action: str, target: Target | None = None) -> Decision:
     rule = _RULES.get(action)
     if rule is None:
         return Decision(False, f"no rule grants {action!r}")
+    if actor.kind == "app" and action not in APP_ACTIONS:
+        return Decision(False, "a consumer system's credentials only receive data under grants")
     if actor.is_system:
         return Decision(True, "local system administrator")
     return rule(actor, target)
@@ -155,6 +163,12 @@ def _audit_checkpoint(actor: Actor, t: Target) -> Decision:
     return Decision(False, "only auditors or the platform operator ask for a checkpoint")
 
 
+def _data_expire(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator applies the retention policy")
+    return _own_admin("expire old versions of")(actor, t)
+
+
 def _authenticated(actor: Actor, t: Target) -> Decision:
     if actor.is_public:
         return Decision(False, "sign in first")
@@ -163,6 +177,49 @@ def _authenticated(actor: Actor, t: Target) -> Decision:
 
 def _token_manage(actor: Actor, t: Target) -> Decision:
     return _authenticated(actor, t)
+
+
+def _share_apply(actor: Actor, t: Target) -> Decision:
+    if actor.department_id is None or not (actor.has(Role.dept_admin) or actor.has(Role.dept_user)):
+        return Decision(False, "only department staff apply for shared data")
+    if _own(actor, t):
+        return Decision(False, "a department does not apply for its own resources")
+    return Decision(True, "department staff apply for other departments' resources")
+
+
+def _share_deliver(actor: Actor, t: Target) -> Decision:
+    """``t.department_id`` is the grant's consumer: only it receives data under the grant."""
+    if not _own(actor, t):
+        return Decision(False, "only the consumer department named in the grant receives data under it")
+    if actor.kind == "app" or actor.has(Role.dept_admin) or actor.has(Role.dept_user):
+        return Decision(True, "the consumer department's staff or systems use its grant")
+    return Decision(False, "only the consumer department's staff or systems use its grant")
+
+
+def _share_revoke(actor: Actor, t: Target) -> Decision:
+    """``t.department_id`` is the provider."""
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator may revoke any grant")
+    return _own_admin("revoke grants on")(actor, t)
+
+
+def _share_read(actor: Actor, t: Target) -> Decision:
+    """Reading applications and grants: ``t.department_id`` is the consumer, ``t.roles`` unused;
+    the provider check is done by the caller passing the provider as a second target."""
+    if actor.has(Role.operator) or actor.has(Role.auditor):
+        return Decision(True, "the operator and auditors see every application and grant")
+    if _own(actor, t) and (actor.has(Role.dept_admin) or actor.has(Role.dept_user)):
+        return Decision(True, "a department sees the applications and grants it is party to")
+    return Decision(False, "only the parties, the operator and auditors see an application or grant")
+
+
+def _own_staff_or_app(what: str):
+    def rule(actor: Actor, t: Target) -> Decision:
+        if _own(actor, t) and (actor.kind == "app" or actor.has(Role.dept_admin)):
+            return Decision(True, f"the department's administrator or system may {what}")
+        return Decision(False, f"only the consumer department's administrator or system may {what}")
+
+    return rule
 
 
 _RULES = {
@@ -174,6 +231,7 @@ _RULES = {
     "catalog.retire": _catalog_retire,
     "aggregate.manage": _own_admin("manage sources and loads of"),
     "data.read": _own_member("read the stored data of"),
+    "data.expire": _data_expire,
     "org.manage": _operator_only("regions and departments"),
     "org.read": _authenticated,
     "user.manage": _user_manage,
@@ -182,4 +240,11 @@ _RULES = {
     "audit.subject": _audit_read,
     "audit.checkpoint": _audit_checkpoint,
     "audit.purge": _operator_only("retention purges of evidence details"),
+    "share.apply": _share_apply,
+    "share.decide": _authenticated,  # which party may take which step: huitong.share.states
+    "share.read": _share_read,
+    "share.deliver": _share_deliver,
+    "share.revoke": _share_revoke,
+    "share.subscribe": _own_staff_or_app("manage subscriptions and acknowledge recalls"),
+    "credential.manage": _own_admin("manage application credentials of"),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,14 +19,36 @@ def database(request: Request) -> Database:
     return request.app.state.db
 
 
-def bearer(request: Request) -> str | None:
+def bearer(request: Request) -> tuple[str, str] | None:
+    """The credentials presented: ``("bearer", token)`` for people, ``("basic", "id:secret")``
+    for consumer systems with application credentials, or None (anonymous)."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if not header:
         return None
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise Unauthenticated("malformed Basic credentials") from None
+        return "basic", decoded
     if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthenticated("use 'Authorization: Bearer <token>'")
-    return value.strip()
+        raise Unauthenticated(
+            "use 'Authorization: Bearer <token>' (people) or Basic client credentials (systems)"
+        )
+    return "bearer", value.strip()
+
+
+def _authenticate(session: Session, presented: tuple[str, str] | None) -> Actor:
+    if presented is None:
+        return PUBLIC
+    kind, value = presented
+    if kind == "basic":
+        from huitong.share.credentials import authenticate
+
+        client_id, _, secret = value.partition(":")
+        return authenticate(session, client_id, secret)
+    return authenticate_token(session, value)
 
 
 @contextmanager
@@ -33,7 +56,12 @@ def unit(request: Request, *, read_only: bool = False) -> Iterator[tuple[Session
     """One transaction for the whole request, committed before the response is built.
     ``read_only`` only for anonymous reads: a token's use is recorded, which is a write."""
     db = database(request)
-    secret = bearer(request)
-    with db.session(read_only=read_only and not secret) as session:
-        actor = authenticate_token(session, secret) if secret else PUBLIC
-        yield session, actor
+    presented = bearer(request)
+    with db.session(read_only=read_only and not presented) as session:
+        yield session, _authenticate(session, presented)
+
+
+def current_actor(request: Request) -> Actor:
+    """Who is asking, for routes that run their own units of work (deliveries)."""
+    with unit(request) as (_, actor):
+        return actor

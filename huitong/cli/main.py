@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from huitong import __version__
-from huitong.cli import audit, catalog, element, ingest, org, token, user
+from huitong.cli import audit, catalog, element, ingest, org, share, token, user, worker
 from huitong.cli.context import command, console, state
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.add_typer(catalog.app, name="catalog", help="The resource catalog (政务信
 app.add_typer(ingest.source_app, name="source", help="Department data sources (数据源): add, list, test.")
 app.add_typer(ingest.ingest_app, name="ingest", help="Aggregation (数据归集): map, run, history, rejects.")
 app.add_typer(ingest.data_app, name="data", help="Stored versions of a resource: show, versions, diff.")
+app.add_typer(share.app, name="share", help="Sharing (共享): apply, decide, grants, recalls, credentials.")
+app.command("worker")(worker.worker)  # scheduled loads (huitong/cli/worker.py)
 app.add_typer(
     audit.app, name="audit", help="The tamper-evident ledger (留痕): verify, proofs, who used what."
 )
@@ -91,11 +93,12 @@ def demo(
     data_dir: Path = typer.Option(Path("huitong-demo"), help="Where the demo city lives."),
     serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Start the server when loaded."),
     port: int = typer.Option(8000, help="Port to serve on."),
+    people: int = typer.Option(30_000, "--people", help="Residents to generate (enterprises: a tenth)."),
 ) -> None:
-    """Build the sample city (regions, departments, users, a published catalog) and serve it."""
+    """Build the sample city (catalog, residents, loaded sources, sharing) and serve it."""
     from huitong.demo.city import build_demo
 
-    settings = build_demo(data_dir, port=port)
+    settings = build_demo(data_dir, port=port, people=people)
     if serve_after:
         import uvicorn
 

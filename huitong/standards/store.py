@@ -44,6 +44,15 @@ def list_elements(session: Session) -> list[DataElementRow]:
     return list(session.scalars(select(DataElementRow).order_by(DataElementRow.identifier)))
 
 
+def elements_of(session: Session, identifiers) -> dict[str, DataElement]:
+    """Only the named elements, as DataElements (for per-request paths that need a handful)."""
+    wanted = sorted({i for i in identifiers if i})
+    if not wanted:
+        return {}
+    rows = session.scalars(select(DataElementRow).where(DataElementRow.identifier.in_(wanted)))
+    return {row.identifier: as_element(row) for row in rows}
+
+
 def get_element(session: Session, key: str) -> DataElementRow:
     row = session.get(DataElementRow, key) or session.scalar(
         select(DataElementRow).where(DataElementRow.name_zh == key)

@@ -1,0 +1,94 @@
+"""Application credentials (应用凭证) for consumer systems: a client id and a secret shown once.
+
+A system authenticates with HTTP Basic (client id : secret) and acts for its department with no
+user roles: it can receive data under its department's grants and manage its subscriptions,
+nothing else. Only the SHA-256 of the secret is stored; secrets have 190 bits of entropy, so a
+slow hash would buy nothing and cost every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huitong.access import Actor, Target, require
+from huitong.db.base import utcnow
+from huitong.errors import NotFound, Unauthenticated, invalid
+from huitong.ledger.events import record
+from huitong.share.tables import AppCredential
+
+CLIENT_PREFIX = "htapp_"
+SECRET_PREFIX = "htsec_"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(
+    session: Session, actor: Actor, name: str, department_id: int | None = None
+) -> tuple[AppCredential, str]:
+    dept = department_id if department_id is not None else actor.department_id
+    require(actor, "credential.manage", Target(department_id=dept))
+    if not name or not name.strip():
+        raise invalid("give the consumer system a name")
+    client_id = CLIENT_PREFIX + secrets.token_hex(8)
+    secret = SECRET_PREFIX + secrets.token_urlsafe(24)
+    cred = AppCredential(
+        client_id=client_id,
+        name=name.strip(),
+        department_id=dept,
+        secret_hash=_hash(secret),
+        created_by=actor.username,
+    )
+    session.add(cred)
+    session.flush()
+    record(
+        session,
+        actor,
+        "credential.create",
+        "app_credential",
+        client_id,
+        details={"name": cred.name, "department_id": dept},
+    )
+    return cred, secret
+
+
+def revoke(session: Session, actor: Actor, client_id: str) -> AppCredential:
+    cred = session.scalar(select(AppCredential).where(AppCredential.client_id == client_id))
+    if cred is None:
+        raise NotFound(f"no application credential {client_id}")
+    require(actor, "credential.manage", Target(department_id=cred.department_id))
+    cred.revoked_at = cred.revoked_at or utcnow()
+    record(session, actor, "credential.revoke", "app_credential", client_id)
+    return cred
+
+
+def list_credentials(session: Session, actor: Actor, department_id: int | None = None) -> list[AppCredential]:
+    dept = department_id if department_id is not None else actor.department_id
+    require(actor, "credential.manage", Target(department_id=dept))
+    return list(
+        session.scalars(
+            select(AppCredential).where(AppCredential.department_id == dept).order_by(AppCredential.id)
+        )
+    )
+
+
+def authenticate(session: Session, client_id: str, secret: str) -> Actor:
+    cred = session.scalar(select(AppCredential).where(AppCredential.client_id == client_id))
+    if cred is None or not hmac.compare_digest(cred.secret_hash, _hash(secret)):
+        raise Unauthenticated("invalid client id or secret")
+    if cred.revoked_at is not None:
+        raise Unauthenticated("this application credential was revoked")
+    cred.last_used_at = utcnow()
+    return Actor(
+        user_id=None,
+        username=f"app:{cred.client_id}",
+        department_id=cred.department_id,
+        scope="write",
+        kind="app",
+    )

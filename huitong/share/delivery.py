@@ -1,0 +1,637 @@
+"""Delivery of the granted view (数据服务): query, lookup by key, verification, batch extracts and
+change sets, each checked against the grant, counted against its quota, and recorded.
+
+The granted view is the resource's current (or a named) version, cut to the grant's rows and
+items, with each item shown as its treatment says. A consumer may filter only on items it sees
+in clear, so filters cannot be used to probe masked values. Every delivery, and every refusal,
+is a ledger entry naming the consumer, grant, version, items, row count and purpose; records
+keyed by ID numbers or credit codes are indexed for "who used my data".
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from huitong.access import Actor
+from huitong.catalog.tables import Resource
+from huitong.db.base import Database, utcnow
+from huitong.errors import HuitongError, NotFound, Problem, invalid
+from huitong.ledger.events import record, record_apart
+from huitong.share.grants import count_use, item_views, usable_grant
+from huitong.share.masking import ItemView, Treatment, pseudonym_key, render
+from huitong.share.tables import Delivery, Grant
+from huitong.standards.dates import parse_date
+from huitong.standards.store import elements_of
+from huitong.store.store import Store
+
+SUBJECT_VALIDATORS = {"id_number", "credit_code"}
+MAX_SUBJECTS = 50_000  # per delivery; beyond it the entry says how many were left out
+MAX_PAGE = 1000
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+@dataclass
+class View:
+    grant: Grant
+    resource: Resource
+    items: list[ItemView]  # granted items, hidden ones included (they are shown as absent)
+    subject_items: list[str]
+    key: bytes  # the consumer's pseudonym key
+
+    @property
+    def shown(self) -> list[ItemView]:
+        return [v for v in self.items if v.treatment != Treatment.hidden]
+
+    def treatment(self, name: str) -> Treatment | None:
+        return next((v.treatment for v in self.items if v.name == name), None)
+
+
+def _view(session: Session, actor: Actor, grant_id: int, mode: str) -> View:
+    g = usable_grant(session, actor, grant_id, mode)
+    res = session.get(Resource, g.resource_id)
+    elements = elements_of(session, (it.element for it in res.items))
+    subjects = [
+        it.name
+        for it in res.items
+        if it.element in elements and elements[it.element].validator in SUBJECT_VALIDATORS
+    ]
+    db = session.info.get("database")
+    secret = getattr(db, "subject_secret", None)
+    if not secret:
+        raise HuitongError("the platform's keys are not loaded (run huitong init)", status=500)
+    return View(
+        g,
+        res,
+        item_views(session, res, g.items, g.treatments),
+        subjects,
+        pseudonym_key(secret, str(g.consumer_id)),
+    )
+
+
+def _merge_filter(
+    view: View, wanted: dict[str, Any] | None, *, keys_ok: bool = False
+) -> dict[str, Any] | None:
+    """The grant's row scope AND the consumer's filter; filtering on a masked item is refused."""
+    out: dict[str, Any] = {
+        k: (list(v) if isinstance(v, list | tuple) else v) for k, v in (view.grant.row_filter or {}).items()
+    }
+    key_items = {it.name for it in view.resource.items if it.is_key}
+    problems = []
+    for name, value in (wanted or {}).items():
+        t = view.treatment(name)
+        if t is None:
+            problems.append(Problem("not a granted data item", column=name))
+            continue
+        if t != Treatment.clear and not (keys_ok and name in key_items):
+            problems.append(Problem(f"shown to you as {t.value}, so it cannot be filtered on", column=name))
+            continue
+        if name in out:
+            have = out[name] if isinstance(out[name], list) else [out[name]]
+            given = value if isinstance(value, list) else [value]
+            both = [v for v in given if str(v) in {str(h) for h in have}]
+            out[name] = both or ["\x00no-match"]
+        else:
+            out[name] = value
+    if problems:
+        raise invalid("the filter does not fit the grant", *problems)
+    return out or None
+
+
+def _render(view: View, table: pa.Table) -> list[dict[str, Any]]:
+    cols = {}
+    for v in view.shown:
+        raw = table.column(v.name).to_pylist() if v.name in table.column_names else [None] * table.num_rows
+        cols[v.name] = [jsonable(x) for x in render(v, raw, view.key)]
+    names = list(cols)
+    return [dict(zip(names, vals, strict=True)) for vals in zip(*cols.values(), strict=True)] if names else []
+
+
+def _subjects(view: View, table: pa.Table) -> tuple[list[str], int]:
+    found: list[str] = []
+    for name in view.subject_items:
+        if name in table.column_names:
+            found.extend(str(x) for x in table.column(name).to_pylist() if x)
+    unique = list(dict.fromkeys(found))
+    return unique[:MAX_SUBJECTS], max(0, len(unique) - MAX_SUBJECTS)
+
+
+def _deliver(
+    session: Session,
+    actor: Actor,
+    view: View,
+    mode: str,
+    snapshot_id: Any,
+    rows: int,
+    table: pa.Table | None,
+    checksum: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Delivery:
+    g = view.grant
+    count_use(session, g, rows)
+    d = Delivery(
+        grant_id=g.id,
+        consumer_id=g.consumer_id,
+        provider_id=g.provider_id,
+        resource_code=g.resource_code,
+        mode=mode,
+        snapshot_id=None if snapshot_id is None else str(snapshot_id),
+        rows=rows,
+        checksum=checksum,
+        actor_name=actor.username,
+        at=utcnow(),
+    )
+    session.add(d)
+    session.flush()
+    subjects, left_out = _subjects(view, table) if table is not None else ([], 0)
+    details = {
+        "delivery": d.id,
+        "grant": g.id,
+        "consumer_id": g.consumer_id,
+        "mode": mode,
+        "snapshot": d.snapshot_id,
+        "items": [v.name for v in view.shown],
+        "rows": rows,
+        "purpose": g.purpose,
+    } | (extra or {})
+    if left_out:
+        details["subjects_not_indexed"] = left_out
+    record(
+        session,
+        actor,
+        f"share.deliver.{mode}",
+        "resource",
+        g.resource_code,
+        details=details,
+        subjects=subjects,
+    )
+    return d
+
+
+class _Versions:
+    """The current snapshot of each resource, re-read at most once a second: verification is
+    answered from memory, and a new load is seen within a second. Kept per Store, since two
+    stores (two warehouses) may hold the same resource code."""
+
+    def __init__(self, ttl: float = 1.0):
+        self.ttl = ttl
+        self._lock = threading.Lock()
+
+    def current(self, store: Store, code: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            cache = store.__dict__.setdefault("_share_current", {})
+            hit = cache.get(code)
+        if hit and now - hit[0] < self.ttl:
+            return hit[1]
+        if not store.exists(code):
+            raise NotFound(f"resource {code} has not been loaded yet")
+        sid = store.version(code).snapshot_id
+        with self._lock:
+            cache[code] = (now, sid)
+        return sid
+
+
+_versions = _Versions()
+
+
+def _guard(db: Database, actor: Actor, grant_id: int, mode: str, fn):
+    """Run a delivery; a refusal is recorded (durably, although its transaction rolls back)."""
+    with db.session() as s:
+        try:
+            return fn(s)
+        except HuitongError as exc:
+            record_apart(
+                s,
+                actor,
+                f"share.deliver.{mode}",
+                "grant",
+                str(grant_id),
+                result="denied" if exc.status in (401, 403, 404, 429) else "error",
+                details={"error": exc.code, "message": exc.message},
+            )
+            raise
+
+
+def query(
+    db: Database,
+    store: Store,
+    actor: Actor,
+    grant_id: int,
+    *,
+    filter: dict[str, Any] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    snapshot_id: int | None = None,
+) -> dict[str, Any]:
+    """A page of the granted view, filtered; the snapshot id comes back for stable paging."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise invalid(f"limit must be between 1 and {MAX_PAGE}", Problem("out of range", field="limit"))
+
+    def run(s: Session) -> dict[str, Any]:
+        view = _view(s, actor, grant_id, "query")
+        code = view.grant.resource_code
+        sid = snapshot_id if snapshot_id is not None else _versions.current(store, code)
+        scope = _merge_filter(view, filter)
+        table = store.read(
+            code,
+            snapshot_id=sid,
+            columns=[v.name for v in view.items],
+            filter=scope,
+            limit=limit,
+            offset=offset,
+        )
+        rows = _render(view, table)
+        d = _deliver(
+            s,
+            actor,
+            view,
+            "query",
+            sid,
+            table.num_rows,
+            table,
+            extra={"filter": sorted((filter or {}).keys())},
+        )
+        return {
+            "grant": view.grant.id,
+            "resource": code,
+            "snapshot_id": str(sid),
+            "offset": offset,
+            "limit": limit,
+            "rows": rows,
+            "count": len(rows),
+            "delivery": d.id,
+            "items": {v.name: v.treatment.value for v in view.shown},
+        }
+
+    return _guard(db, actor, grant_id, "query", run)
+
+
+def lookup(
+    db: Database, store: Store, actor: Actor, grant_id: int, key: dict[str, Any] | str
+) -> dict[str, Any]:
+    """The record(s) with this key value, e.g. one person by ID number (查询)."""
+
+    def run(s: Session) -> dict[str, Any]:
+        view = _view(s, actor, grant_id, "query")
+        key_items = [it.name for it in view.resource.items if it.is_key]
+        if not key_items:
+            raise invalid(f"{view.resource.code} has no key data item; use a filtered query")
+        given = {key_items[0]: key} if isinstance(key, str) else dict(key)
+        missing = [k for k in key_items if k not in given]
+        if missing:
+            raise invalid(f"give the whole key: {', '.join(key_items)}")
+        code = view.grant.resource_code
+        sid = _versions.current(store, code)
+        table = store.read(
+            code,
+            snapshot_id=sid,
+            columns=[v.name for v in view.items],
+            filter=_merge_filter(view, given, keys_ok=True),
+        )
+        d = _deliver(s, actor, view, "query", sid, table.num_rows, table, extra={"lookup": True})
+        return {
+            "grant": view.grant.id,
+            "resource": code,
+            "snapshot_id": str(sid),
+            "found": table.num_rows > 0,
+            "rows": _render(view, table),
+            "delivery": d.id,
+        }
+
+    return _guard(db, actor, grant_id, "query", run)
+
+
+class _VerifyIndex:
+    """key tuple → compared values, per (resource, version, grant scope); a few kept in memory."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self._maps: OrderedDict[tuple, dict[tuple, tuple]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, store: Store, code: str, sid: int, key_items: list[str], cmp_items: list[str], scope
+    ) -> dict:
+        ident = (
+            code,
+            sid,
+            tuple(key_items),
+            tuple(cmp_items),
+            json.dumps(scope, sort_keys=True, default=str),
+        )
+        with self._lock:
+            found = self._maps.get(ident)
+            if found is not None:
+                self._maps.move_to_end(ident)
+                return found
+        table = store.read(code, snapshot_id=sid, columns=[*key_items, *cmp_items], filter=scope)
+        keys = zip(*(table.column(k).to_pylist() for k in key_items), strict=True)
+        vals = zip(*(table.column(c).to_pylist() for c in cmp_items), strict=True)
+        built = {tuple(_norm(x) for x in k): tuple(v) for k, v in zip(keys, vals, strict=True)}
+        with self._lock:
+            self._maps[ident] = built
+            while len(self._maps) > self.size:
+                self._maps.popitem(last=False)
+        return built
+
+
+_verify_index = _VerifyIndex()
+
+
+def _norm(value: Any) -> str:
+    return str(value).strip().upper() if value is not None else ""
+
+
+def _same(stored: Any, given: Any) -> bool:
+    if stored is None or given is None:
+        return stored is None and given in (None, "")
+    if isinstance(stored, date):
+        parsed = parse_date(str(given))
+        return parsed.value is not None and str(parsed.value) == stored.isoformat()
+    if isinstance(stored, Decimal | int | float):
+        try:
+            return Decimal(str(given)) == Decimal(str(stored))
+        except ArithmeticError:
+            return False
+    return _norm(stored) == _norm(given)
+
+
+def verify(db: Database, store: Store, actor: Actor, grant_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """数据核验: do these values match the record with this key? Answers match / no_match /
+    not_found (and which items differ), never the stored values themselves."""
+
+    def run(s: Session) -> dict[str, Any]:
+        view = _view(s, actor, grant_id, "verify")
+        key_items = [it.name for it in view.resource.items if it.is_key]
+        if not key_items:
+            raise invalid(f"{view.resource.code} has no key data item, so it cannot be verified against")
+        granted = {v.name for v in view.items}
+        problems = [Problem("not a granted data item", column=k) for k in values if k not in granted]
+        problems += [
+            Problem("the key is required", column=k)
+            for k in key_items
+            if not str(values.get(k) or "").strip()
+        ]
+        cmp_items = [k for k in values if k not in key_items and k in granted]
+        if not cmp_items and not problems:
+            problems.append(Problem("give at least one item to compare besides the key", field="values"))
+        if problems:
+            raise invalid("the verification request does not fit the grant", *problems)
+        code = view.grant.resource_code
+        sid = _versions.current(store, code)
+        index = _verify_index.get(
+            store, code, sid, key_items, sorted(cmp_items), view.grant.row_filter or None
+        )
+        row = index.get(tuple(_norm(values[k]) for k in key_items))
+        order = sorted(cmp_items)
+        if row is None:
+            result, items = "not_found", {}
+        else:
+            items = {
+                name: ("match" if _same(row[i], values[name]) else "no_match") for i, name in enumerate(order)
+            }
+            result = "match" if all(v == "match" for v in items.values()) else "no_match"
+        subjects = [str(values[k]) for k in key_items if k in view.subject_items]
+        count_use(s, view.grant, 1 if row is not None else 0)
+        d = Delivery(
+            grant_id=view.grant.id,
+            consumer_id=view.grant.consumer_id,
+            provider_id=view.grant.provider_id,
+            resource_code=code,
+            mode="verify",
+            snapshot_id=str(sid),
+            rows=0,
+            actor_name=actor.username,
+            at=utcnow(),
+        )
+        s.add(d)
+        s.flush()
+        record(
+            s,
+            actor,
+            "share.deliver.verify",
+            "resource",
+            code,
+            details={
+                "delivery": d.id,
+                "grant": view.grant.id,
+                "consumer_id": view.grant.consumer_id,
+                "snapshot": str(sid),
+                "items": order,
+                "result": result,
+                "purpose": view.grant.purpose,
+            },
+            subjects=subjects,
+        )
+        return {"result": result, "items": items, "snapshot_id": str(sid), "delivery": d.id}
+
+    return _guard(db, actor, grant_id, "verify", run)
+
+
+def batch(
+    db: Database,
+    store: Store,
+    actor: Actor,
+    grant_id: int,
+    extract_dir: Path,
+    *,
+    fmt: str = "csv",
+    snapshot_id: int | None = None,
+) -> dict[str, Any]:
+    """A granted extract written as CSV or Parquet, with a signed manifest (version, rows, checksum)."""
+    if fmt not in ("csv", "parquet"):
+        raise invalid("format: use csv or parquet", Problem("unknown format", field="format", value=fmt))
+
+    def run(s: Session) -> dict[str, Any]:
+        view = _view(s, actor, grant_id, "batch")
+        code = view.grant.resource_code
+        sid = snapshot_id if snapshot_id is not None else _versions.current(store, code)
+        table = store.read(
+            code, snapshot_id=sid, columns=[v.name for v in view.items], filter=_merge_filter(view, None)
+        )
+        shown = view.shown
+        out = (
+            pa.table(
+                {
+                    v.name: pa.array(
+                        render(v, table.column(v.name).to_pylist(), view.key), type=_out_type(v, table)
+                    )
+                    for v in shown
+                }
+            )
+            if shown
+            else pa.table({})
+        )
+        extract_dir.mkdir(parents=True, exist_ok=True)
+        tmp = extract_dir / f".grant{grant_id}-{time.time_ns()}.{fmt}.part"
+        if fmt == "csv":
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(out.column_names)
+                for chunk in out.to_batches(max_chunksize=10_000):
+                    cols = [c.to_pylist() for c in chunk.columns]
+                    w.writerows(zip(*cols, strict=True))
+        else:
+            pq.write_table(out, tmp)
+        digest = hashlib.sha256()
+        with open(tmp, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        d = _deliver(
+            s,
+            actor,
+            view,
+            "batch",
+            sid,
+            table.num_rows,
+            table,
+            checksum=digest.hexdigest(),
+            extra={"format": fmt},
+        )
+        final = extract_dir / f"delivery-{d.id}.{fmt}"
+        tmp.replace(final)
+        manifest = {
+            "delivery": d.id,
+            "grant": view.grant.id,
+            "resource": code,
+            "snapshot_id": str(sid),
+            "rows": table.num_rows,
+            "columns": {v.name: v.treatment.value for v in shown},
+            "format": fmt,
+            "sha256": digest.hexdigest(),
+            "bytes": final.stat().st_size,
+            "purpose": view.grant.purpose,
+            "created_at": d.at.isoformat(),
+        }
+        return sign_manifest(db, manifest)
+
+    return _guard(db, actor, grant_id, "batch", run)
+
+
+def _out_type(v: ItemView, table: pa.Table) -> pa.DataType:
+    return table.schema.field(v.name).type if v.treatment == Treatment.clear else pa.string()
+
+
+def sign_manifest(db: Database, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Attach the node's Ed25519 signature over the canonical JSON of the manifest."""
+    import base64
+
+    ring = getattr(db, "ledger_keys", None)
+    body = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    if ring is not None:
+        manifest = manifest | {
+            "signature": {
+                "alg": "ed25519",
+                "key": ring.current.fingerprint,
+                "value": base64.b64encode(ring.signing.sign(body)).decode(),
+            }
+        }
+    return manifest
+
+
+def open_extract(db: Database, actor: Actor, delivery_id: int, extract_dir: Path) -> tuple[Path, Delivery]:
+    """The file of a batch delivery, for its consumer, while the grant still allows batch delivery."""
+
+    def run(s: Session):
+        d = s.get(Delivery, delivery_id)
+        if d is None or d.mode != "batch":
+            raise NotFound(f"no batch delivery {delivery_id}")
+        view = _view(s, actor, d.grant_id, "batch")
+        path = next(iter(sorted(extract_dir.glob(f"delivery-{d.id}.*"))), None)
+        if path is None:
+            raise NotFound(f"the extract of delivery {d.id} is no longer kept; request a new batch")
+        record(
+            s,
+            actor,
+            "share.batch.download",
+            "resource",
+            view.grant.resource_code,
+            details={"delivery": d.id, "grant": d.grant_id, "sha256": d.checksum},
+        )
+        return path, d
+
+    return _guard(db, actor, delivery_id, "batch", run)
+
+
+def changes(
+    db: Database, store: Store, actor: Actor, grant_id: int, first: int, second: int | None = None
+) -> dict[str, Any]:
+    """The change set between two versions as this consumer may see it (for subscriptions)."""
+
+    def run(s: Session) -> dict[str, Any]:
+        view = _view(s, actor, grant_id, "subscription")
+        code = view.grant.resource_code
+        diff = store.diff(code, first, second)
+        scope = view.grant.row_filter or {}
+
+        def keep(table: pa.Table) -> pa.Table:
+            if not scope or table.num_rows == 0:
+                return table
+            mask = [
+                all(
+                    str(row.get(k)) in {str(x) for x in (v if isinstance(v, list) else [v])}
+                    for k, v in scope.items()
+                )
+                for row in table.to_pylist()
+            ]
+            return table.filter(pa.array(mask, type=pa.bool_()))
+
+        added, removed, changed = keep(diff.added), keep(diff.removed), keep(diff.changed)
+        rows = added.num_rows + removed.num_rows + changed.num_rows
+        both = (
+            pa.concat_tables(
+                [t.select([c for c in added.column_names if c in t.column_names]) for t in (added, changed)],
+                promote_options="permissive",
+            )
+            if added.num_rows or changed.num_rows
+            else None
+        )
+        d = _deliver(s, actor, view, "subscription", diff.b, rows, both, extra={"from": str(diff.a)})
+        return {
+            "grant": view.grant.id,
+            "resource": code,
+            "from": str(diff.a),
+            "to": str(diff.b),
+            "added": _render(view, added),
+            "changed": _render(view, changed),
+            "removed": _render(view, removed),
+            "delivery": d.id,
+        }
+
+    return _guard(db, actor, grant_id, "subscription", run)
+
+
+def csv_text(rows: list[dict[str, Any]]) -> Iterator[str]:
+    """Rows as CSV text, header first (for ``format=csv`` on the query API)."""
+    if not rows:
+        return iter(())
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    return iter([buf.getvalue()])
