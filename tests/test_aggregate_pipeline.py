@@ -98,3 +98,19 @@ def test_only_the_providers_administrator_runs_a_load(loading):
     world, store, code, path = loading
     with pytest.raises(HuitongError):
         run_load(world.db, store, world.actor("mz"), "hj")
+
+
+def test_a_key_repeated_many_batches_later_is_a_located_reject_not_a_failed_load(loading):
+    world, store, code, path = loading
+    lines = ["身份证号,姓名,性别,出生日期"]
+    lines += [
+        f"{make_id_number('330106', date(1949, 12, 1 + i // 999), i % 999 + 1)},人{i},男,1949-12-01"
+        for i in range(2500)
+    ]
+    lines.append(lines[1].split(",")[0] + ",重复,女,1949-12-01")  # row 2's number again, at row 2502
+    path.write_bytes("\n".join(lines).encode("gbk"))
+    result = run_load(world.db, store, world.actor("ga"), "hj")
+    assert result.status == "loaded" and result.summary.rows_out == 2500
+    with world.db.session() as s:
+        [reject] = s.scalars(select(LoadReject).where(LoadReject.load_id == result.load_id)).all()
+    assert reject.row == 2502 and "already in row 2" in reject.reason

@@ -21,7 +21,7 @@ from huitong.aggregate.mapping import Mapping
 from huitong.aggregate.registry import current_mapping, get_source, redact, resource_of
 from huitong.aggregate.sources import open_source
 from huitong.aggregate.tables import LoadReject, LoadRun
-from huitong.aggregate.validate import LoadPolicy, Summary, decide, validate_rows
+from huitong.aggregate.validate import LoadPolicy, Summary, Validator, decide
 from huitong.catalog.service import spec_of
 from huitong.db.base import Database, utcnow
 from huitong.errors import HuitongError
@@ -119,16 +119,13 @@ def execute_load(
         src = open_source(p.kind, **config)
         description = src.describe()
         records = []
+        # One validator for the whole load: a key repeated a batch later is still a duplicate.
+        validator = Validator(
+            p.mapping, p.items, p.elements, columns=description.columns, file=_origin(config)
+        )
+        validator.summary = summary
         for batch in src.batches():
-            for result in validate_rows(
-                batch,
-                p.mapping,
-                p.items,
-                p.elements,
-                columns=description.columns,
-                summary=summary,
-                file=_origin(config),
-            ):
+            for result in validator.validate_rows(batch):
                 if result.values is not None:
                     records.append(result.values)
                 rejects.extend(result.rejects)
