@@ -39,7 +39,7 @@ def bearer(request: Request) -> tuple[str, str] | None:
     return "bearer", value.strip()
 
 
-def _authenticate(session: Session, presented: tuple[str, str] | None) -> Actor:
+def _authenticate(session: Session, presented: tuple[str, str] | None, *, touch: bool = True) -> Actor:
     if presented is None:
         return PUBLIC
     kind, value = presented
@@ -47,8 +47,8 @@ def _authenticate(session: Session, presented: tuple[str, str] | None) -> Actor:
         from huitong.share.credentials import authenticate
 
         client_id, _, secret = value.partition(":")
-        return authenticate(session, client_id, secret)
-    return authenticate_token(session, value)
+        return authenticate(session, client_id, secret, touch=touch)
+    return authenticate_token(session, value, touch=touch)
 
 
 @contextmanager
@@ -62,6 +62,14 @@ def unit(request: Request, *, read_only: bool = False) -> Iterator[tuple[Session
 
 
 def current_actor(request: Request) -> Actor:
-    """Who is asking, for routes that run their own units of work (deliveries)."""
-    with unit(request) as (_, actor):
-        return actor
+    """Who is asking, for routes that run their own units of work (deliveries): read-only, so
+    authenticating takes no write lock; the credential's last use is written at most once a minute."""
+    db = database(request)
+    presented = bearer(request)
+    with db.session(read_only=True) as session:
+        actor = _authenticate(session, presented, touch=False)
+        stale = session.info.pop("stale_credential", False)
+    if stale:
+        with db.session() as session:
+            _authenticate(session, presented)
+    return actor

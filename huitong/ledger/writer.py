@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Table, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from huitong.db.base import Database
@@ -29,7 +32,7 @@ class _Batch:
     __slots__ = ("items", "ids", "error", "done")
 
     def __init__(self) -> None:
-        self.items: list[tuple[dict[str, Any], Sequence[str]]] = []
+        self.items: list[tuple[dict[str, Any], Sequence[str], Sequence[Any]]] = []
         self.ids: list[int] = []
         self.error: BaseException | None = None
         self.done = threading.Event()
@@ -70,12 +73,16 @@ class GroupCommitWriter:
             self._thread = threading.Thread(target=self._run, name="huitong-ledger-writer", daemon=True)
             self._thread.start()
 
-    def submit(self, values: dict[str, Any], subjects: Sequence[str] = ()) -> Ticket:
+    def submit(
+        self, values: dict[str, Any], subjects: Sequence[str] = (), effects: Sequence[Any] = ()
+    ) -> Ticket:
+        """Queue one entry. ``effects`` are writes that must commit with it (and only with it):
+        :class:`Row` inserts and :class:`Increment` counters, applied in the entry's transaction."""
         with self._cond:
             if self._closed:
                 raise HuitongError("the ledger writer is closed", status=503)
             batch = self._open
-            batch.items.append((values, subjects))
+            batch.items.append((values, subjects, effects))
             if len(batch.items) >= self.max_batch:
                 self._full.append(batch)
                 self._open = _Batch()
@@ -122,18 +129,19 @@ class GroupCommitWriter:
     def _write(self, batch) -> list[int]:
         with self.db.session() as s:
             ids = _reserve_ids(s, len(batch))
-            rows = [dict(values, id=entry_id) for (values, _), entry_id in zip(batch, ids, strict=True)]
+            rows = [dict(values, id=entry_id) for (values, _, _), entry_id in zip(batch, ids, strict=True)]
             if s.get_bind().dialect.name == "postgresql":
                 _copy_pg(s, rows)
             else:
                 _insert_sqlite(s, rows)
             subjects = [
                 {"entry_id": entry_id, "subject": key}
-                for (_, keys), entry_id in zip(batch, ids, strict=True)
+                for (_, keys, _), entry_id in zip(batch, ids, strict=True)
                 for key in dict.fromkeys(keys)
             ]
             if subjects:
                 s.execute(EvidenceSubject.__table__.insert(), subjects)
+            _apply_effects(s, [e for _, _, effects in batch for e in effects])
         self.commits += 1
         return ids
 
@@ -143,6 +151,47 @@ class GroupCommitWriter:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=self.timeout)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row to insert in the same transaction as its evidence entry."""
+
+    table: Table
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Increment:
+    """Add ``deltas`` to the counters of the row ``key`` (created at zero when missing)."""
+
+    table: Table
+    key: tuple[tuple[str, Any], ...]
+    deltas: tuple[tuple[str, int], ...]
+
+
+def _apply_effects(session: Session, effects: list[Any]) -> None:
+    inserts: dict[Table, list[dict[str, Any]]] = {}
+    counters: dict[tuple[Table, tuple], dict[str, int]] = {}
+    for e in effects:
+        if isinstance(e, Row):
+            inserts.setdefault(e.table, []).append(e.values)
+        else:
+            sums = counters.setdefault((e.table, e.key), {})
+            for col, d in e.deltas:
+                sums[col] = sums.get(col, 0) + d
+    for table, rows in inserts.items():
+        session.execute(table.insert(), rows)
+    if not counters:
+        return
+    dialect = session.get_bind().dialect.name
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    for (table, key), sums in counters.items():
+        stmt = insert_fn(table).values(**dict(key), **sums)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[k for k, _ in key], set_={c: table.c[c] + stmt.excluded[c] for c in sums}
+        )
+        session.execute(stmt)
 
 
 _COLUMNS = (*LEAF_FIELDS, "at", "details", "salt")  # every column an entry is written with

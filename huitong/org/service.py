@@ -7,7 +7,7 @@ and records what it did as evidence in the same transaction.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -346,7 +346,16 @@ def revoke_token(session: Session, actor: Actor, token_id: str) -> ApiToken:
     return token
 
 
-def authenticate_token(session: Session, secret: str) -> Actor:
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def is_stale(last_used: datetime | None, now: datetime) -> bool:
+    """Whether a credential's last use is worth writing down again (not on every call: that
+    would make every authenticated read a write)."""
+    return last_used is None or now - last_used >= TOUCH_EVERY
+
+
+def authenticate_token(session: Session, secret: str, *, touch: bool = True) -> Actor:
     token_id = parse_token(secret)
     token = session.scalar(select(ApiToken).where(ApiToken.token_id == token_id)) if token_id else None
     if token is None or not token_matches(token.secret_hash, secret):
@@ -358,5 +367,9 @@ def authenticate_token(session: Session, secret: str) -> Actor:
         raise Unauthenticated("token expired")
     if not token.user.active:
         raise Unauthenticated("account disabled")
-    token.last_used_at = now
+    if is_stale(token.last_used_at, now):
+        if touch:
+            token.last_used_at = now
+        else:  # a read-only caller writes it down afterwards (see api.deps.current_actor)
+            session.info["stale_credential"] = True
     return actor_for(token.user, token.scope)

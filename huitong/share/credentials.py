@@ -19,6 +19,7 @@ from huitong.access import Actor, Target, require
 from huitong.db.base import utcnow
 from huitong.errors import NotFound, Unauthenticated, invalid
 from huitong.ledger.events import record
+from huitong.org.service import is_stale
 from huitong.share.tables import AppCredential
 
 CLIENT_PREFIX = "htapp_"
@@ -78,13 +79,18 @@ def list_credentials(session: Session, actor: Actor, department_id: int | None =
     )
 
 
-def authenticate(session: Session, client_id: str, secret: str) -> Actor:
+def authenticate(session: Session, client_id: str, secret: str, *, touch: bool = True) -> Actor:
     cred = session.scalar(select(AppCredential).where(AppCredential.client_id == client_id))
     if cred is None or not hmac.compare_digest(cred.secret_hash, _hash(secret)):
         raise Unauthenticated("invalid client id or secret")
     if cred.revoked_at is not None:
         raise Unauthenticated("this application credential was revoked")
-    cred.last_used_at = utcnow()
+    now = utcnow()
+    if is_stale(cred.last_used_at, now):
+        if touch:
+            cred.last_used_at = now
+        else:
+            session.info["stale_credential"] = True
     return Actor(
         user_id=None,
         username=f"app:{cred.client_id}",

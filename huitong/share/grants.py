@@ -233,9 +233,10 @@ def list_grants(session: Session, actor: Actor, *, role: str = "any") -> list[Gr
     return out
 
 
-def usable_grant(session: Session, actor: Actor, grant_id: int, mode: str) -> Grant:
-    """The grant, if this actor may receive data under it in this mode now; else a clear refusal."""
-    g = session.get(Grant, grant_id, with_for_update=True)
+def usable_grant(session: Session, actor: Actor, grant_id: int, mode: str, *, lock: bool = True) -> Grant:
+    """The grant, if this actor may receive data under it in this mode now; else a clear refusal.
+    ``lock=False`` for readers that count their use elsewhere (verification's group commit)."""
+    g = session.get(Grant, grant_id, with_for_update=lock)
     if g is None:
         raise NotFound(f"no grant {grant_id}")
     require(actor, "share.deliver", Target(department_id=g.consumer_id))
@@ -251,20 +252,30 @@ def usable_grant(session: Session, actor: Actor, grant_id: int, mode: str) -> Gr
     return g
 
 
-def count_use(session: Session, g: Grant, rows: int) -> GrantUsage:
-    """Count one call and its rows against today's quota, refusing when it would exceed it."""
-    today = utcnow().astimezone(CHINA).date()
-    usage = session.get(GrantUsage, (g.id, today), with_for_update=True)
-    if usage is None:
-        usage = GrantUsage(grant_id=g.id, day=today, requests=0, rows=0)
-        session.add(usage)
-    if g.max_requests_per_day is not None and usage.requests + 1 > g.max_requests_per_day:
+def today() -> date:
+    return utcnow().astimezone(CHINA).date()
+
+
+def check_quota(g: Grant, requests_so_far: int, rows_so_far: int, rows: int) -> None:
+    """Refuse a call that would take the grant past its daily quota (pure)."""
+    if g.max_requests_per_day is not None and requests_so_far + 1 > g.max_requests_per_day:
         raise QuotaExceeded(f"grant {g.id}: {g.max_requests_per_day} requests per day are used up")
-    if g.max_rows_per_day is not None and usage.rows + rows > g.max_rows_per_day:
+    if g.max_rows_per_day is not None and rows_so_far + rows > g.max_rows_per_day:
         raise QuotaExceeded(
-            f"grant {g.id}: this call would deliver {rows} rows; {g.max_rows_per_day - usage.rows} "
+            f"grant {g.id}: this call would deliver {rows} rows; {g.max_rows_per_day - rows_so_far} "
             f"of {g.max_rows_per_day} rows per day are left"
         )
+
+
+def count_use(session: Session, g: Grant, rows: int) -> GrantUsage:
+    """Count one call and its rows against today's quota, refusing when it would exceed it."""
+    day = today()
+    usage = session.get(GrantUsage, (g.id, day), with_for_update=True)
+    if usage is None:
+        usage = GrantUsage(grant_id=g.id, day=day, requests=0, rows=0)
+        session.add(usage)
+        session.flush()
+    check_quota(g, usage.requests, usage.rows, rows)
     usage.requests += 1
     usage.rows += rows
     session.flush()
