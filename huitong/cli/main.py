@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from huitong import __version__
-from huitong.cli import audit, catalog, element, ingest, org, share, token, user, worker
+from huitong.cli import audit, catalog, deliver, element, ingest, org, share, token, user, worker
 from huitong.cli.context import command, console, state
 
 app = typer.Typer(
@@ -24,7 +24,12 @@ app.add_typer(catalog.app, name="catalog", help="The resource catalog (政务信
 app.add_typer(ingest.source_app, name="source", help="Department data sources (数据源): add, list, test.")
 app.add_typer(ingest.ingest_app, name="ingest", help="Aggregation (数据归集): map, run, history, rejects.")
 app.add_typer(ingest.data_app, name="data", help="Stored versions of a resource: show, versions, diff.")
-app.add_typer(share.app, name="share", help="Sharing (共享): apply, decide, grants, recalls, credentials.")
+app.add_typer(
+    share.app, name="share", help="Sharing (共享): cart, request, decide, grants, recalls, credentials."
+)
+app.add_typer(
+    deliver.app, name="deliver", help="Receive data under a grant: query, verify, export, subscribe."
+)
 app.command("worker")(worker.worker)  # scheduled loads (huitong/cli/worker.py)
 app.add_typer(
     audit.app, name="audit", help="The tamper-evident ledger (留痕): verify, proofs, who used what."

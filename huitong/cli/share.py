@@ -1,10 +1,12 @@
-"""``huitong share``: apply for data, decide, watch deadlines, manage grants, recalls,
-credentials, and send subscription notices."""
+"""``huitong share``: fill a cart and apply for data, decide, watch deadlines, manage grants,
+recalls, credentials, and send subscription notices."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -13,10 +15,36 @@ from huitong.cli.context import command, console, state
 from huitong.errors import HuitongError
 
 app = typer.Typer(no_args_is_help=True)
+cart_app = typer.Typer(no_args_is_help=True)
+recall_app = typer.Typer()
+app.add_typer(cart_app, name="cart", help="The application cart (申请清单): add, list, clear, submit.")
+app.add_typer(recall_app, name="recall", help="Recalls (数据召回): list them, or ack one.")
 
 
 def _deadlines():
     return state.settings.deadlines
+
+
+def _names(text: str | None) -> list[str] | None:
+    """``a,b`` → ``["a", "b"]``; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    return [i.strip() for i in text.split(",") if i.strip()]
+
+
+def pairs(values: list[str], option: str, example: str = "区划代码=330106") -> dict[str, list[str]]:
+    """``item=value`` arguments; an item given again collects its values in order."""
+    out: dict[str, list[str]] = {}
+    for pair in values:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise HuitongError(f"{option} {pair!r}: write item=value, e.g. {example}")
+        out.setdefault(key.strip(), []).append(value.strip())
+    return out
+
+
+def _one_or_list(values: dict[str, list[str]]) -> dict[str, str | list[str]]:
+    return {k: v[0] if len(v) == 1 else v for k, v in values.items()}
 
 
 def _items(pairs: list[str]) -> dict[str, list[str]]:
@@ -27,9 +55,9 @@ def _items(pairs: list[str]) -> dict[str, list[str]]:
     return out
 
 
-@app.command("apply")
+@app.command("request")
 @command
-def apply(
+def request(
     resource: list[str] = typer.Argument(..., help="CODE or CODE:item,item — one per resource in the cart."),
     purpose: str = typer.Option(
         ..., help="行政依据 / 工作参考 / 数据校核 / 业务协同 / 其他 (or the English key)."
@@ -42,25 +70,154 @@ def apply(
         ["query"], "--mode", help="query, verify, batch, subscription; repeatable."
     ),
 ) -> None:
-    """Submit one application (共享申请) for one or more resources."""
+    """Submit one application (共享申请) for one or more resources (or use the cart)."""
+    _submit(_items(resource), purpose, purpose_text, legal_basis, business, days, mode)
+
+
+app.command("apply", hidden=True, help="Same as request.")(request)
+
+
+def _submit(
+    resources: dict[str, list[str]],
+    purpose: str,
+    purpose_text: str,
+    legal_basis: str,
+    business: str,
+    days: int,
+    modes: list[str],
+) -> None:
     from huitong.share import applications as apps
 
     form = apps.ApplicationForm(
-        resources=_items(resource),
+        resources=resources,
         purpose=purpose,
         purpose_text=purpose_text,
         legal_basis=legal_basis,
         business=business,
         use_from=date.today(),
         use_until=date.today() + timedelta(days=days),
-        modes=mode,
+        modes=modes,
     )
     with state.db.session() as s:
         app_row = apps.submit(s, state.actor(s), form, _deadlines())
-        for r in app_row.requests:
-            console.print(
-                f"request {r.id}: {r.resource_code} submitted, compliance review due {r.due_at:%Y-%m-%d}"
-            )
+        lines = [
+            f"request {r.id}: {r.resource_code} submitted, compliance review due {r.due_at:%Y-%m-%d}"
+            for r in app_row.requests
+        ]
+        head = f"application {app_row.id}"
+    console.print(head)  # printed once the transaction has committed
+    for line in lines:
+        console.print(line)
+
+
+# ---------------------------------------------------------------- the cart (申请清单)
+
+_USER = re.compile(r"[a-z0-9._-]+")
+
+
+def _cart_path() -> Path:
+    """The acting user's cart: ``<data_dir>/carts/<user>.json``."""
+    user = (state.acting_as or "system").strip().lower()
+    if not _USER.fullmatch(user):
+        raise HuitongError(f"--as {state.acting_as!r} is not a user name")
+    return Path(state.settings.data_dir) / "carts" / f"{user}.json"
+
+
+def _cart() -> dict[str, list[str]]:
+    path = _cart_path()
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): [str(i) for i in v] for k, v in data["resources"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise HuitongError(f"the cart {path} is damaged; remove it or run huitong share cart clear") from None
+
+
+def _save_cart(resources: dict[str, list[str]]) -> None:
+    path = _cart_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps({"resources": resources}, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _describe(items: list[str]) -> str:
+    return ", ".join(items) if items else "all items"
+
+
+@cart_app.command("add")
+@command
+def cart_add(
+    code: str = typer.Argument(..., help="Catalog code of the resource, e.g. 101002/00001."),
+    items: str = typer.Option(None, help="The data items needed, comma-separated (default: all)."),
+) -> None:
+    """Put a resource in your cart (again: replaces its items)."""
+    from huitong.catalog import service as catalog
+
+    wanted = _names(items) or []
+    with state.db.session(read_only=True) as s:
+        res = catalog.get(s, state.actor(s), code)
+        code, names = res.code, [it.name for it in res.items]
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        raise HuitongError(f"--items: not data items of {code}: {', '.join(unknown)}")
+    cart = _cart()
+    again = code in cart
+    cart[code] = list(dict.fromkeys(wanted))
+    _save_cart(cart)
+    console.print(
+        f"{'updated' if again else 'added'} {code} ({_describe(cart[code])}); "
+        f"{len(cart)} resource(s) in the cart",
+        soft_wrap=True,
+    )
+
+
+@cart_app.command("list")
+@command
+def cart_list() -> None:
+    """What is in your cart."""
+    cart = _cart()
+    if not cart:
+        console.print("the cart is empty")
+        return
+    t = Table("resource", "items")
+    for code, items in cart.items():
+        t.add_row(code, _describe(items))
+    console.print(t)
+
+
+@cart_app.command("clear")
+@command
+def cart_clear() -> None:
+    """Empty your cart."""
+    _cart_path().unlink(missing_ok=True)
+    console.print("the cart is empty")
+
+
+@cart_app.command("submit")
+@command
+def cart_submit(
+    purpose: str = typer.Option(
+        ..., help="行政依据 / 工作参考 / 数据校核 / 业务协同 / 其他 (or the English key)."
+    ),
+    purpose_text: str = typer.Option(..., "--purpose-text", help="What the data is used for."),
+    legal_basis: str = typer.Option(..., "--legal-basis", help="The law or policy that allows the use."),
+    business: str = typer.Option(..., help="The business (事项) it serves."),
+    days: int = typer.Option(365, help="Period of use from today, in days."),
+    mode: list[str] = typer.Option(
+        ["query"], "--mode", help="query, verify, batch, subscription; repeatable."
+    ),
+) -> None:
+    """File one application for everything in your cart; the cart is emptied once it is filed."""
+    cart = _cart()
+    if not cart:
+        raise HuitongError("the cart is empty: add resources with huitong share cart add CODE")
+    _submit(cart, purpose, purpose_text, legal_basis, business, days, mode)
+    _cart_path().unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- requests and decisions
 
 
 def _requests_table(rows: list[dict]) -> Table:
@@ -131,7 +288,6 @@ def act(
     ),
 ) -> None:
     """Take a step on a requested resource."""
-    from huitong.share import applications as apps
     from huitong.share.grants import Conditions
 
     conds = None
@@ -148,15 +304,151 @@ def act(
             conds = Conditions(**extra)
         except TypeError as exc:
             raise HuitongError(f"--conditions: {exc}") from None
+    _act(request_id, action, reason, conds)
+
+
+def _act(request_id: int, action: str, reason: str | None = None, conds=None) -> None:
+    from huitong.share import applications as apps
+
     with state.db.session() as s:
         req = apps.act(
             s, state.actor(s), request_id, action, reason=reason, conditions=conds, deadlines=_deadlines()
         )
         d = apps.request_dict(req)
+    due = f", next deadline {d['due'][:10]}" if d["due"] else ""
     console.print(
         f"request {request_id}: {d['state_zh']} ({d['state']})"
         + (f", grant {d['grant']}" if d["grant"] else "")
+        + due
     )
+
+
+REASON = "Why (recorded with the decision)."
+
+
+@app.command("review")
+@command
+def review(
+    request_id: int,
+    decision: str = typer.Argument(..., help="comply (合规) or refuse (不合规, needs --reason)."),
+    reason: str = typer.Option(None, help=REASON),
+) -> None:
+    """The operator's compliance review (符合性审查) of a requested resource."""
+    if decision not in ("comply", "refuse"):
+        raise HuitongError(f"decision {decision!r}: use comply or refuse")
+    _act(request_id, decision, reason)
+
+
+@app.command("approve")
+@command
+def approve(
+    request_id: int,
+    items: str = typer.Option(None, help="The items granted, comma-separated (default: as asked)."),
+    treatment: list[str] = typer.Option(
+        [], "--treatment", help="item=clear|mask|pseudonym|hidden (default: by grade); repeatable."
+    ),
+    row_filter: list[str] = typer.Option(
+        [], "--row-filter", help="item=value: only these rows; repeat an item for several values."
+    ),
+    until: str = typer.Option(None, help="Last day of validity, YYYY-MM-DD (default: end of use)."),
+    mode: list[str] = typer.Option(
+        [], "--mode", help="Delivery modes granted (default: as applied for); repeatable."
+    ),
+    max_requests: int = typer.Option(None, "--max-requests", help="Calls per day (default: no quota)."),
+    max_rows: int = typer.Option(None, "--max-rows", help="Rows per day (default: no quota)."),
+    note: str = typer.Option(None, help="A condition in words, kept with the grant's conditions."),
+) -> None:
+    """Approve (同意) with conditions: the grant is created with the decision."""
+    from huitong.share.grants import Conditions
+    from huitong.share.masking import Treatment
+
+    treatments = {}
+    for name, values in pairs(treatment, "--treatment", "姓名=mask").items():
+        kinds = ", ".join(t.value for t in Treatment)
+        if len(values) > 1 or values[0] not in {t.value for t in Treatment}:
+            raise HuitongError(f"--treatment {name}={'/'.join(values)}: give one of {kinds}")
+        treatments[name] = values[0]
+    valid_until = None
+    if until:
+        try:
+            valid_until = date.fromisoformat(until)
+        except ValueError:
+            raise HuitongError(f"--until {until!r}: write a date as YYYY-MM-DD") from None
+    conds = Conditions(
+        items=_names(items),
+        treatments=treatments,
+        row_filter=_one_or_list(pairs(row_filter, "--row-filter")) or None,
+        valid_until=valid_until,
+        modes=mode or None,
+        max_requests_per_day=max_requests,
+        max_rows_per_day=max_rows,
+        note=note,
+    )
+    _act(request_id, "approve", conds=conds)
+
+
+@app.command("reject")
+@command
+def reject(request_id: int, reason: str = typer.Option(..., help=REASON)) -> None:
+    """The provider refuses (不同意), with a reason; the consumer may negotiate."""
+    _act(request_id, "reject", reason)
+
+
+@app.command("negotiate")
+@command
+def negotiate(request_id: int, reason: str = typer.Option(..., help=REASON)) -> None:
+    """The consumer asks the provider to reconsider a refusal (协商)."""
+    _act(request_id, "negotiate", reason)
+
+
+@app.command("escalate")
+@command
+def escalate(request_id: int, reason: str = typer.Option(..., help=REASON)) -> None:
+    """The consumer asks the operator to coordinate (协调) when negotiation fails."""
+    _act(request_id, "escalate", reason)
+
+
+@app.command("close")
+@command
+def close(request_id: int, reason: str = typer.Option(..., help=REASON)) -> None:
+    """The operator ends coordination without sharing."""
+    _act(request_id, "close", reason)
+
+
+@app.command("withdraw")
+@command
+def withdraw(request_id: int, reason: str = typer.Option(None, help=REASON)) -> None:
+    """The consumer withdraws an open request (撤回)."""
+    _act(request_id, "withdraw", reason)
+
+
+@app.command("overdue")
+@command
+def overdue(
+    role: str = typer.Option("any", help="consumer (my applications), provider (my inbox), operator, any."),
+) -> None:
+    """Requests past their working-day deadline, and how many working days late (超期)."""
+    from huitong.share import applications as apps
+
+    with state.db.session() as s:
+        actor = state.actor(s)
+        rows = [
+            apps.request_dict(r, actor) for r in apps.list_requests(s, actor, role=role, overdue_only=True)
+        ]
+    if not rows:
+        console.print("no request is overdue")
+        return
+    t = Table("id", "resource", "state", "due", "working days late", "you may")
+    for r in rows:
+        t.add_row(
+            str(r["id"]),
+            r["resource"],
+            r["state_zh"],
+            r["due"][:10],
+            str(-(r["working_days_left"] or 0)),
+            ", ".join(r["actions"]) or "—",
+        )
+    console.print(t)
 
 
 @app.command("stats")
@@ -180,10 +472,27 @@ def stats() -> None:
     console.print(t)
 
 
-@app.command("grants")
+@app.command("grant")
+@command
+def grant(
+    grant_id: int = typer.Argument(None, help="Show this grant in detail (default: list your grants)."),
+    role: str = typer.Option("any", help="When listing: consumer, provider or any."),
+) -> None:
+    """Grants (授权) you are party to, or one grant: items and treatments, rows, validity, quotas."""
+    if grant_id is None:
+        _list_grants(role)
+    else:
+        _show_grant(grant_id)
+
+
+@app.command("grants", hidden=True)
 @command
 def list_grants(role: str = typer.Option("any", help="consumer, provider or any.")) -> None:
-    """Grants you are party to."""
+    """Same as grant without an id."""
+    _list_grants(role)
+
+
+def _list_grants(role: str) -> None:
     from huitong.share import grants
     from huitong.share.masking import Treatment
 
@@ -210,6 +519,58 @@ def list_grants(role: str = typer.Option("any", help="consumer, provider or any.
     console.print(t)
 
 
+def _local(moment) -> str:
+    from datetime import UTC
+
+    from huitong.share.calendar import CHINA
+
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return f"{moment.astimezone(CHINA):%Y-%m-%d %H:%M}"
+
+
+def _show_grant(grant_id: int) -> None:
+    from huitong.org.tables import Department
+    from huitong.share import grants
+    from huitong.share.applications import PURPOSES
+    from huitong.share.masking import Treatment
+
+    with state.db.session(read_only=True) as s:
+        g = grants.get_grant(s, state.actor(s), grant_id)
+        d = grants.grant_dict(g)
+        names = {
+            i: (dept.name if (dept := s.get(Department, i)) else str(i))
+            for i in (g.consumer_id, g.provider_id)
+        }
+        purpose_text = g.purpose_text
+    scope = d["row_filter"] or {}
+    rows = (
+        "; ".join(f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in scope.items())
+        or "all rows"
+    )
+    status = d["status"] + (f" ({d['revoke_reason']})" if d["revoke_reason"] else "")
+
+    def quota(v):
+        return "no quota" if v is None else f"{v} per day"
+
+    lines = [
+        f"grant {d['id']}: {d['resource']} (request {d['request']}), {status}",
+        f"provider:  {names[g.provider_id]}",
+        f"consumer:  {names[g.consumer_id]}",
+        f"purpose:   {PURPOSES.get(d['purpose'], d['purpose'])} — {purpose_text}",
+        f"valid:     {_local(g.valid_from)} to {_local(g.valid_until)} (Beijing time)",
+        f"modes:     {', '.join(d['modes'])}",
+        f"rows:      {rows}",
+        f"quotas:    requests {quota(d['max_requests_per_day'])}, rows {quota(d['max_rows_per_day'])}",
+    ]
+    for line in lines:
+        console.print(line, highlight=False)
+    t = Table("item", "treatment")
+    for name in d["items"]:
+        tr = Treatment(d["treatments"][name])
+        t.add_row(name, f"{tr.label_zh} ({tr.value})")
+    console.print(t)
+
+
 @app.command("revoke")
 @command
 def revoke(grant_id: int, reason: str = typer.Option(..., help="Why the grant stops.")) -> None:
@@ -225,12 +586,27 @@ def revoke(grant_id: int, reason: str = typer.Option(..., help="Why the grant st
     )
 
 
-@app.command("recalls")
+@recall_app.callback(invoke_without_command=True)
+@command
+def recall(
+    ctx: typer.Context,
+    open_only: bool = typer.Option(False, "--open", help="Only recalls not yet acknowledged."),
+) -> None:
+    """Recalls (数据召回) and whether the consumer has confirmed deletion; ack one with recall ack ID."""
+    if ctx.invoked_subcommand is None:
+        _recalls(open_only)
+
+
+@app.command("recalls", hidden=True)
 @command
 def recalls(
     open_only: bool = typer.Option(False, "--open", help="Only recalls not yet acknowledged."),
 ) -> None:
-    """Recalls and whether the consumer has confirmed deletion."""
+    """Same as recall."""
+    _recalls(open_only)
+
+
+def _recalls(open_only: bool) -> None:
     from huitong.share import grants
 
     with state.db.session() as s:
@@ -248,15 +624,18 @@ def recalls(
     console.print(t)
 
 
-@app.command("ack")
+@recall_app.command("ack")
 @command
-def ack(recall_id: int, note: str = typer.Option(None, help="How the extracts were deleted.")) -> None:
+def recall_ack(recall_id: int, note: str = typer.Option(None, help="How the extracts were deleted.")) -> None:
     """Confirm that recalled extracts were deleted."""
     from huitong.share import grants
 
     with state.db.session() as s:
         grants.acknowledge_recall(s, state.actor(s), recall_id, note)
     console.print(f"recall {recall_id} acknowledged")
+
+
+app.command("ack", hidden=True, help="Same as recall ack.")(recall_ack)
 
 
 @app.command("credential")
