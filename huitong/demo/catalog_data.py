@@ -30,6 +30,7 @@ USERS = [  # username, department key, role, display name
     ("mzadmin", "mz", "dept_admin", "民政局 数据管理员"),
     ("scadmin", "sc", "dept_admin", "市场监管局 数据管理员"),
     ("rsuser", "rs", "dept_user", "人社局 数据使用人员"),
+    ("rsadmin", "rs", "dept_admin", "人社局 数据管理员"),
 ]
 DEMO_PASSWORD = "huitong-demo-2026"
 
@@ -73,6 +74,9 @@ ITEMS = {
     "资产编号": ("C", 30, None),
     "资产名称": ("C", 100, None),
 }
+
+# Items every row must carry (是否必填); the first item of each resource is its key anyway.
+REQUIRED = {"姓名", "单位名称"}
 
 BASIS = {
     "ga": "《中华人民共和国户口登记条例》《中华人民共和国居民身份证法》",
@@ -178,7 +182,7 @@ RESOURCES = [
         N,
         "database",
         "monthly",
-        ["公民身份号码", "姓名", "住址", "救助类型", "救助金额"],
+        ["公民身份号码", "姓名", "住址", "救助类型", "救助金额", "手机号码"],
         ["低保", "社会救助"],
         "城乡最低生活保障对象及发放金额。",
     ),

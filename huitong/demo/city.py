@@ -1,23 +1,25 @@
-"""``huitong demo``: a sample province → city → counties with a published catalog.
+"""``huitong demo``: a living sample city, province → city → counties.
 
-Deterministic: the same run gives the same departments, codes and entries. The catalog is
-written into the Excel template departments fill in and imported from it, so the demo
-exercises the real import path. Re-running is safe: it refuses a data directory that is
-not a demo's.
+Deterministic (seeded, no Faker): the same run gives the same departments, codes, entries,
+residents and enterprises. The catalog is written into the Excel template departments fill in
+and imported from it; the departments' data arrive as the files and tables they really send and
+go through the real mapping and load pipeline; sharing goes through the real services. Re-running
+is safe: it refuses a data directory that is not a demo's, and rebuilds one that is.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from huitong.access import SYSTEM
 from huitong.bootstrap import open_database
-from huitong.catalog.classification import PROVINCIAL_DEPT_ITEM
 from huitong.catalog.model import (
     DataItem,
     DataType,
@@ -29,10 +31,24 @@ from huitong.catalog.model import (
     UpdateCycle,
 )
 from huitong.config import Settings, load_settings
-from huitong.demo.catalog_data import BASIS, DEMO_PASSWORD, DEPARTMENTS, ITEMS, REGIONS, RESOURCES, USERS
+from huitong.demo.catalog_data import (
+    BASIS,
+    DEMO_PASSWORD,
+    DEPARTMENTS,
+    ITEMS,
+    REGIONS,
+    REQUIRED,
+    RESOURCES,
+    USERS,
+)
 from huitong.errors import HuitongError
 from huitong.org import service as org
 from huitong.standards.uscc import make_credit_code
+
+if TYPE_CHECKING:  # the heavy modules load only when a city is built
+    from huitong.demo.loading import Loaded
+    from huitong.demo.sharing import Activity
+    from huitong.demo.sources import Handed
 
 MARKER = ".huitong-demo"
 console = Console()
@@ -80,6 +96,7 @@ def demo_specs(codes: dict[str, str], dept_nodes: dict[str, str]) -> list[Resour
                         length=ITEMS[i][1],
                         element=ITEMS[i][2],
                         is_key=(n == 0),
+                        required=i in REQUIRED,
                     )
                     for n, i in enumerate(items)
                 ],
@@ -88,85 +105,149 @@ def demo_specs(codes: dict[str, str], dept_nodes: dict[str, str]) -> list[Resour
     return specs
 
 
-def build_demo(data_dir: Path, *, port: int | None = None) -> Settings:
-    data_dir = data_dir.resolve()
+ADMINS = {"ga": "gaadmin", "mz": "mzadmin", "sc": "scadmin", "rs": "rsadmin"}  # who runs each source
+DEFAULT_PEOPLE = 30_000
+SEED = 2026
+
+
+@dataclass
+class City:
+    """What the build made, for the summary and the tests."""
+
+    settings: Settings
+    data_dir: Path
+    published: int
+    people: int
+    enterprises: int
+    loads: list[Loaded]
+    handed: Handed
+    activity: Activity
+    seconds: float = 0.0
+
+
+def _fresh(data_dir: Path) -> None:
     if data_dir.exists() and any(data_dir.iterdir()):
         if not (data_dir / MARKER).exists():
             raise HuitongError(f"{data_dir} holds data that is not a demo's; refusing to overwrite it")
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
     (data_dir / MARKER).write_text("created by huitong demo; safe to delete\n", encoding="utf-8")
-    started = time.monotonic()
-    settings = load_settings(env={"HUITONG_DATA_DIR": str(data_dir)})
-    db = open_database(settings)
+
+
+def _organisations_and_catalog(db, data_dir: Path, progress: Progress) -> int:
+    """Regions, departments, users, and the catalog imported from the Excel template."""
     from huitong.catalog.excel_template import write_template
     from huitong.catalog.importer import import_file
     from huitong.catalog.tables import ClassNode
     from huitong.standards.store import list_elements
 
-    with Progress(console=console, transient=False) as progress:
-        task = progress.add_task("organisations", total=len(REGIONS) + len(DEPARTMENTS) + len(USERS))
-        codes: dict[str, str] = {}
-        dept_nodes: dict[str, str] = {}
-        with db.session() as s:
-            for code, name, parent in REGIONS:
-                org.add_region(s, SYSTEM, code, name, parent_code=parent)
-                progress.advance(task)
-            for key, region, name, short, body in DEPARTMENTS:
-                dept = org.add_department(
-                    s, SYSTEM, region, name, make_credit_code("1", "1", region, body), short_name=short
-                )
-                codes[key] = dept.code
-                dept_nodes[key] = org.department_class(s, dept)
-                progress.advance(task)
-            for username, dept, role, display in USERS:
-                org.add_user(s, SYSTEM, username, display, codes[dept], [role], DEMO_PASSWORD)
-                progress.advance(task)
-        template = data_dir / "sample-catalog.xlsx"
-        progress.update(task, description="catalog template")
-        with db.session() as s:
-            nodes = [(n.code, n.name) for n in s.query(ClassNode).order_by(ClassNode.code)]
-            depts = [(d.code, f"{d.region.name}{d.name}") for d in org.list_departments(s)]
-            elements = [(e.identifier, e.name_zh) for e in list_elements(s)]
-        specs = demo_specs(codes, dept_nodes)
-        write_template(
-            template,
-            class_nodes=nodes,
-            departments=depts,
-            elements=elements,
-            resources=[(None, sp) for sp in specs],
-        )
-        load = progress.add_task(f"importing {template.name}", total=1)
-        with db.session() as s:
-            report = import_file(s, SYSTEM, template, publish=True)
-        progress.advance(load)
-    elapsed = time.monotonic() - started
-    console.print(
-        f"\n[bold green]demo city ready[/] in {elapsed:.1f}s: {len(REGIONS)} regions, "
-        f"{len(DEPARTMENTS)} departments, {len(report.published)} published catalog entries "
-        f"(imported from {template})"
+    task = progress.add_task("organisations", total=len(REGIONS) + len(DEPARTMENTS) + len(USERS))
+    codes: dict[str, str] = {}
+    dept_nodes: dict[str, str] = {}
+    with db.session() as s:
+        for code, name, parent in REGIONS:
+            org.add_region(s, SYSTEM, code, name, parent_code=parent)
+            progress.advance(task)
+        for key, region, name, short, body in DEPARTMENTS:
+            dept = org.add_department(
+                s, SYSTEM, region, name, make_credit_code("1", "1", region, body), short_name=short
+            )
+            codes[key] = dept.code
+            dept_nodes[key] = org.department_class(s, dept)
+            progress.advance(task)
+        for username, dept, role, display in USERS:
+            org.add_user(s, SYSTEM, username, display, codes[dept], [role], DEMO_PASSWORD)
+            progress.advance(task)
+    template = data_dir / "sample-catalog.xlsx"
+    with db.session() as s:
+        nodes = [(n.code, n.name) for n in s.query(ClassNode).order_by(ClassNode.code)]
+        depts = [(d.code, f"{d.region.name}{d.name}") for d in org.list_departments(s)]
+        elements = [(e.identifier, e.name_zh) for e in list_elements(s)]
+    write_template(
+        template,
+        class_nodes=nodes,
+        departments=depts,
+        elements=elements,
+        resources=[(None, sp) for sp in demo_specs(codes, dept_nodes)],
     )
-    console.print(f"data directory: {data_dir}   (部门 catalog nodes under {PROVINCIAL_DEPT_ITEM})")
-    base = f"http://{settings.bind_host}:{port or settings.bind_port}"
-    console.print(f"API and its docs: {base}/api/docs")
-    console.print(
-        f"demo accounts (password [bold]{DEMO_PASSWORD}[/]): "
-        + ", ".join(f"{u} ({r})" for u, _, r, _ in USERS)
+    load = progress.add_task(f"importing {template.name}", total=1)
+    with db.session() as s:
+        report = import_file(s, SYSTEM, template, publish=True)
+    progress.advance(load)
+    return len(report.published)
+
+
+def _resource_codes(db) -> dict[str, str]:
+    from huitong.catalog.tables import Resource
+
+    with db.session() as s:
+        return {r.name: r.code for r in s.query(Resource).filter(Resource.status == "published")}
+
+
+def _actors(db) -> dict:
+    with db.session() as s:
+        return {u: org.actor_for(org.get_user(s, u)) for u, *_ in USERS}
+
+
+def build_demo(
+    data_dir: Path, *, port: int | None = None, people: int = DEFAULT_PEOPLE, seed: int = SEED
+) -> Settings:
+    """Build the demo city in ``data_dir`` and print what it holds and what to try."""
+    city = build_city(data_dir, people=people, seed=seed)
+    from huitong.demo.summary import print_summary
+
+    print_summary(console, city, port=port)
+    return city.settings
+
+
+def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED) -> City:
+    from huitong.demo.loading import load_all
+    from huitong.demo.people import MAX_ENTERPRISES, generate_enterprises, generate_people
+    from huitong.demo.sharing import Demo, run_sharing
+    from huitong.demo.sources import write_changes, write_sources
+    from huitong.store import Store
+
+    if people < 100:
+        raise HuitongError("the demo city needs at least 100 residents (--people)")
+    data_dir = data_dir.resolve()
+    _fresh(data_dir)
+    started = time.monotonic()
+    settings = load_settings(env={"HUITONG_DATA_DIR": str(data_dir)})
+    db = open_database(settings)
+    store = Store.from_settings(settings)
+    columns = (
+        TextColumn("{task.description:<42}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
     )
-    console.print("three things to try:")
-    exe = ".venv/bin/huitong" if Path(".venv/bin/huitong").exists() else "huitong"
-    console.print(
-        f"  1. HUITONG_DATA_DIR={data_dir} {exe} catalog search 户籍      (Chinese words)", soft_wrap=True
-    )
-    console.print(
-        f"  2. curl '{base}/api/catalog/search?q=hjrk&level=city'   (pinyin initials, a facet)",
-        soft_wrap=True,
-    )
-    console.print(
-        f"  3. curl -X POST {base}/api/auth/login -H 'content-type: application/json' "
-        f'-d \'{{"username": "gaadmin", "password": "{DEMO_PASSWORD}"}}\'   '
-        "(a token; then see drafts as 公安)",
-        soft_wrap=True,
-    )
-    db.dispose()
-    return settings
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            published = _organisations_and_catalog(db, data_dir, progress)
+            task = progress.add_task(f"{people:,} residents and their enterprises", total=3)
+            residents = generate_people(people, seed)
+            progress.advance(task)
+            enterprises = generate_enterprises(min(max(50, people // 10), MAX_ENTERPRISES), residents, seed)
+            progress.advance(task)
+            handed = write_sources(data_dir, residents, enterprises, seed)
+            progress.advance(task)
+            codes, actors = _resource_codes(db), _actors(db)
+
+            def work(plans):
+                return [(p, codes[p.resource], actors[ADMINS[p.dept]], handed.rows[p.name]) for p in plans]
+
+            loads = load_all(db, store, progress, work(handed.plans))
+            task = progress.add_task("sharing: applications, decisions, deliveries", total=1)
+            demo = Demo(db, store, actors, codes, data_dir / "extracts")
+            activity = run_sharing(demo, handed.dibao, enterprises)
+            progress.advance(task)
+            loads += load_all(db, store, progress, work([write_changes(handed, residents, seed)]))
+        from huitong.ledger.log import sequencer
+
+        sequencer(db).integrate()  # every entry joins the Merkle tree now, served or not
+    finally:
+        store.close()
+        db.dispose()
+    city = City(settings, data_dir, published, len(residents), len(enterprises), loads, handed, activity)
+    city.seconds = time.monotonic() - started
+    return city

@@ -1,0 +1,107 @@
+"""What ``huitong demo`` prints when the city is built: what is in it, who to sign in as, and
+three things to try, so a newcomer knows where to look first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from huitong.catalog.classification import PROVINCIAL_DEPT_ITEM
+from huitong.demo.catalog_data import DEMO_PASSWORD, DEPARTMENTS, REGIONS
+
+ACCOUNTS = [  # username, role as the demo uses it, what to look at
+    ("op", "platform operator (数据局)", "compliance reviews, an overdue request, every grant"),
+    ("gaadmin", "dept admin, provider (公安局)", "its sources and rejects, requests it decided"),
+    ("mzadmin", "dept admin, consumer and provider (民政局)", "its grants, a recall to acknowledge, a request to decide"),
+    ("rsuser", "dept user, consumer (人社局)", "its applications and the enterprise grant"),
+    ("auditor", "auditor (数据局)", "the ledger: every load, decision and delivery"),
+]  # fmt: skip
+
+
+def _load_lines(city) -> list[str]:
+    out = []
+    for loaded in city.loads:
+        p, r = loaded.plan, loaded.result
+        head = f"  {p.name:<15} {p.kind:<6} → {loaded.code} {p.resource}"
+        if r is None:
+            out.append(f"{head}: not loaded yet, waits for its schedule {p.schedule} (huitong worker)")
+            continue
+        s = r.summary
+        when = f", schedule {p.schedule}" if p.schedule else ""
+        out.append(
+            f"{head}: load {r.load_id} {r.status}, {s.rows_in:,} in, {s.rows_out:,} stored, "
+            f"{s.rows_rejected:,} rejected{when}"
+        )
+    return out
+
+
+def print_summary(console: Console, city, *, port: int | None = None) -> None:
+    a = city.activity
+    settings = city.settings
+    base = f"http://{settings.bind_host}:{port or settings.bind_port}"
+    console.print(
+        f"\n[bold green]demo city ready[/] in {city.seconds:.1f}s: {len(REGIONS)} regions, "
+        f"{len(DEPARTMENTS)} departments, {city.published} published catalog entries, "
+        f"{city.people:,} residents, {city.enterprises:,} enterprises",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(f"data directory: {city.data_dir}   (部门 catalog nodes under {PROVINCIAL_DEPT_ITEM})")
+    console.print("loads (rejects: huitong ingest rejects <load>):", highlight=False)
+    for line in _load_lines(city):
+        console.print(line, soft_wrap=True, highlight=False)
+    defects = "; ".join(
+        f"{name}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+        for name, kinds in city.handed.defects.counts.items()
+    )
+    console.print(f"[dim]deliberate defects in the hand-overs: {defects}[/]", soft_wrap=True, highlight=False)
+    states = ", ".join(f"{story} (request {rid})" for story, rid in a.requests.items())
+    console.print(f"sharing requests: {states}", soft_wrap=True, highlight=False)
+    done = ", ".join(f"{n} {mode}" for mode, n in sorted(a.deliveries.items()))
+    verified = ", ".join(f"{n} {r}" for r, n in sorted(a.verify.items()))
+    console.print(
+        f"deliveries: {done} (verifications: {verified}); subscription {a.subscription} → "
+        f"webhook not running, so its notice waits in the outbox; recall {a.recall} open after "
+        f"grant {a.grants['revoked']} was revoked",
+        soft_wrap=True,
+        highlight=False,
+    )
+    for message in a.refused:
+        console.print(f"refused after revocation (and recorded): {message}", soft_wrap=True, highlight=False)
+    for note in a.simulated:
+        console.print(f"[yellow]simulated:[/] {note}", soft_wrap=True, highlight=False)
+    console.print(
+        "[dim]not simulated: every load ran now, so no source is months behind; sources "
+        "with daily schedules were loaded once and ga-ldrk waits for its first run[/]",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(f"demo accounts (password [bold]{DEMO_PASSWORD}[/]):")
+    for user, role, what in ACCOUNTS:
+        console.print(f"  {user:<8} {role}: {what}", soft_wrap=True, highlight=False)
+    exe = ".venv/bin/huitong" if Path(".venv/bin/huitong").exists() else "huitong"
+    env = f"HUITONG_DATA_DIR={city.data_dir}"
+    hukou = next(x for x in city.loads if x.plan.name == "ga-hukou")
+    console.print(
+        f"console: {base}/   API docs: {base}/api/docs   dashboard: {base}/dashboard", soft_wrap=True
+    )
+    console.print("three things to try:")
+    console.print(
+        f"  1. sign in at {base}/login as gaadmin, open {base}/aggregate/loads/{hukou.result.load_id} "
+        "— the rejected rows of 公安's export, with row, column and reason",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(
+        f"  2. {env} {exe} --as mzadmin share act {a.requests['pending_provider']} approve "
+        "--items 公民身份号码,姓名   (民政 decides 人社's request; then: share list --overdue as op)",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(
+        f"  3. {env} {exe} --as auditor audit who-used {a.verified_id}   "
+        "(which department looked this resident up, when and why)",
+        soft_wrap=True,
+        highlight=False,
+    )
