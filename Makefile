@@ -3,8 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint format install clean
+.PHONY: demo test bench lint format install clean chromium wrk
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,10 +18,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/huitong demo
 
-test: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+# The console's browser tests drive Debian's Chromium (Playwright never downloads a browser).
+chromium:
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-bench: $(STAMP)
+test: $(STAMP) chromium
+	HUITONG_REQUIRE_BROWSER=1 $(BIN)/pytest -n 2 -q
+
+# bench/share_http_bench drives the server with wrk, a load generator in its own process.
+wrk:
+	command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+
+bench: $(STAMP) wrk
 	$(BIN)/python -m bench.run
 
 lint: $(STAMP)

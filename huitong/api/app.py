@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from huitong import __version__
 from huitong.config import Settings
@@ -22,7 +22,7 @@ def _problem_json(exc: HuitongError) -> dict:
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
-    from huitong.api.routes import catalog, elements, ledger, org
+    from huitong.api.routes import aggregate, catalog, elements, ledger, org, share
 
     if db is None:
         from huitong.bootstrap import open_database
@@ -36,11 +36,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         from huitong.ledger.runtime import LedgerDaemon
+        from huitong.share.subscriptions import OutboxDaemon
 
         daemon = LedgerDaemon(
             db, checkpoint_every=float(settings.checkpoint_seconds if settings else 60)
         ).start()
+        outbox = OutboxDaemon(db).start()
         yield
+        outbox.stop()
         daemon.stop()
 
     app = FastAPI(
@@ -77,10 +80,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             {"error": "internal", "message": "internal error; it has been logged"}, status_code=500
         )
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/api/docs")  # until the web console (issue 6) takes this page
-
     @app.get("/api/health", tags=["meta"])
     def health() -> dict:
         return {"status": "ok", "version": __version__, "database": db.dialect}
@@ -89,4 +88,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(elements.router)
     app.include_router(catalog.router)
     app.include_router(ledger.router)
+    app.include_router(aggregate.router)
+    app.include_router(share.router)
+    from huitong.web import mount_console
+
+    mount_console(app)  # the console at /, after the API so /api/* is never shadowed
     return app

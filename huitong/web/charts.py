@@ -1,0 +1,115 @@
+"""Bar charts as data for a server-drawn SVG: no chart library, nothing to download, and the
+same numbers in a table beside each chart for screen readers and keyboard users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    share: float  # of the largest bar, 0..100, for the SVG width
+
+
+def bars(pairs: list[tuple[str, int]], *, limit: int | None = None) -> list[Bar]:
+    """Largest first; beyond ``limit`` the rest are summed into one "…" bar."""
+    ordered = sorted(pairs, key=lambda p: (-p[1], p[0]))
+    if limit is not None and len(ordered) > limit:
+        rest = sum(n for _, n in ordered[limit - 1 :])
+        ordered = [*ordered[: limit - 1], ("…", rest)]
+    top = max((n for _, n in ordered), default=0) or 1
+    return [Bar(label, n, round(100 * n / top, 1)) for label, n in ordered]
+
+
+PALETTE = ("#0b5cad", "#c0392b", "#1e7b34", "#8e44ad", "#d35400", "#16808a", "#7f6a00", "#5b6775")
+
+
+@dataclass(frozen=True)
+class FlowNode:
+    label: str
+    total: int
+    x: float
+    y: float  # top of the node's bar
+    height: float
+    colour: str
+
+
+@dataclass(frozen=True)
+class FlowLink:
+    source: str
+    target: str
+    weight: int
+    width: float
+    path: str  # SVG path data: a cubic curve from the provider's bar to the consumer's
+    colour: str
+
+
+@dataclass(frozen=True)
+class FlowDiagram:
+    width: int
+    height: int
+    sources: list[FlowNode]
+    targets: list[FlowNode]
+    links: list[FlowLink]
+
+
+def flow_diagram(
+    flows: list[tuple[str, str, int]], *, width: int = 640, label_space: int = 170, max_line: float = 22.0
+) -> FlowDiagram | None:
+    """A bipartite flow diagram (providers left, consumers right) as SVG geometry: each link's
+    line width is its weight relative to the heaviest, and each node's bar is as tall as its
+    links together, so a department's share of the flows reads at a glance."""
+    flows = [(s, t, w) for s, t, w in flows if w > 0]
+    if not flows:
+        return None
+    top = max(w for _, _, w in flows)
+
+    def thickness(w: int) -> float:
+        return round(max(2.0, max_line * w / top), 1)
+
+    def totals(index: int) -> list[tuple[str, int]]:
+        sums: dict[str, int] = {}
+        for f in flows:
+            sums[f[index]] = sums.get(f[index], 0) + f[2]
+        return sorted(sums.items(), key=lambda p: (-p[1], p[0]))
+
+    left, right = totals(0), totals(1)
+    ordered = sorted(flows, key=lambda f: (-f[2], f[0], f[1]))
+    span = {
+        side: {
+            name: sum(thickness(w) for s, t, w in flows if (s if side == 0 else t) == name)
+            for name, _ in nodes
+        }
+        for side, nodes in ((0, left), (1, right))
+    }
+    row = max(40.0, max(max(span[0].values()), max(span[1].values())) + 14)
+    pad = 12.0
+    height = int(pad * 2 + row * max(len(left), len(right)))
+    lx, rx, bar = float(label_space), float(width - label_space), 8.0
+    colours = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(left)}
+
+    def place(nodes, side, x) -> dict[str, FlowNode]:
+        offset = pad + (height - pad * 2 - row * len(nodes)) / 2
+        out = {}
+        for i, (name, total) in enumerate(nodes):
+            h = span[side][name]
+            centre = offset + row * (i + 0.5)
+            colour = colours.get(name, "#5b6775")
+            out[name] = FlowNode(name, total, x, round(centre - h / 2, 1), h, colour)
+        return out
+
+    sources, targets = place(left, 0, lx - bar), place(right, 1, rx)
+    used = {name: 0.0 for name in [*sources, *targets]}
+    links = []
+    for s, t, w in sorted(ordered, key=lambda f: (list(sources).index(f[0]), list(targets).index(f[1]))):
+        th = thickness(w)
+        y1 = sources[s].y + used[s] + th / 2
+        y2 = targets[t].y + used[t] + th / 2
+        used[s] += th
+        used[t] += th
+        mid = (lx + rx) / 2
+        path = f"M{lx:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {rx:.1f},{y2:.1f}"
+        links.append(FlowLink(s, t, w, th, path, colours[s]))
+    return FlowDiagram(width, height, list(sources.values()), list(targets.values()), links)

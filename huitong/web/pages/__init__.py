@@ -1,0 +1,1 @@
+"""Console page areas: one module per area, each with a ``router`` and its nav entry."""

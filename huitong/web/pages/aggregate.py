@@ -1,0 +1,140 @@
+"""Aggregation (归集) pages: the sources a viewer may see, their schedules, load runs with
+status and counts, and each load's rejected rows with row, column and reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from starlette.requests import Request
+
+from huitong.access import Actor
+from huitong.aggregate.registry import redact
+from huitong.aggregate.tables import LoadReject, LoadRun, SourceRow
+from huitong.catalog.tables import Resource
+from huitong.errors import NotFound, Unauthenticated
+from huitong.org.model import Role
+from huitong.web import nav
+from huitong.web.data import may_read_data
+from huitong.web.forms import Form
+from huitong.web.routing import Ctx, console_router, page
+
+router = console_router()
+nav.register(
+    nav.NavItem(
+        "aggregate",
+        "/aggregate",
+        "nav.aggregate",
+        20,
+        lambda a: a.has(Role.dept_admin) or a.has(Role.dept_user),
+    )
+)
+REJECTS_PER_PAGE = 100
+LATE_GRACE = timedelta(hours=1)  # a scheduled load may take a while before it counts as late
+
+
+def visible_sources(ctx: Ctx) -> list[tuple[SourceRow, Resource]]:
+    rows = ctx.session.execute(
+        select(SourceRow, Resource)
+        .join(Resource, SourceRow.resource_id == Resource.id)
+        .order_by(SourceRow.name)
+    ).all()
+    return [(s, r) for s, r in rows if may_read_data(ctx.actor, r.provider_id)]
+
+
+def last_loads(ctx: Ctx, source_ids: list[int]) -> dict[int, LoadRun]:
+    out: dict[int, LoadRun] = {}
+    if not source_ids:
+        return out
+    for run in ctx.session.scalars(
+        select(LoadRun).where(LoadRun.source_id.in_(source_ids)).order_by(LoadRun.id)
+    ):
+        out[run.source_id] = run
+    return out
+
+
+def schedule_state(schedule: str | None, last: LoadRun | None, now: datetime) -> dict | None:
+    """When a scheduled source last should have run and next will, and whether it is late:
+    no load started since the last scheduled time (plus a grace period)."""
+    if not schedule:
+        return None
+    from croniter import croniter
+
+    try:
+        it = croniter(schedule, now)
+        previous, following = it.get_prev(datetime), croniter(schedule, now).get_next(datetime)
+    except (ValueError, KeyError):
+        return {"previous": None, "next": None, "late": False, "invalid": True}
+    started = last.started_at if last else None
+    if started is not None and started.tzinfo is None:
+        started = started.replace(tzinfo=UTC)  # stored as UTC
+    late = now - previous > LATE_GRACE and (started is None or started < previous)
+    return {"previous": previous, "next": following, "late": late, "invalid": False}
+
+
+def _require_staff(actor: Actor) -> None:
+    if actor.is_public:
+        raise Unauthenticated()
+
+
+@router.get("/aggregate")
+def sources(request: Request):
+    with page(request) as ctx:
+        _require_staff(ctx.actor)
+        found = visible_sources(ctx)
+        last = last_loads(ctx, [s.id for s, _ in found])
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "source": s,
+                "resource": r,
+                "options": redact(s.config),
+                "last": last.get(s.id),
+                "schedule": schedule_state(s.schedule, last.get(s.id), now),
+            }
+            for s, r in found
+        ]
+        loads = list(
+            ctx.session.scalars(
+                select(LoadRun)
+                .where(LoadRun.source_id.in_([s.id for s, _ in found] or [-1]))
+                .order_by(LoadRun.id.desc())
+                .limit(100)
+            )
+        )
+        names = {s.id: s.name for s, _ in found}
+        return ctx.render("aggregate/index.html", area="aggregate", rows=rows, loads=loads, names=names)
+
+
+@router.get("/aggregate/loads/{load_id}")
+def load(request: Request, load_id: int):
+    with page(request) as ctx:
+        _require_staff(ctx.actor)
+        run = ctx.session.get(LoadRun, load_id)
+        source = ctx.session.get(SourceRow, run.source_id) if run else None
+        res = ctx.session.get(Resource, source.resource_id) if source else None
+        if res is None or not may_read_data(ctx.actor, res.provider_id):
+            raise NotFound(f"no load {load_id}")  # not yours and not there look the same
+        form = Form(dict(request.query_params), ctx.t)
+        page_no = form.integer("page", "catalog.page", default=1, high=100_000)
+        rejects = list(
+            ctx.session.scalars(
+                select(LoadReject)
+                .where(LoadReject.load_id == load_id)
+                .order_by(LoadReject.id)
+                .limit(REJECTS_PER_PAGE)
+                .offset((page_no - 1) * REJECTS_PER_PAGE)
+            )
+        )
+        return ctx.render(
+            "aggregate/load.html",
+            area="aggregate",
+            status=200 if form.ok else 422,
+            run=run,
+            source=source,
+            res=res,
+            rejects=rejects,
+            page_no=page_no,
+            pages=max(1, -(-run.rows_rejected // REJECTS_PER_PAGE)),
+            errors=form.errors,
+        )

@@ -1,0 +1,83 @@
+"""Jinja2 templates with autoescaping, and the helpers every page template gets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from huitong.access import PUBLIC, Actor
+from huitong.web import nav
+from huitong.web.i18n import HTML_LANG, LANGUAGES, Translator
+from huitong.web.session import ConsoleSession
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _when(value: datetime | str | None) -> str:
+    """Times are stored as naive UTC; shown to the second, marked UTC."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+
+
+def _beijing(value: datetime | None) -> str:
+    """Deadlines end at 23:59:59 Beijing time, so they are shown in Beijing time (UTC+8)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
+
+
+def _number(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters["when"] = _when
+env.filters["number"] = _number
+env.filters["beijing"] = _beijing
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    actor: Actor = PUBLIC,
+    area: str | None = None,
+    status: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    web = ConsoleSession.load(request)
+    t = Translator(web.get("lang"))
+    context = {
+        "t": t,
+        "label": t.label,
+        "lang": t.lang,
+        "html_lang": HTML_LANG[t.lang],
+        "languages": LANGUAGES,
+        "csrf": web.csrf(),
+        "actor": actor,
+        "user": None if actor.is_public else actor.username,
+        "nav": nav.items_for(actor),
+        "area": area,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **values,
+    }
+    html = env.get_template(template).render(context)
+    return HTMLResponse(html, status_code=status)
