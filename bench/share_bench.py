@@ -85,9 +85,13 @@ def people(n: int, rng: random.Random) -> list[tuple[str, str, str, str]]:
     return list({p[0]: p for p in out}.values())
 
 
-def setup(backend: str, workdir: Path, n: int) -> tuple[Database, Store, int, list, str | None]:
+def setup(backend: str, workdir: Path, n: int, *, layout: str = "bench"):
+    """A city with one conditional population resource of ``n`` people granted to 民政.
+    ``layout="server"`` puts the database, keys and warehouse where a server started with
+    ``data_dir=workdir`` looks for them."""
+    served = layout == "server"
     if backend == "sqlite":
-        url, schema = f"sqlite:///{workdir / 'share-bench.db'}", None
+        url, schema = f"sqlite:///{workdir / ('huitong.db' if served else 'share-bench.db')}", None
     else:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         with create_engine(PG_BASE).begin() as conn:
@@ -95,7 +99,7 @@ def setup(backend: str, workdir: Path, n: int) -> tuple[Database, Store, int, li
         url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
     db = Database(url)
     upgrade(db.engine)
-    db.ledger_keys, db.subject_secret = ensure_keys(workdir / f"keys-{backend}")
+    db.ledger_keys, db.subject_secret = ensure_keys(workdir / ("keys" if served else f"keys-{backend}"))
     with db.session() as s:
         seed(s)
         org.add_region(s, SYSTEM, "330000", "浙江省")
@@ -127,7 +131,7 @@ def setup(backend: str, workdir: Path, n: int) -> tuple[Database, Store, int, li
         catalog.submit(s, ga, code)
         catalog.publish(s, SYSTEM, code)
     rows = people(n, random.Random(7))
-    store = Store(url, workdir / f"warehouse-{backend}")
+    store = Store(url, workdir / ("warehouse" if served else f"warehouse-{backend}"))
     store.ensure_table(code, ITEMS)
     store.write(
         code, pa.table({it.name: pa.array([r[i] for r in rows]) for i, it in enumerate(ITEMS)}), "full"
