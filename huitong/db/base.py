@@ -73,6 +73,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    # As many pooled connections as the server has request threads (anyio's default 40): an
+    # overflow connection is closed on return, and reopening one (PRAGMAs, WAL) on every request
+    # costs more than the request.
+    kwargs.setdefault("pool_size", 40)
+    kwargs.setdefault("max_overflow", 10)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _sqlite_pragmas(engine)

@@ -9,12 +9,13 @@ returns loses nothing, a crash before it returns leaves the caller with an error
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -185,13 +186,22 @@ def _apply_effects(session: Session, effects: list[Any]) -> None:
     if not counters:
         return
     dialect = session.get_bind().dialect.name
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    grouped: dict[tuple, list[dict[str, Any]]] = {}
     for (table, key), sums in counters.items():
-        stmt = insert_fn(table).values(**dict(key), **sums)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[k for k, _ in key], set_={c: table.c[c] + stmt.excluded[c] for c in sums}
-        )
-        session.execute(stmt)
+        shape = (table, tuple(k for k, _ in key), tuple(sorted(sums)))
+        grouped.setdefault(shape, []).append(dict(key) | sums)
+    for shape, params in grouped.items():
+        session.execute(_upsert(dialect, *shape), params)
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):
+    """One compiled-once statement per counter shape: insert at the deltas, or add them."""
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_fn(table).values({c: bindparam(c) for c in (*key, *columns)})
+    return stmt.on_conflict_do_update(
+        index_elements=list(key), set_={c: table.c[c] + stmt.excluded[c] for c in columns}
+    )
 
 
 _COLUMNS = (*LEAF_FIELDS, "at", "details", "salt")  # every column an entry is written with

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, require
@@ -79,8 +79,17 @@ def list_credentials(session: Session, actor: Actor, department_id: int | None =
     )
 
 
+_BY_ID = select(
+    AppCredential.client_id,
+    AppCredential.secret_hash,
+    AppCredential.department_id,
+    AppCredential.revoked_at,
+    AppCredential.last_used_at,
+).where(AppCredential.client_id == bindparam("client_id"))
+
+
 def authenticate(session: Session, client_id: str, secret: str, *, touch: bool = True) -> Actor:
-    cred = session.scalar(select(AppCredential).where(AppCredential.client_id == client_id))
+    cred = session.execute(_BY_ID, {"client_id": client_id}).first()
     if cred is None or not hmac.compare_digest(cred.secret_hash, _hash(secret)):
         raise Unauthenticated("invalid client id or secret")
     if cred.revoked_at is not None:
@@ -88,7 +97,9 @@ def authenticate(session: Session, client_id: str, secret: str, *, touch: bool =
     now = utcnow()
     if is_stale(cred.last_used_at, now):
         if touch:
-            cred.last_used_at = now
+            session.execute(
+                update(AppCredential).where(AppCredential.client_id == client_id).values(last_used_at=now)
+            )
         else:
             session.info["stale_credential"] = True
     return Actor(

@@ -26,6 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor
@@ -35,7 +36,7 @@ from huitong.errors import HuitongError, NotFound, Problem, invalid
 from huitong.ledger.events import entry_values, record, record_apart
 from huitong.ledger.leaf import subject_key
 from huitong.ledger.writer import Increment, Row, writer_for
-from huitong.share.grants import check_quota, count_use, item_views, today, usable_grant
+from huitong.share.grants import check_quota, check_usable, count_use, item_views, today, usable_grant
 from huitong.share.masking import ItemView, Treatment, pseudonym_key, render
 from huitong.share.tables import Delivery, Grant, GrantUsage
 from huitong.standards.dates import parse_date
@@ -403,13 +404,53 @@ class _Hot:
         return [it.name for it in self.view.resource.items if it.is_key]
 
 
-def _hot(db: Database, actor: Actor, grant_id: int, mode: str) -> _Hot:
-    try:
+class _ViewCache:
+    """A grant's view (items, treatments, masks, subject items) for a few seconds: it changes only
+    when the catalog or a data element does. The grant's state is never cached: every call reads
+    it, so a revoked or expired grant stops delivery on the next call."""
+
+    def __init__(self, ttl: float = 5.0):
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._views: dict[tuple[int, int], tuple[float, View]] = {}
+
+    def get(self, db: Database, actor: Actor, grant_id: int, mode: str) -> View:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._views.get((id(db), grant_id))
+        if hit and now - hit[0] < self.ttl:
+            return hit[1]
         with db.session(read_only=True) as s:
             view = _view(s, actor, grant_id, mode, lock=False)
-            day = today()
-            usage = s.get(GrantUsage, (grant_id, day))
-            return _Hot(view, day, (usage.requests, usage.rows) if usage else (0, 0))
+        with self._lock:
+            self._views[(id(db), grant_id)] = (now, view)
+            if len(self._views) > 4096:
+                self._views.pop(next(iter(self._views)))
+        return view
+
+
+_view_cache = _ViewCache()
+_HOT = (
+    select(Grant.__table__, GrantUsage.requests.label("used_requests"), GrantUsage.rows.label("used_rows"))
+    .outerjoin(GrantUsage.__table__, (GrantUsage.grant_id == Grant.id) & (GrantUsage.day == bindparam("day")))
+    .where(Grant.id == bindparam("grant"))
+)
+
+
+def _hot(db: Database, actor: Actor, grant_id: int, mode: str) -> _Hot:
+    """The grant's current state and today's use in one read (no write lock, no ORM), checked,
+    with its cached view."""
+    try:
+        day = today()
+        with db.engine.execution_options(huitong_read_only=True).connect() as conn:  # no write lock
+            row = conn.execute(_HOT, {"grant": grant_id, "day": day}).first()
+            conn.rollback()
+        if row is None:
+            raise NotFound(f"no grant {grant_id}")
+        check_usable(actor, row, mode)
+        cached = _view_cache.get(db, actor, grant_id, mode)
+        view = View(row, cached.resource, cached.items, cached.subject_items, cached.key, cached.secret)
+        return _Hot(view, day, (row.used_requests or 0, row.used_rows or 0))
     except HuitongError as exc:
         _denied(db, actor, grant_id, mode, exc)
         raise

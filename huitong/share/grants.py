@@ -239,6 +239,12 @@ def usable_grant(session: Session, actor: Actor, grant_id: int, mode: str, *, lo
     g = session.get(Grant, grant_id, with_for_update=lock)
     if g is None:
         raise NotFound(f"no grant {grant_id}")
+    return check_usable(actor, g, mode)
+
+
+def check_usable(actor: Actor, g, mode: str):
+    """Refuse unless this actor may receive data under ``g`` (a Grant or a row of its columns)
+    in this mode now."""
     require(actor, "share.deliver", Target(department_id=g.consumer_id))
     status = effective_status(g)
     if status == "revoked":

@@ -224,7 +224,7 @@ def dispatch(
                     )
                     done["dead"] += 1
                 else:
-                    msg.last_error, msg.next_attempt_at = error, utcnow() + backoff(msg.attempts)
+                    msg.last_error, msg.next_attempt_at = error, now + backoff(msg.attempts)
                     done["retry"] += 1
                     log.info(
                         "webhook %s for message %s failed (%s); retry %s", url, msg_id, error, msg.attempts

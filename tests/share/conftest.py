@@ -138,3 +138,22 @@ def sharing(world, test_database, tmp_path):
 
 def later(days: int = 0, **kw):
     return utcnow() + timedelta(days=days, **kw)
+
+
+@pytest.fixture(scope="module")
+def shared_sharing(tmp_path_factory):
+    """One SQLite sharing world for a whole property test (hypothesis reuses it across examples)."""
+    from tests.conftest import TestDatabase
+    from tests.world import build_world
+
+    tmp = tmp_path_factory.mktemp("shared")
+    tdb = TestDatabase("sqlite", tmp)
+    db = tdb.open()
+    world = build_world(db)
+    code = _publish(world)
+    store = Store(tdb.url, tmp / "warehouse")
+    store.ensure_table(code, ITEMS)
+    store.write(code, people_table(), "full")
+    yield Sharing(world, store, code, code, code)
+    store.close()
+    db.dispose()

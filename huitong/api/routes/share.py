@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -309,15 +308,14 @@ def unsubscribe(request: Request, subscription_id: int) -> dict:
 @router.post(
     "/grants/{grant_id}/query", summary="A filtered page of the granted view (JSON, or CSV with ?format=csv)"
 )
-async def query(
+def query(
     request: Request,
     grant_id: int,
     body: QueryIn,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ):
-    actor = await run_in_threadpool(current_actor, request)
-    page = await run_in_threadpool(
-        delivery.query,
+    actor = current_actor(request)
+    page = delivery.query(
         database(request),
         store_of(request),
         actor,
@@ -335,19 +333,15 @@ async def query(
 
 
 @router.get("/grants/{grant_id}/records/{key}", summary="The record with this key (e.g. an ID number)")
-async def lookup(request: Request, grant_id: int, key: str) -> dict:
-    actor = await run_in_threadpool(current_actor, request)
-    return await run_in_threadpool(
-        delivery.lookup, database(request), store_of(request), actor, grant_id, key
-    )
+def lookup(request: Request, grant_id: int, key: str) -> dict:
+    actor = current_actor(request)
+    return delivery.lookup(database(request), store_of(request), actor, grant_id, key)
 
 
 @router.post("/grants/{grant_id}/verify", summary="数据核验: match / no_match / not_found, never the data")
-async def verify(request: Request, grant_id: int, body: VerifyIn) -> dict:
-    actor = await run_in_threadpool(current_actor, request)
-    return await run_in_threadpool(
-        delivery.verify, database(request), store_of(request), actor, grant_id, body.values
-    )
+def verify(request: Request, grant_id: int, body: VerifyIn) -> dict:
+    actor = current_actor(request)
+    return delivery.verify(database(request), store_of(request), actor, grant_id, body.values)
 
 
 @router.post(
@@ -355,21 +349,19 @@ async def verify(request: Request, grant_id: int, body: VerifyIn) -> dict:
     status_code=201,
     summary="A batch extract (CSV or Parquet) with a signed manifest",
 )
-async def make_batch(
+def make_batch(
     request: Request, grant_id: int, format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv"
 ) -> dict:
-    actor = await run_in_threadpool(current_actor, request)
-    return await run_in_threadpool(
-        delivery.batch, database(request), store_of(request), actor, grant_id, _extracts(request), fmt=format
+    actor = current_actor(request)
+    return delivery.batch(
+        database(request), store_of(request), actor, grant_id, _extracts(request), fmt=format
     )
 
 
 @router.get("/batches/{delivery_id}", summary="Download a batch extract (while the grant allows it)")
-async def download(request: Request, delivery_id: int):
-    actor = await run_in_threadpool(current_actor, request)
-    path, d = await run_in_threadpool(
-        delivery.open_extract, database(request), actor, delivery_id, _extracts(request)
-    )
+def download(request: Request, delivery_id: int):
+    actor = current_actor(request)
+    path, d = delivery.open_extract(database(request), actor, delivery_id, _extracts(request))
     media = "text/csv; charset=utf-8" if path.suffix == ".csv" else "application/vnd.apache.parquet"
     return FileResponse(
         path, media_type=media, filename=path.name, headers={"X-Checksum-SHA256": d.checksum or ""}
@@ -377,8 +369,6 @@ async def download(request: Request, delivery_id: int):
 
 
 @router.get("/grants/{grant_id}/changes", summary="The change set between two versions, as granted")
-async def changes(request: Request, grant_id: int, first: int, second: int | None = None) -> dict:
-    actor = await run_in_threadpool(current_actor, request)
-    return await run_in_threadpool(
-        delivery.changes, database(request), store_of(request), actor, grant_id, first, second
-    )
+def changes(request: Request, grant_id: int, first: int, second: int | None = None) -> dict:
+    actor = current_actor(request)
+    return delivery.changes(database(request), store_of(request), actor, grant_id, first, second)
