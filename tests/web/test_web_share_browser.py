@@ -94,6 +94,13 @@ def test_apply_review_approve_fewer_items_view_masked_data_and_audit_it(page, co
     page.locator("#entries tbody tr").first.get_by_role("link").click()  # the newest first
     expect(page.locator("main")).to_contain_text(f'"delivery": {delivery}')
     expect(page.locator("main")).to_contain_text(f'"grant": {grant}')
+    # ... and verifies its inclusion proof against a checkpoint signed now
+    entry_url = page.url
+    page.goto("/audit/checkpoints")
+    page.locator("#sign-now").click()
+    page.goto(entry_url)
+    page.locator("#verify").click()
+    expect(page.locator("#verification")).to_contain_text("验证通过")
 
 
 def test_the_dashboard_draws_the_flows_between_departments(page):
