@@ -20,6 +20,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.population import population_spec
 from huitong.access import SYSTEM
 from huitong.aggregate import registry
 from huitong.aggregate.mapping import propose_mapping
@@ -29,12 +30,6 @@ from huitong.catalog import service as catalog
 from huitong.catalog.model import (
     DataItem,
     DataType,
-    FormatClass,
-    OpenType,
-    ResourceSpec,
-    ShareMode,
-    ShareType,
-    UpdateCycle,
 )
 from huitong.db.base import Database
 from huitong.db.migrate import upgrade
@@ -97,21 +92,7 @@ def setup(workdir: Path) -> tuple[Database, Store, str]:
         )
         org.add_user(s, SYSTEM, "ga", "GA", police.code, ["dept_admin"], None)
     with db.session() as s:
-        spec = ResourceSpec(
-            name="常住人口基本信息",
-            class_code="101002",
-            provider_code=police.code,
-            summary="本市常住人口的身份号码、姓名、性别、出生日期与住址。",
-            format_class=FormatClass.database,
-            format_type="PostgreSQL",
-            share_type=ShareType.conditional,
-            share_mode=ShareMode.api,
-            open_type=OpenType.none,
-            update_cycle=UpdateCycle.daily,
-            share_condition="仅限政务服务办理中核验使用",
-            share_basis="《中华人民共和国户口登记条例》",
-            items=ITEMS,
-        )
+        spec = population_spec(police.code, ITEMS, "常住人口基本信息")
         code = catalog.create(s, SYSTEM, spec).code
     return db, Store(url, workdir / "warehouse"), code
 

@@ -23,18 +23,13 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import create_engine, text
 
+from bench.population import population_spec
 from huitong.access import SYSTEM
 from huitong.bootstrap import seed
 from huitong.catalog import service as catalog
 from huitong.catalog.model import (
     DataItem,
     DataType,
-    FormatClass,
-    OpenType,
-    ResourceSpec,
-    ShareMode,
-    ShareType,
-    UpdateCycle,
 )
 from huitong.db.base import Database
 from huitong.db.migrate import upgrade
@@ -112,21 +107,7 @@ def setup(backend: str, workdir: Path, n: int, *, layout: str = "bench"):
         ).code
         ga = org.actor_for(org.add_user(s, SYSTEM, "ga", "GA", police, ["dept_admin"], None))
         mz = org.actor_for(org.add_user(s, SYSTEM, "mz", "MZ", civil, ["dept_admin"], None))
-        spec = ResourceSpec(
-            name="常住人口户籍信息",
-            class_code="101002",
-            provider_code=police,
-            summary="常住人口户籍登记信息。",
-            format_class=FormatClass.database,
-            format_type="MySQL",
-            share_type=ShareType.conditional,
-            share_mode=ShareMode.api,
-            open_type=OpenType.none,
-            update_cycle=UpdateCycle.daily,
-            share_condition="仅限核验",
-            share_basis="《户口登记条例》",
-            items=ITEMS,
-        )
+        spec = population_spec(police, ITEMS, "常住人口户籍信息")
         code = catalog.create(s, ga, spec).code
         catalog.submit(s, ga, code)
         catalog.publish(s, SYSTEM, code)
