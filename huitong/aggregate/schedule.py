@@ -60,6 +60,16 @@ def next_run(expr: str, after: datetime, tz: str | tzinfo | None = None) -> date
     return utc(fired)
 
 
+def previous_run(expr: str, before: datetime, tz: str | tzinfo | None = None) -> datetime:
+    """The last time at or before ``before`` that the schedule fired (aware UTC)."""
+    local = utc(before).astimezone(zone(tz))
+    try:
+        fired = croniter(expr, local).get_prev(datetime)
+    except CroniterBadDateError:
+        raise invalid(f"schedule {expr!r} never fires (no such date)") from None
+    return utc(fired)
+
+
 def is_due(expr: str, base: datetime, now: datetime, tz: str | tzinfo | None = None) -> bool:
     """Whether the schedule fired after ``base`` (the last start, or when the source was added) and
     no later than ``now``."""

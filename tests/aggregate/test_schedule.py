@@ -80,3 +80,18 @@ def test_next_run_is_after_the_base_and_matches_the_schedule(expr, base, zone):
         while minute < nxt:
             assert not croniter.match(expr, minute.astimezone(ZoneInfo(zone)))
             minute += timedelta(minutes=1)
+
+
+def test_the_console_reads_schedules_in_the_workers_time_zone():
+    """'0 2 * * *' is 02:00 Beijing time (18:00 UTC the day before): a load started at 03:00
+    Beijing time is on time at 11:00, not late as a UTC reading would say."""
+    from types import SimpleNamespace
+
+    from huitong.aggregate.schedule import previous_run
+    from huitong.web.pages.aggregate import schedule_state
+
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    assert previous_run("0 2 * * *", now) == datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
+    last = SimpleNamespace(started_at=datetime(2026, 11, 22, 19, 0, tzinfo=UTC))
+    state = schedule_state("0 2 * * *", last, now, "Asia/Shanghai")
+    assert state["late"] is False and state["next"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from huitong.access import Actor
 from huitong.aggregate.registry import redact
 from huitong.aggregate.tables import LoadReject, LoadRun, SourceRow
 from huitong.catalog.tables import Resource
-from huitong.errors import NotFound, Unauthenticated
+from huitong.errors import HuitongError, NotFound, Unauthenticated
 from huitong.org.model import Role
 from huitong.web import nav
 from huitong.web.data import may_read_data
@@ -53,17 +53,24 @@ def last_loads(ctx: Ctx, source_ids: list[int]) -> dict[int, LoadRun]:
     return out
 
 
-def schedule_state(schedule: str | None, last: LoadRun | None, now: datetime) -> dict | None:
+def schedule_zone(ctx: Ctx) -> str | None:
+    settings = getattr(ctx.request.app.state, "settings", None)
+    return settings.schedule_timezone if settings is not None else None
+
+
+def schedule_state(
+    schedule: str | None, last: LoadRun | None, now: datetime, tz: str | None = None
+) -> dict | None:
     """When a scheduled source last should have run and next will, and whether it is late:
-    no load started since the last scheduled time (plus a grace period)."""
+    no load started since the last scheduled time (plus a grace period). Read in the worker's
+    time zone (``schedule_timezone``), so the console and the worker agree."""
     if not schedule:
         return None
-    from croniter import croniter
+    from huitong.aggregate.schedule import next_run, previous_run
 
     try:
-        it = croniter(schedule, now)
-        previous, following = it.get_prev(datetime), croniter(schedule, now).get_next(datetime)
-    except (ValueError, KeyError):
+        previous, following = previous_run(schedule, now, tz), next_run(schedule, now, tz)
+    except (ValueError, KeyError, HuitongError):
         return {"previous": None, "next": None, "late": False, "invalid": True}
     started = last.started_at if last else None
     if started is not None and started.tzinfo is None:
@@ -90,7 +97,7 @@ def sources(request: Request):
                 "resource": r,
                 "options": redact(s.config),
                 "last": last.get(s.id),
-                "schedule": schedule_state(s.schedule, last.get(s.id), now),
+                "schedule": schedule_state(s.schedule, last.get(s.id), now, schedule_zone(ctx)),
             }
             for s, r in found
         ]

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from huitong.catalog.search_service import search_page
 from huitong.web import nav
 from huitong.web.charts import bars
-from huitong.web.pages.aggregate import last_loads, schedule_state, visible_sources
+from huitong.web.pages.aggregate import last_loads, schedule_state, schedule_zone, visible_sources
 from huitong.web.routing import Ctx, console_router, page
 
 router = console_router()
@@ -52,7 +52,7 @@ def _late_loads(ctx: Ctx) -> dict | None:
     now = datetime.now(UTC)
     late = []
     for source, res in found:
-        state = schedule_state(source.schedule, last.get(source.id), now)
+        state = schedule_state(source.schedule, last.get(source.id), now, schedule_zone(ctx))
         if state and state["late"]:
             late.append({"source": source, "resource": res, "state": state, "last": last.get(source.id)})
     return {"late": late, "scheduled": sum(1 for s, _ in found if s.schedule)}
