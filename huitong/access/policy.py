@@ -179,6 +179,13 @@ def _token_manage(actor: Actor, t: Target) -> Decision:
     return _authenticated(actor, t)
 
 
+def _aggregate_monitor(actor: Actor, t: Target) -> Decision:
+    """Sources, schedules and load lineage (counts, status, who, when), not the rows themselves."""
+    if actor.has(Role.operator) or actor.has(Role.auditor):
+        return Decision(True, "the operator and auditors oversee every department's loads")
+    return _own_member("see the sources and loads of")(actor, t)
+
+
 def _share_apply(actor: Actor, t: Target) -> Decision:
     if actor.department_id is None or not (actor.has(Role.dept_admin) or actor.has(Role.dept_user)):
         return Decision(False, "only department staff apply for shared data")
@@ -231,6 +238,7 @@ _RULES = {
     "catalog.retire": _catalog_retire,
     "aggregate.manage": _own_admin("manage sources and loads of"),
     "data.read": _own_member("read the stored data of"),
+    "aggregate.monitor": _aggregate_monitor,
     "data.expire": _data_expire,
     "org.manage": _operator_only("regions and departments"),
     "org.read": _authenticated,

@@ -24,11 +24,11 @@ def _provider(session: Session, code: str) -> int | None:
 
 
 def visible_sources(session: Session, actor: Actor) -> list[SourceRow]:
-    """The sources whose resource's data the actor may read (the provider department's staff)."""
+    """The sources the actor may oversee: its department's, or all for the operator and auditors."""
     return [
         src
         for src in list_sources(session)
-        if decide(actor, "data.read", Target(department_id=resource_of(session, src).provider_id))
+        if decide(actor, "aggregate.monitor", Target(department_id=resource_of(session, src).provider_id))
     ]
 
 
@@ -49,7 +49,7 @@ def get_load(session: Session, actor: Actor, load_id: int) -> LoadRun:
     run = session.get(LoadRun, load_id)
     if run is None:
         raise NotFound(f"no load {load_id}")
-    require(actor, "data.read", Target(department_id=_provider(session, run.resource_code)))
+    require(actor, "aggregate.monitor", Target(department_id=_provider(session, run.resource_code)))
     return run
 
 
@@ -81,7 +81,7 @@ def load_dict(session: Session, run: LoadRun) -> dict[str, Any]:
 
 def history(session: Session, actor: Actor, code: str) -> list[LoadRun]:
     """Every load of a resource, oldest first."""
-    require(actor, "data.read", Target(department_id=_provider(session, code.strip())))
+    require(actor, "aggregate.monitor", Target(department_id=_provider(session, code.strip())))
     stmt = select(LoadRun).where(LoadRun.resource_code == code.strip()).order_by(LoadRun.id)
     return list(session.scalars(stmt))
 
@@ -92,7 +92,9 @@ def rejects(
     """One page of a load's rejected rows (in file order) and how many there are in all."""
     if limit < 0 or offset < 0:
         raise invalid("limit and offset are 0 or more", Problem("bad number", field="limit"))
-    get_load(session, actor, load_id)
+    run = get_load(session, actor, load_id)
+    # rejected rows carry the department's raw values: only those who may read its data see them
+    require(actor, "data.read", Target(department_id=_provider(session, run.resource_code)))
     total = session.scalar(select(func.count()).select_from(LoadReject).where(LoadReject.load_id == load_id))
     page = session.scalars(
         select(LoadReject)

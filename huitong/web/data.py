@@ -22,6 +22,11 @@ def may_read_data(actor: Actor, provider_id: int) -> bool:
     return bool(decide(actor, "data.read", Target(department_id=provider_id)))
 
 
+def may_monitor(actor: Actor, provider_id: int) -> bool:
+    """Sources, schedules and load lineage of department ``provider_id`` (not rows or rejects)."""
+    return bool(decide(actor, "aggregate.monitor", Target(department_id=provider_id)))
+
+
 def store_for(request: Request) -> Any | None:
     """The app's :class:`~huitong.store.Store` (``app.state.store``), opened on first use from the
     settings; None when it has neither or the store cannot be opened (the page says so).

@@ -70,6 +70,14 @@ def test_the_provider_sees_versions_samples_lineage_diff_and_rejects(console, cl
     assert client.get("/audit").status_code == 403  # administrators act, auditors look
 
 
+def test_the_operator_oversees_loads_but_not_their_raw_rejected_values(console, client):
+    sign_in(client, "op")
+    agg = client.get("/aggregate").text
+    assert 'id="schedules"' in agg and "0 2 * * *" in agg  # every department's sources and schedules
+    load = client.get(f"/aggregate/loads/{console.load_id}").text
+    assert "仅本部门人员可见" in load and "check digit" not in load
+
+
 def test_auditors_search_open_verify_and_look_up(console, client):
     sign_in(client, "aud")
     found = client.get("/audit?action=catalog.*").text

@@ -15,7 +15,7 @@ from huitong.catalog.tables import Resource
 from huitong.errors import HuitongError, NotFound, Unauthenticated
 from huitong.org.model import Role
 from huitong.web import nav
-from huitong.web.data import may_read_data
+from huitong.web.data import may_monitor, may_read_data
 from huitong.web.forms import Form
 from huitong.web.routing import Ctx, console_router, page
 
@@ -39,7 +39,7 @@ def visible_sources(ctx: Ctx) -> list[tuple[SourceRow, Resource]]:
         .join(Resource, SourceRow.resource_id == Resource.id)
         .order_by(SourceRow.name)
     ).all()
-    return [(s, r) for s, r in rows if may_read_data(ctx.actor, r.provider_id)]
+    return [(s, r) for s, r in rows if may_monitor(ctx.actor, r.provider_id)]
 
 
 def last_loads(ctx: Ctx, source_ids: list[int]) -> dict[int, LoadRun]:
@@ -120,11 +120,12 @@ def load(request: Request, load_id: int):
         run = ctx.session.get(LoadRun, load_id)
         source = ctx.session.get(SourceRow, run.source_id) if run else None
         res = ctx.session.get(Resource, source.resource_id) if source else None
-        if res is None or not may_read_data(ctx.actor, res.provider_id):
+        if res is None or not may_monitor(ctx.actor, res.provider_id):
             raise NotFound(f"no load {load_id}")  # not yours and not there look the same
+        raw = may_read_data(ctx.actor, res.provider_id)  # rejects hold raw values
         form = Form(dict(request.query_params), ctx.t)
         page_no = form.integer("page", "catalog.page", default=1, high=100_000)
-        rejects = list(
+        rejects = raw and list(
             ctx.session.scalars(
                 select(LoadReject)
                 .where(LoadReject.load_id == load_id)
@@ -140,7 +141,8 @@ def load(request: Request, load_id: int):
             run=run,
             source=source,
             res=res,
-            rejects=rejects,
+            rejects=rejects or [],
+            rejects_hidden=not raw,
             page_no=page_no,
             pages=max(1, -(-run.rows_rejected // REJECTS_PER_PAGE)),
             errors=form.errors,
