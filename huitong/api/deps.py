@@ -66,9 +66,15 @@ def current_actor(request: Request) -> Actor:
     authenticating takes no write lock; the credential's last use is written at most once a minute."""
     db = database(request)
     presented = bearer(request)
-    with db.session(read_only=True) as session:
-        actor = _authenticate(session, presented, touch=False)
-        stale = session.info.pop("stale_credential", False)
+    if presented is not None and presented[0] == "basic":
+        from huitong.share.credentials import authenticate_readonly
+
+        client_id, _, secret = presented[1].partition(":")
+        actor, stale = authenticate_readonly(db, client_id, secret)
+    else:
+        with db.session(read_only=True) as session:
+            actor = _authenticate(session, presented, touch=False)
+            stale = session.info.pop("stale_credential", False)
     if stale:
         with db.session() as session:
             _authenticate(session, presented)

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, require
-from huitong.db.base import utcnow
+from huitong.db.base import Database, utcnow
 from huitong.errors import NotFound, Unauthenticated, invalid
 from huitong.ledger.events import record
 from huitong.org.service import is_stale
@@ -89,19 +89,39 @@ _BY_ID = select(
 
 
 def authenticate(session: Session, client_id: str, secret: str, *, touch: bool = True) -> Actor:
-    cred = session.execute(_BY_ID, {"client_id": client_id}).first()
+    return _check(
+        session.execute(_BY_ID, {"client_id": client_id}).first(), client_id, secret, session, touch
+    )
+
+
+def authenticate_readonly(db: Database, client_id: str, secret: str) -> tuple[Actor, bool]:
+    """The hot path of consumer systems: one read on a pooled connection, no ORM session, no
+    write lock. Returns the actor and whether its last use should be written down."""
+    with db.engine.execution_options(huitong_read_only=True).connect() as conn:
+        row = conn.execute(_BY_ID, {"client_id": client_id}).first()
+        conn.rollback()
+    info: dict = {}
+    actor = _check(row, client_id, secret, None, False, info)
+    return actor, bool(info.get("stale_credential"))
+
+
+def _check(
+    cred, client_id: str, secret: str, session: Session | None, touch: bool, info: dict | None = None
+) -> Actor:
     if cred is None or not hmac.compare_digest(cred.secret_hash, _hash(secret)):
         raise Unauthenticated("invalid client id or secret")
     if cred.revoked_at is not None:
         raise Unauthenticated("this application credential was revoked")
     now = utcnow()
     if is_stale(cred.last_used_at, now):
-        if touch:
+        if touch and session is not None:
             session.execute(
                 update(AppCredential).where(AppCredential.client_id == client_id).values(last_used_at=now)
             )
-        else:
+        elif session is not None:
             session.info["stale_credential"] = True
+        elif info is not None:
+            info["stale_credential"] = True
     return Actor(
         user_id=None,
         username=f"app:{cred.client_id}",
