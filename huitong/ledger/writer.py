@@ -30,13 +30,22 @@ class _Batch:
     """Entries that commit together, and one event that releases all their callers at once:
     waking each caller through its own future cost more than the insert itself."""
 
-    __slots__ = ("items", "ids", "error", "done")
+    __slots__ = ("items", "ids", "error", "done", "callbacks", "lock")
 
     def __init__(self) -> None:
         self.items: list[tuple[dict[str, Any], Sequence[str], Sequence[Any]]] = []
         self.ids: list[int] = []
         self.error: BaseException | None = None
         self.done = threading.Event()
+        self.callbacks: list = []  # for callers that wait without a thread (an event loop)
+        self.lock = threading.Lock()
+
+    def finish(self) -> None:
+        with self.lock:
+            self.done.set()
+            callbacks, self.callbacks = self.callbacks, []
+        for fn in callbacks:
+            fn()
 
 
 class Ticket:
@@ -49,6 +58,25 @@ class Ticket:
 
     def done(self) -> bool:
         return self._batch.done.is_set()
+
+    def on_done(self, fn) -> None:
+        """Call ``fn()`` once the entry is durable (or failed), from the writer's thread, or now."""
+        batch = self._batch
+        with batch.lock:
+            if not batch.done.is_set():
+                batch.callbacks.append(fn)
+                return
+        fn()
+
+    async def wait(self) -> int:
+        """``result()`` for an event loop: no thread is held while the batch commits."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self.on_done(lambda: loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(None)))
+        await fut
+        return self.result(0)
 
     def result(self, timeout: float | None = None) -> int:
         if not self._batch.done.wait(self._timeout if timeout is None else timeout):
@@ -125,7 +153,7 @@ class GroupCommitWriter:
                     batch.error = HuitongError(
                         f"the ledger could not record evidence: {type(exc).__name__}", status=503
                     )
-                batch.done.set()
+                batch.finish()
 
     def _write(self, batch) -> list[int]:
         with self.db.session() as s:

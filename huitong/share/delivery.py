@@ -35,7 +35,7 @@ from huitong.db.base import Database, utcnow
 from huitong.errors import HuitongError, NotFound, Problem, invalid
 from huitong.ledger.events import entry_values, record, record_apart
 from huitong.ledger.leaf import subject_key
-from huitong.ledger.writer import Increment, Row, writer_for
+from huitong.ledger.writer import Increment, Row, Ticket, writer_for
 from huitong.share.grants import check_quota, check_usable, count_use, item_views, today, usable_grant
 from huitong.share.masking import ItemView, Treatment, pseudonym_key, render
 from huitong.share.tables import Delivery, Grant, GrantUsage
@@ -458,9 +458,9 @@ def _hot(db: Database, actor: Actor, grant_id: int, mode: str) -> _Hot:
 
 def _commit_hot(
     db: Database, actor: Actor, hot: _Hot, mode: str, sid: int, rows: int, details: dict, subjects: list[str]
-) -> int:
-    """Count the call against the quota and make its evidence, delivery row and usage durable
-    together through the ledger's group commit; returns the evidence entry's id."""
+) -> Ticket:
+    """Count the call against the quota and queue its evidence, delivery row and usage to commit
+    together in the ledger's group commit; the ticket says when they are durable."""
     g = hot.view.grant
     try:
         _pending.take(g, hot.day, hot.stored, rows)
@@ -504,9 +504,12 @@ def _commit_hot(
     )
     keys = [subject_key(hot.view.secret, x) for x in subjects]
     try:
-        return writer_for(db).submit(entry, keys, effects).result()
-    finally:
+        ticket = writer_for(db).submit(entry, keys, effects)
+    except BaseException:
         _pending.settle(g, hot.day, rows)
+        raise
+    ticket.on_done(lambda: _pending.settle(g, hot.day, rows))
+    return ticket
 
 
 def lookup(
@@ -514,6 +517,15 @@ def lookup(
 ) -> dict[str, Any]:
     """The record with this key value, e.g. one person by ID number (查询), as granted and masked;
     answered from the in-memory index of the granted version, like verification."""
+    answer, ticket = lookup_start(db, store, actor, grant_id, key)
+    return answer | {"evidence": ticket.result()}
+
+
+def lookup_start(
+    db: Database, store: Store, actor: Actor, grant_id: int, key: dict[str, Any] | str
+) -> tuple[dict[str, Any], Ticket]:
+    """The answer of :func:`lookup` and the ticket of its evidence, not yet durable: the caller
+    must wait for the ticket before answering (an event loop awaits ``ticket.wait()``)."""
     hot = _hot(db, actor, grant_id, "query")
     view, key_items = hot.view, hot.key_items
     if not key_items:
@@ -531,17 +543,15 @@ def lookup(
     if found is not None:
         rows = [{v.name: jsonable(render(v, [found[i]], view.key)[0]) for i, v in enumerate(view.shown)}]
     subjects = [str(given[k]) for k in key_items if k in view.subject_items] if found else []
-    evidence = _commit_hot(
-        db, actor, hot, "query", sid, len(rows), {"lookup": True, "items": names}, subjects
-    )
-    return {
+    ticket = _commit_hot(db, actor, hot, "query", sid, len(rows), {"lookup": True, "items": names}, subjects)
+    answer = {
         "grant": view.grant.id,
         "resource": code,
         "snapshot_id": str(sid),
         "found": bool(rows),
         "rows": rows,
-        "evidence": evidence,
     }
+    return answer, ticket
 
 
 def verify(db: Database, store: Store, actor: Actor, grant_id: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -552,6 +562,14 @@ def verify(db: Database, store: Store, actor: Actor, grant_id: int, values: dict
     checked) in a read-only unit, the answer comes from an in-memory index of the granted
     version, and the evidence, the delivery row and the quota count commit together through
     the ledger's group commit before the answer is returned."""
+    answer, ticket = verify_start(db, store, actor, grant_id, values)
+    return answer | {"evidence": ticket.result()}
+
+
+def verify_start(
+    db: Database, store: Store, actor: Actor, grant_id: int, values: dict[str, Any]
+) -> tuple[dict[str, Any], Ticket]:
+    """The answer of :func:`verify` and the ticket of its evidence (see :func:`lookup_start`)."""
     hot = _hot(db, actor, grant_id, "verify")
     view, key_items = hot.view, hot.key_items
     if not key_items:
@@ -578,17 +596,8 @@ def verify(db: Database, store: Store, actor: Actor, grant_id: int, values: dict
         }
         result = "match" if all(v == "match" for v in items.values()) else "no_match"
     subjects = [str(values[k]) for k in key_items if k in view.subject_items]
-    evidence = _commit_hot(
-        db,
-        actor,
-        hot,
-        "verify",
-        sid,
-        0,
-        {"items": cmp_items, "result": result},
-        subjects,
-    )
-    return {"result": result, "items": items, "snapshot_id": str(sid), "evidence": evidence}
+    ticket = _commit_hot(db, actor, hot, "verify", sid, 0, {"items": cmp_items, "result": result}, subjects)
+    return {"result": result, "items": items, "snapshot_id": str(sid)}, ticket
 
 
 def batch(

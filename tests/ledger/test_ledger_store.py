@@ -253,3 +253,26 @@ def test_only_auditors_read_the_ledger(db):
                 service.search(s, who, service.EntryQuery())
         rows = service.search(s, AUDITOR, service.EntryQuery(action="catalog.*"))
         assert len(rows) == 3
+
+
+def test_a_ticket_tells_an_event_loop_when_its_entry_is_durable(db):
+    """Keyed deliveries await their evidence on the event loop: ``wait()`` returns the entry id
+    only after the batch committed, and the entry is then in the database."""
+    import asyncio
+
+    from huitong.access import SYSTEM
+    from huitong.ledger.events import entry_values
+    from huitong.ledger.tables import EvidenceEntry
+    from huitong.ledger.writer import writer_for
+
+    async def main() -> list[int]:
+        tickets = [
+            writer_for(db).submit(entry_values(SYSTEM, "test.async", "thing", str(i), "ok", {"i": i}))
+            for i in range(50)
+        ]
+        return list(await asyncio.gather(*(t.wait() for t in tickets)))
+
+    ids = asyncio.run(main())
+    assert len(set(ids)) == 50
+    with db.session() as s:
+        assert s.query(EvidenceEntry).filter(EvidenceEntry.action == "test.async").count() == 50
