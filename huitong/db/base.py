@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -112,6 +112,16 @@ class Database:
         ``read_only`` lets SQLite readers run beside a writer (it must not write)."""
         with (self.read_sessions if read_only else self.sessions)() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A pooled connection for a few indexed reads, without an ORM session or a write lock
+        (the hot paths: a consumer system's credentials and a grant's state)."""
+        with self.engine.execution_options(huitong_read_only=True).connect() as conn:
+            try:
+                yield conn
+            finally:
+                conn.rollback()
 
     def dispose(self) -> None:
         writer = getattr(self, "_ledger_writer", None)

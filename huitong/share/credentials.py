@@ -94,12 +94,15 @@ def authenticate(session: Session, client_id: str, secret: str, *, touch: bool =
     )
 
 
-def authenticate_readonly(db: Database, client_id: str, secret: str) -> tuple[Actor, bool]:
-    """The hot path of consumer systems: one read on a pooled connection, no ORM session, no
-    write lock. Returns the actor and whether its last use should be written down."""
-    with db.engine.execution_options(huitong_read_only=True).connect() as conn:
+def authenticate_readonly(db: Database, client_id: str, secret: str, conn=None) -> tuple[Actor, bool]:
+    """The hot path of consumer systems: one read on a pooled connection (``conn`` if the caller
+    has one open), no ORM session, no write lock. Returns the actor and whether its last use
+    should be written down."""
+    if conn is None:
+        with db.read_connection() as own:
+            row = own.execute(_BY_ID, {"client_id": client_id}).first()
+    else:
         row = conn.execute(_BY_ID, {"client_id": client_id}).first()
-        conn.rollback()
     info: dict = {}
     actor = _check(row, client_id, secret, None, False, info)
     return actor, bool(info.get("stale_credential"))

@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -43,6 +44,7 @@ from huitong.standards.dates import parse_date
 from huitong.standards.store import elements_of
 from huitong.store.store import Store
 
+log = logging.getLogger("huitong.share.delivery")
 SUBJECT_VALIDATORS = {"id_number", "credit_code"}
 MAX_SUBJECTS = 50_000  # per delivery; beyond it the entry says how many were left out
 MAX_PAGE = 1000
@@ -198,27 +200,45 @@ def _deliver(
 
 
 class _Versions:
-    """The current snapshot of each resource, re-read at most once a second: verification is
-    answered from memory, and a new load is seen within a second. Kept per Store, since two
-    stores (two warehouses) may hold the same resource code."""
+    """The current snapshot of each resource, answered from memory and re-read in the background
+    at most once a second (reading Iceberg metadata takes milliseconds, too long to hold up
+    every call): a new load is seen within a second or two. Kept per Store, since two stores (two
+    warehouses) may hold the same resource code."""
 
     def __init__(self, ttl: float = 1.0):
         self.ttl = ttl
         self._lock = threading.Lock()
+        self._refreshing: set[tuple[int, str]] = set()
 
-    def current(self, store: Store, code: str) -> int:
-        now = time.monotonic()
-        with self._lock:
-            cache = store.__dict__.setdefault("_share_current", {})
-            hit = cache.get(code)
-        if hit and now - hit[0] < self.ttl:
-            return hit[1]
+    def _read(self, store: Store, code: str) -> int:
         if not store.exists(code):
             raise NotFound(f"resource {code} has not been loaded yet")
         sid = store.version(code).snapshot_id
         with self._lock:
-            cache[code] = (now, sid)
+            store.__dict__.setdefault("_share_current", {})[code] = (time.monotonic(), sid)
         return sid
+
+    def _refresh(self, store: Store, code: str) -> None:
+        try:
+            self._read(store, code)
+        except Exception:  # the next call retries; the cached version stays in use meanwhile
+            log.debug("re-reading the current version of %s failed", code, exc_info=True)
+        finally:
+            with self._lock:
+                self._refreshing.discard((id(store), code))
+
+    def current(self, store: Store, code: str) -> int:
+        with self._lock:
+            hit = store.__dict__.setdefault("_share_current", {}).get(code)
+            stale = hit is not None and time.monotonic() - hit[0] >= self.ttl
+            start = stale and (id(store), code) not in self._refreshing
+            if start:
+                self._refreshing.add((id(store), code))
+        if hit is None:
+            return self._read(store, code)
+        if start:
+            threading.Thread(target=self._refresh, args=(store, code), daemon=True).start()
+        return hit[1]
 
 
 _versions = _Versions()
@@ -437,14 +457,16 @@ _HOT = (
 )
 
 
-def _hot(db: Database, actor: Actor, grant_id: int, mode: str) -> _Hot:
+def _hot(db: Database, actor: Actor, grant_id: int, mode: str, conn=None) -> _Hot:
     """The grant's current state and today's use in one read (no write lock, no ORM), checked,
     with its cached view."""
     try:
         day = today()
-        with db.engine.execution_options(huitong_read_only=True).connect() as conn:  # no write lock
+        if conn is None:
+            with db.read_connection() as own:
+                row = own.execute(_HOT, {"grant": grant_id, "day": day}).first()
+        else:
             row = conn.execute(_HOT, {"grant": grant_id, "day": day}).first()
-            conn.rollback()
         if row is None:
             raise NotFound(f"no grant {grant_id}")
         check_usable(actor, row, mode)
@@ -522,11 +544,11 @@ def lookup(
 
 
 def lookup_start(
-    db: Database, store: Store, actor: Actor, grant_id: int, key: dict[str, Any] | str
+    db: Database, store: Store, actor: Actor, grant_id: int, key: dict[str, Any] | str, conn=None
 ) -> tuple[dict[str, Any], Ticket]:
     """The answer of :func:`lookup` and the ticket of its evidence, not yet durable: the caller
     must wait for the ticket before answering (an event loop awaits ``ticket.wait()``)."""
-    hot = _hot(db, actor, grant_id, "query")
+    hot = _hot(db, actor, grant_id, "query", conn)
     view, key_items = hot.view, hot.key_items
     if not key_items:
         raise invalid(f"{view.resource.code} has no key data item; use a filtered query")
@@ -567,10 +589,10 @@ def verify(db: Database, store: Store, actor: Actor, grant_id: int, values: dict
 
 
 def verify_start(
-    db: Database, store: Store, actor: Actor, grant_id: int, values: dict[str, Any]
+    db: Database, store: Store, actor: Actor, grant_id: int, values: dict[str, Any], conn=None
 ) -> tuple[dict[str, Any], Ticket]:
     """The answer of :func:`verify` and the ticket of its evidence (see :func:`lookup_start`)."""
-    hot = _hot(db, actor, grant_id, "verify")
+    hot = _hot(db, actor, grant_id, "verify", conn)
     view, key_items = hot.view, hot.key_items
     if not key_items:
         raise invalid(f"{view.resource.code} has no key data item, so it cannot be verified against")

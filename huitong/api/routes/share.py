@@ -336,15 +336,19 @@ def query(
 async def lookup(request: Request, grant_id: int, key: str) -> dict:
     # Keyed calls run on the event loop: their reads are single indexed lookups and the answer
     # comes from memory; only the evidence's group commit is awaited, holding no thread.
-    actor = current_actor(request)
-    answer, ticket = delivery.lookup_start(database(request), store_of(request), actor, grant_id, key)
+    db = database(request)
+    with db.read_connection() as conn:  # one connection for the credentials and the grant
+        actor = current_actor(request, conn)
+        answer, ticket = delivery.lookup_start(db, store_of(request), actor, grant_id, key, conn)
     return answer | {"evidence": await ticket.wait()}
 
 
 @router.post("/grants/{grant_id}/verify", summary="数据核验: match / no_match / not_found, never the data")
 async def verify(request: Request, grant_id: int, body: VerifyIn) -> dict:
-    actor = current_actor(request)
-    answer, ticket = delivery.verify_start(database(request), store_of(request), actor, grant_id, body.values)
+    db = database(request)
+    with db.read_connection() as conn:
+        actor = current_actor(request, conn)
+        answer, ticket = delivery.verify_start(db, store_of(request), actor, grant_id, body.values, conn)
     return answer | {"evidence": await ticket.wait()}
 
 
