@@ -48,7 +48,7 @@ from huitong.standards.uscc import make_credit_code
 if TYPE_CHECKING:  # the heavy modules load only when a city is built
     from huitong.demo.loading import Loaded
     from huitong.demo.sharing import Activity
-    from huitong.demo.sources import Handed
+from huitong.demo.sources import Handed
 
 MARKER = ".huitong-demo"
 console = Console()
@@ -236,7 +236,11 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
             def work(plans):
                 return [(p, codes[p.resource], actors[ADMINS[p.dept]], handed.rows[p.name]) for p in plans]
 
-            loads = load_all(db, store, progress, work(handed.plans))
+            from huitong.demo.api import migrant_api
+
+            with migrant_api(handed.directory / "公安_流动人口.json") as api:  # served only while loading
+                handed.rows[api.name] = handed.rows["ga-ldrk"]
+                loads = load_all(db, store, progress, work([*handed.plans, api]))
             task = progress.add_task("sharing: applications, decisions, deliveries", total=1)
             demo = Demo(db, store, actors, codes, data_dir / "extracts")
             activity = run_sharing(demo, handed.dibao, enterprises)

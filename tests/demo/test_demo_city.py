@@ -38,7 +38,16 @@ def _actor(db, username):
 def test_every_source_loaded_rows_into_the_store_except_the_one_left_for_the_worker(city):
     built, db, store = city
     loaded = {x.plan.name: x for x in built.loads}
-    assert set(loaded) == {"ga-hukou", "mz-dibao", "sc-qydj", "rs-cbxx", "ga-ldrk", "ga-hukou-daily"}
+    assert set(loaded) == {
+        "ga-hukou",
+        "mz-dibao",
+        "sc-qydj",
+        "rs-cbxx",
+        "ga-ldrk",
+        "ga-ldrk-api",
+        "ga-hukou-daily",
+    }
+    assert loaded["ga-ldrk-api"].plan.kind == "api"  # 公安's system as a paged JSON API the demo served
     assert loaded["ga-ldrk"].result is None  # scheduled, waiting for its first run
     for name, x in loaded.items():
         if x.result is not None:
