@@ -56,7 +56,7 @@ class FlowDiagram:
 
 
 def flow_diagram(
-    flows: list[tuple[str, str, int]], *, width: int = 640, label_space: int = 170, max_line: float = 22.0
+    flows: list[tuple[str, str, int]], *, width: int = 760, label_space: int = 240, max_line: float = 22.0
 ) -> FlowDiagram | None:
     """A bipartite flow diagram (providers left, consumers right) as SVG geometry: each link's
     line width is its weight relative to the heaviest, and each node's bar is as tall as its

@@ -95,3 +95,15 @@ def test_the_console_reads_schedules_in_the_workers_time_zone():
     last = SimpleNamespace(started_at=datetime(2026, 11, 22, 19, 0, tzinfo=UTC))
     state = schedule_state("0 2 * * *", last, now, "Asia/Shanghai")
     assert state["late"] is False and state["next"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+
+
+def test_a_source_added_after_its_last_turn_is_not_late_before_its_first():
+    from huitong.web.pages.aggregate import schedule_state
+
+    now = datetime(
+        2026, 11, 23, 15, 0, tzinfo=UTC
+    )  # 23:00 Beijing; '0 1 * * *' last fired 17:00 UTC the day before
+    added_today = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    assert schedule_state("0 1 * * *", None, now, "Asia/Shanghai", added_today)["late"] is False
+    added_last_week = datetime(2026, 11, 16, 14, 0, tzinfo=UTC)
+    assert schedule_state("0 1 * * *", None, now, "Asia/Shanghai", added_last_week)["late"] is True

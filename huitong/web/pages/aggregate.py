@@ -59,7 +59,11 @@ def schedule_zone(ctx: Ctx) -> str | None:
 
 
 def schedule_state(
-    schedule: str | None, last: LoadRun | None, now: datetime, tz: str | None = None
+    schedule: str | None,
+    last: LoadRun | None,
+    now: datetime,
+    tz: str | None = None,
+    added: datetime | None = None,
 ) -> dict | None:
     """When a scheduled source last should have run and next will, and whether it is late:
     no load started since the last scheduled time (plus a grace period). Read in the worker's
@@ -72,10 +76,11 @@ def schedule_state(
         previous, following = previous_run(schedule, now, tz), next_run(schedule, now, tz)
     except (ValueError, KeyError, HuitongError):
         return {"previous": None, "next": None, "late": False, "invalid": True}
-    started = last.started_at if last else None
-    if started is not None and started.tzinfo is None:
-        started = started.replace(tzinfo=UTC)  # stored as UTC
-    late = now - previous > LATE_GRACE and (started is None or started < previous)
+    # the last load, or for a source never loaded when it was added: not late before its first turn
+    since = last.started_at if last else added
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # stored as UTC
+    late = now - previous > LATE_GRACE and (since is None or since < previous)
     return {"previous": previous, "next": following, "late": late, "invalid": False}
 
 
@@ -97,7 +102,7 @@ def sources(request: Request):
                 "resource": r,
                 "options": redact(s.config),
                 "last": last.get(s.id),
-                "schedule": schedule_state(s.schedule, last.get(s.id), now, schedule_zone(ctx)),
+                "schedule": schedule_state(s.schedule, last.get(s.id), now, schedule_zone(ctx), s.created_at),
             }
             for s, r in found
         ]

@@ -52,7 +52,9 @@ def _late_loads(ctx: Ctx) -> dict | None:
     now = datetime.now(UTC)
     late = []
     for source, res in found:
-        state = schedule_state(source.schedule, last.get(source.id), now, schedule_zone(ctx))
+        state = schedule_state(
+            source.schedule, last.get(source.id), now, schedule_zone(ctx), source.created_at
+        )
         if state and state["late"]:
             late.append({"source": source, "resource": res, "state": state, "last": last.get(source.id)})
     return {"late": late, "scheduled": sum(1 for s, _ in found if s.schedule)}
