@@ -11,6 +11,7 @@ keyed by ID numbers or credit codes are indexed for "who used my data".
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -349,6 +350,9 @@ class _VerifyIndex:
             self._maps[ident] = built
             while len(self._maps) > self.size:
                 self._maps.popitem(last=False)
+        # An index lives as long as its version is current: keep the collector from walking it
+        # (hundreds of thousands of tuples) on every full collection.
+        gc.freeze()
         return built
 
 
