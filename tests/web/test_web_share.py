@@ -263,3 +263,97 @@ def test_the_dashboard_shows_flows_decision_times_and_sleeping_data(console, cli
     assert 'id="no-flows"' in sj  # 市场监管 is party to no delivery
     public = type(client)(client.app, follow_redirects=False).get("/dashboard").text
     assert 'id="section-data_flow"' not in public and 'id="section-sleeping_data"' not in public
+
+
+def test_an_administrator_issues_credentials_and_sees_the_secret_once(console, client):
+    sign_in(client, "mz")
+    listing = client.get("/share/credentials")
+    assert listing.status_code == 200 and 'id="tab-credentials"' in listing.text
+    token = csrf_of(listing.text)
+    empty = client.post("/share/credentials", data={"csrf": token, "name": " "})
+    assert empty.status_code == 422 and "请填写“系统名称”" in empty.text
+    issued = client.post("/share/credentials", data={"csrf": token, "name": "低保审核系统"})
+    assert issued.status_code == 200 and "密钥只显示这一次" in issued.text
+    client_id = re.search(r'id="issued-client-id">([^<]+)<', issued.text).group(1)
+    secret = re.search(r'id="issued-secret">([^<]+)<', issued.text).group(1)
+    assert secret.startswith("htsec_") and issued.headers["cache-control"] == "no-store"
+    again = client.get("/share/credentials").text
+    assert client_id in again and "低保审核系统" in again and secret not in again
+    assert client.get("/api/share/grants", auth=(client_id, secret)).status_code == 200
+
+    user = sign_in(type(client)(client.app, follow_redirects=False), "mzu")  # a data user
+    assert 'id="tab-credentials"' not in user.get("/share/grants").text
+    assert user.get("/share/credentials").status_code == 403
+    refused = user.post("/share/credentials", data={"csrf": csrf_of(user.get("/").text), "name": "x"})
+    assert refused.status_code == 403
+    other = sign_in(type(client)(client.app, follow_redirects=False), "sj")  # another department
+    assert client_id not in other.get("/share/credentials").text
+    page = other.get("/share/credentials").text
+    assert (
+        other.post(f"/share/credentials/{client_id}/revoke", data={"csrf": csrf_of(page)}).status_code == 403
+    )
+
+    revoked = client.post(f"/share/credentials/{client_id}/revoke", data={"csrf": token})
+    assert revoked.status_code == 303 and revoked.headers["location"] == "/share/credentials?done=cred_revoke"
+    after = client.get(revoked.headers["location"]).text
+    assert "凭证已吊销" in after and "已吊销" in after and f'id="revoke-{client_id}"' not in after
+    assert client.get("/api/share/grants", auth=(client_id, secret)).status_code == 401
+
+
+def subscription_grant(console) -> int:
+    form = application(console.hj, ["姓名"])
+    form.modes = ["query", "subscription"]
+    with console.db.session() as s:
+        rid = apps.submit(s, console.world.actor("mz"), form).requests[0].id
+        apps.act(s, console.world.actor("op"), rid, "comply")
+        return apps.act(s, console.world.actor("ga"), rid, "approve").grant_id
+
+
+def test_the_consumer_administrator_adds_and_stops_a_subscription(console, client):
+    grant = subscription_grant(console)
+    sign_in(client, "mz")
+    page = client.get(f"/share/grants/{grant}").text
+    assert 'id="subscription-form"' in page and 'id="no-subscriptions"' in page
+    token = csrf_of(page)
+    bad = client.post(
+        f"/share/grants/{grant}/subscriptions", data={"csrf": token, "url": "ftp://x.example/h"}
+    )
+    assert bad.status_code == 422 and "回调地址须是以 http:// 或 https:// 开头的完整网址" in bad.text
+    ok = client.post(
+        f"/share/grants/{grant}/subscriptions", data={"csrf": token, "url": "https://mz.example/hook"}
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == f"/share/grants/{grant}?done=subscribe"
+    shown = client.get(ok.headers["location"]).text
+    assert "订阅已添加" in shown and "https://mz.example/hook" in shown and "生效中" in shown
+    sid = int(re.search(r'id="stop-(\d+)"', shown).group(1))
+
+    # the provider, another department and the consumer's data user may not touch it
+    for who, status in (("ga", 403), ("sj", 403), ("mzu", 403)):
+        other = sign_in(type(client)(client.app, follow_redirects=False), who)
+        token_other = csrf_of(other.get("/share/grants").text)
+        assert (
+            other.post(f"/share/subscriptions/{sid}/stop", data={"csrf": token_other}).status_code == status
+        )
+        seen = other.get(f"/share/grants/{grant}")
+        assert 'id="subscriptions"' not in seen.text
+        if who == "sj":
+            assert seen.status_code == 404
+            r = other.post(
+                f"/share/grants/{grant}/subscriptions",
+                data={"csrf": token_other, "url": "https://sj.example/h"},
+            )
+            assert r.status_code in (403, 404)
+
+    stopped = client.post(f"/share/subscriptions/{sid}/stop", data={"csrf": token})
+    assert stopped.status_code == 303
+    after = client.get(stopped.headers["location"]).text
+    assert "订阅已停止" in after and "已停止" in after and f'id="stop-{sid}"' not in after
+    client.post("/lang", data={"csrf": token, "lang": "en", "next": "/"})
+    en = client.post(f"/share/grants/{grant}/subscriptions", data={"csrf": token, "url": "hook"})
+    assert en.status_code == 422 and "must be a full address starting with http://" in en.text
+
+
+def test_a_grant_without_subscription_mode_offers_no_subscription_form(console, client):
+    sign_in(client, "mz")
+    page = client.get(f"/share/grants/{console.grant}").text
+    assert 'id="no-subscription-mode"' in page and 'id="subscription-form"' not in page

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 from sqlalchemy import func, select
 from starlette.requests import Request
@@ -26,12 +27,20 @@ from huitong.db.base import utcnow
 from huitong.errors import Forbidden, HuitongError, NotFound, Unauthenticated
 from huitong.org.model import Role
 from huitong.share import applications as apps
-from huitong.share import delivery, grants
+from huitong.share import credentials, delivery, grants, subscriptions
 from huitong.share.calendar import CHINA
 from huitong.share.grants import Conditions
 from huitong.share.masking import Treatment, default_treatment
 from huitong.share.states import ACTIONS, STEPS, State
-from huitong.share.tables import Delivery, Grant, GrantUsage, Recall, ShareRequest
+from huitong.share.tables import (
+    Delivery,
+    Grant,
+    GrantUsage,
+    OutboxMessage,
+    Recall,
+    ShareRequest,
+    Subscription,
+)
 from huitong.standards.store import elements_of
 from huitong.web import nav, share_figures
 from huitong.web.data import store_for
@@ -105,7 +114,16 @@ def _tabs(ctx: Ctx) -> list[tuple[str, str, str]]:
         tabs.append(("queue", "/share/queue", "share.tab_queue"))
     tabs.append(("grants", "/share/grants", "share.tab_grants"))
     tabs.append(("recalls", "/share/recalls", "share.tab_recalls"))
+    if may_manage_credentials(actor):
+        tabs.append(("credentials", "/share/credentials", "share.tab_credentials"))
     return tabs
+
+
+def may_manage_credentials(actor: Actor) -> bool:
+    """Only a convenience for the tab: the page asks ``credentials`` (``credential.manage``)."""
+    return actor.department_id is not None and bool(
+        decide(actor, "credential.manage", Target(department_id=actor.department_id))
+    )
 
 
 def _render(ctx: Ctx, template: str, tab: str, status: int = 200, **values: Any):
@@ -346,7 +364,10 @@ def application(request: Request, application_id: int):
 
 def _done(request: Request) -> str | None:
     done = request.query_params.get("done")
-    return done if done in (*ACTIONS, "submit", "revoke", "ack") else None
+    return done if done in (*ACTIONS, *DONE_OTHER) else None
+
+
+DONE_OTHER = ("submit", "revoke", "ack", "subscribe", "unsubscribe", "cred_revoke")
 
 
 def item_rows(ctx: Ctx, res, names: list[str]) -> list[dict]:
@@ -636,6 +657,7 @@ def _grant_page(ctx: Ctx, grant_id: int, *, errors: dict, values=None, status: i
     grades = {r["name"]: r for r in item_rows(ctx, res, list(g.items))}
     recalls_ = list(ctx.session.scalars(select(Recall).where(Recall.grant_id == g.id).order_by(Recall.id)))
     info = _grant_row(g, names, {res.code: res.name})
+    may_subscribe = bool(decide(ctx.actor, "share.subscribe", Target(department_id=g.consumer_id)))
     return _render(
         ctx,
         "grant.html",
@@ -656,6 +678,9 @@ def _grant_page(ctx: Ctx, grant_id: int, *, errors: dict, values=None, status: i
         may_view=info["status"] == "active"
         and "query" in g.modes
         and bool(decide(ctx.actor, "share.deliver", Target(department_id=g.consumer_id))),
+        may_subscribe=may_subscribe,
+        subscriptions=_subscription_rows(ctx, g.id) if may_subscribe else [],
+        may_add_subscription=may_subscribe and info["status"] == "active" and "subscription" in g.modes,
         errors=errors,
         values=values or {},
         done=done,
@@ -672,6 +697,72 @@ def revoke(request: Request, grant_id: int):
             return _grant_page(ctx, grant_id, errors=form.errors, values=ctx.form(), status=422)
         grants.revoke(ctx.session, ctx.actor, grant_id, reason)
     return RedirectResponse(f"/share/grants/{grant_id}?done=revoke", status_code=303)
+
+
+def _subscription_rows(ctx: Ctx, grant_id: int) -> list[dict]:
+    """The grant's webhooks with their outbox: waiting (pending, some after failed attempts) and
+    given up (dead)."""
+    subs = list(
+        ctx.session.scalars(
+            select(Subscription).where(Subscription.grant_id == grant_id).order_by(Subscription.id)
+        )
+    )
+    counts: dict[tuple[int, str], int] = {}
+    if subs:
+        for sid, status, n in ctx.session.execute(
+            select(OutboxMessage.subscription_id, OutboxMessage.status, func.count(OutboxMessage.id))
+            .where(OutboxMessage.subscription_id.in_([s.id for s in subs]))
+            .group_by(OutboxMessage.subscription_id, OutboxMessage.status)
+        ).all():
+            counts[(sid, status)] = n
+    return [
+        {
+            "sub": s,
+            "pending": counts.get((s.id, "pending"), 0),
+            "failed": counts.get((s.id, "dead"), 0),
+            "delivered": counts.get((s.id, "delivered"), 0),
+        }
+        for s in subs
+    ]
+
+
+def _is_web_url(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+@router.post("/share/grants/{grant_id}/subscriptions")
+def subscribe(request: Request, grant_id: int):
+    """A webhook for new versions, as ``POST /api/share/grants/{id}/subscriptions``."""
+    with page(request) as ctx:
+        _require(ctx.actor)
+        values = ctx.form()
+        form = Form(values, ctx.t)
+        url = form.text("url", "share.webhook_url", required=True, max_len=500)
+        if url and "url" not in form.errors and not _is_web_url(url):
+            form.errors["url"] = ctx.t("share.err.webhook_url")
+        if not form.ok:
+            return _grant_page(ctx, grant_id, errors=form.errors, values=values, status=422)
+    try:
+        with page(request) as ctx:
+            subscriptions.subscribe(ctx.session, ctx.actor, grant_id, url)
+    except HuitongError as exc:
+        if exc.status not in (400, 422):
+            raise
+        with page(request) as ctx:
+            errors = _map_problems(ctx, exc, {"url": "url"}, "url")
+            return _grant_page(ctx, grant_id, errors=errors, values=values, status=422)
+    return RedirectResponse(f"/share/grants/{grant_id}?done=subscribe", status_code=303)
+
+
+@router.post("/share/subscriptions/{subscription_id}/stop")
+def unsubscribe(request: Request, subscription_id: int):
+    """Stop a webhook, as ``DELETE /api/share/subscriptions/{id}``."""
+    with page(request) as ctx:
+        _require(ctx.actor)
+        sub = subscriptions.unsubscribe(ctx.session, ctx.actor, subscription_id)
+        grant_id = sub.grant_id
+    return RedirectResponse(f"/share/grants/{grant_id}?done=unsubscribe", status_code=303)
 
 
 @router.get("/share/grants/{grant_id}/data")
@@ -759,6 +850,55 @@ def acknowledge(request: Request, recall_id: int):
             raise HuitongError(next(iter(form.errors.values())), status=422)
         grants.acknowledge_recall(ctx.session, ctx.actor, recall_id, note or None)
     return RedirectResponse("/share/recalls?done=ack", status_code=303)
+
+
+# ---------------------------------------------------------------- application credentials
+
+
+def _credentials_page(ctx: Ctx, *, errors=None, values=None, status: int = 200, issued=None, done=None):
+    rows = credentials.list_credentials(ctx.session, ctx.actor)  # credential.manage, as over REST
+    return _render(
+        ctx,
+        "credentials.html",
+        "credentials",
+        status=status,
+        rows=rows,
+        errors=errors or {},
+        values=values or {},
+        issued=issued,
+        done=done,
+    )
+
+
+@router.get("/share/credentials")
+def credential_list(request: Request):
+    with page(request) as ctx:
+        _require(ctx.actor)
+        return _credentials_page(ctx, done=_done(request))
+
+
+@router.post("/share/credentials")
+def credential_issue(request: Request):
+    """Issue a client id and secret; the secret is on this response only (only its hash is kept)."""
+    with page(request) as ctx:
+        _require(ctx.actor)
+        values = ctx.form()
+        form = Form(values, ctx.t)
+        name = form.text("name", "share.credential_name", required=True, max_len=100)
+        if not form.ok:  # the list on that page refuses whoever may not manage credentials
+            return _credentials_page(ctx, errors=form.errors, values=values, status=422)
+    with page(request) as ctx:
+        cred, secret = credentials.create(ctx.session, ctx.actor, name)
+        issued = {"client_id": cred.client_id, "name": cred.name, "secret": secret}
+        return _credentials_page(ctx, issued=issued)
+
+
+@router.post("/share/credentials/{client_id}/revoke")
+def credential_revoke(request: Request, client_id: str):
+    with page(request) as ctx:
+        _require(ctx.actor)
+        credentials.revoke(ctx.session, ctx.actor, client_id)
+    return RedirectResponse("/share/credentials?done=cred_revoke", status_code=303)
 
 
 # ---------------------------------------------------------------- dashboard sections
