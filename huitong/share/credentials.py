@@ -89,9 +89,17 @@ _BY_ID = select(
 
 
 def authenticate(session: Session, client_id: str, secret: str, *, touch: bool = True) -> Actor:
-    return _check(
-        session.execute(_BY_ID, {"client_id": client_id}).first(), client_id, secret, session, touch
-    )
+    actor, stale = _check(session.execute(_BY_ID, {"client_id": client_id}).first(), secret)
+    if stale:
+        if touch:
+            session.execute(
+                update(AppCredential)
+                .where(AppCredential.client_id == client_id)
+                .values(last_used_at=utcnow())
+            )
+        else:  # a read-only caller writes it down afterwards (see api.deps.current_actor)
+            session.info["stale_credential"] = True
+    return actor
 
 
 def authenticate_readonly(db: Database, client_id: str, secret: str, conn=None) -> tuple[Actor, bool]:
@@ -103,32 +111,21 @@ def authenticate_readonly(db: Database, client_id: str, secret: str, conn=None) 
             row = own.execute(_BY_ID, {"client_id": client_id}).first()
     else:
         row = conn.execute(_BY_ID, {"client_id": client_id}).first()
-    info: dict = {}
-    actor = _check(row, client_id, secret, None, False, info)
-    return actor, bool(info.get("stale_credential"))
+    return _check(row, secret)
 
 
-def _check(
-    cred, client_id: str, secret: str, session: Session | None, touch: bool, info: dict | None = None
-) -> Actor:
+def _check(cred, secret: str) -> tuple[Actor, bool]:
+    """The actor for a credential row if the secret matches and it is not revoked, and whether
+    its last use is stale enough to write down again."""
     if cred is None or not hmac.compare_digest(cred.secret_hash, _hash(secret)):
         raise Unauthenticated("invalid client id or secret")
     if cred.revoked_at is not None:
         raise Unauthenticated("this application credential was revoked")
-    now = utcnow()
-    if is_stale(cred.last_used_at, now):
-        if touch and session is not None:
-            session.execute(
-                update(AppCredential).where(AppCredential.client_id == client_id).values(last_used_at=now)
-            )
-        elif session is not None:
-            session.info["stale_credential"] = True
-        elif info is not None:
-            info["stale_credential"] = True
-    return Actor(
+    actor = Actor(
         user_id=None,
         username=f"app:{cred.client_id}",
         department_id=cred.department_id,
         scope="write",
         kind="app",
     )
+    return actor, is_stale(cred.last_used_at, utcnow())

@@ -148,6 +148,32 @@ def _subjects(view: View, table: pa.Table) -> tuple[list[str], int]:
     return unique[:MAX_SUBJECTS], max(0, len(unique) - MAX_SUBJECTS)
 
 
+def _delivery_row(
+    g, actor: Actor, mode: str, snapshot_id: Any, rows: int, at, checksum: str | None = None
+) -> dict:
+    """The ``share_delivery`` row of one delivery, for both the locked and the group-committed path."""
+    return {
+        "grant_id": g.id,
+        "consumer_id": g.consumer_id,
+        "provider_id": g.provider_id,
+        "resource_code": g.resource_code,
+        "mode": mode,
+        "snapshot_id": None if snapshot_id is None else str(snapshot_id),
+        "rows": rows,
+        "checksum": checksum,
+        "actor_name": actor.username,
+        "at": at,
+    }
+
+
+def _refusal(exc: HuitongError) -> tuple[str, dict[str, Any]]:
+    """The result and details a refused delivery is recorded with."""
+    return ("denied" if exc.status in (401, 403, 404, 429) else "error"), {
+        "error": exc.code,
+        "message": exc.message,
+    }
+
+
 def _deliver(
     session: Session,
     actor: Actor,
@@ -161,18 +187,7 @@ def _deliver(
 ) -> Delivery:
     g = view.grant
     count_use(session, g, rows)
-    d = Delivery(
-        grant_id=g.id,
-        consumer_id=g.consumer_id,
-        provider_id=g.provider_id,
-        resource_code=g.resource_code,
-        mode=mode,
-        snapshot_id=None if snapshot_id is None else str(snapshot_id),
-        rows=rows,
-        checksum=checksum,
-        actor_name=actor.username,
-        at=utcnow(),
-    )
+    d = Delivery(**_delivery_row(g, actor, mode, snapshot_id, rows, utcnow(), checksum))
     session.add(d)
     session.flush()
     subjects, left_out = _subjects(view, table) if table is not None else ([], 0)
@@ -251,14 +266,9 @@ def _guard(db: Database, actor: Actor, grant_id: int, mode: str, fn):
         try:
             return fn(s)
         except HuitongError as exc:
+            result, details = _refusal(exc)
             record_apart(
-                s,
-                actor,
-                f"share.deliver.{mode}",
-                "grant",
-                str(grant_id),
-                result="denied" if exc.status in (401, 403, 404, 429) else "error",
-                details={"error": exc.code, "message": exc.message},
+                s, actor, f"share.deliver.{mode}", "grant", str(grant_id), result=result, details=details
             )
             raise
 
@@ -404,15 +414,11 @@ _pending = _Pending()
 
 
 def _denied(db: Database, actor: Actor, grant_id: int, mode: str, exc: HuitongError) -> None:
-    values = entry_values(
-        actor,
-        f"share.deliver.{mode}",
-        "grant",
-        str(grant_id),
-        "denied" if exc.status in (401, 403, 404, 429) else "error",
-        {"error": exc.code, "message": exc.message},
+    """Record a refusal on a path that holds no transaction (so no ``record_apart``)."""
+    result, details = _refusal(exc)
+    writer_for(db).append(
+        entry_values(actor, f"share.deliver.{mode}", "grant", str(grant_id), result, details)
     )
-    writer_for(db).append(values)
 
 
 @dataclass
@@ -509,21 +515,7 @@ def _commit_hot(
         | details,
     )
     effects = (
-        Row(
-            Delivery.__table__,
-            {
-                "grant_id": g.id,
-                "consumer_id": g.consumer_id,
-                "provider_id": g.provider_id,
-                "resource_code": g.resource_code,
-                "mode": mode,
-                "snapshot_id": str(sid),
-                "rows": rows,
-                "checksum": None,
-                "actor_name": actor.username,
-                "at": entry["at"],
-            },
-        ),
+        Row(Delivery.__table__, _delivery_row(g, actor, mode, sid, rows, entry["at"])),
         Increment(
             GrantUsage.__table__, (("grant_id", g.id), ("day", hot.day)), (("requests", 1), ("rows", rows))
         ),
