@@ -172,13 +172,14 @@ def main() -> None:
             wait_up(f"http://127.0.0.1:{port}/api/health", server)
             wait_up(f"http://127.0.0.1:{bare_port}/records/x", bare)
             base = f"http://127.0.0.1:{port}"
-            first = httpx.post(
-                base + verify_reqs[0][0],
-                content=verify_reqs[0][1].encode(),
-                headers={"Authorization": f"Basic {auth}", "Content-Type": "application/json"},
-                timeout=60,
-            )
-            first.raise_for_status()  # warms the index of the granted version
+            # The first call of each kind builds its in-memory index of the granted version
+            # (about 0.3 s at 100,000 records); the figures are for the server once warm.
+            headers = {"Authorization": f"Basic {auth}", "Content-Type": "application/json"}
+            for path, body in (verify_reqs[0], lookup_reqs[0]):
+                first = httpx.request(
+                    "POST" if body else "GET", base + path, content=body.encode(), headers=headers, timeout=60
+                )
+                first.raise_for_status()
             for name, method, reqs, target, bare_target in (
                 ("verify", "POST", verify_reqs, base, f"http://127.0.0.1:{bare_port}"),
                 ("lookup", "GET", lookup_reqs, base, f"http://127.0.0.1:{bare_port}"),

@@ -23,7 +23,7 @@ def _problem_json(exc: HuitongError) -> dict:
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
-    from huitong.api.routes import aggregate, catalog, elements, ledger, org, share
+    from huitong.api.routes import aggregate, catalog, deliver, elements, ledger, org, share
 
     if db is None:
         from huitong.bootstrap import open_database
@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     def health() -> dict:
         return {"status": "ok", "version": __version__, "database": db.dialect}
 
+    app.router.routes[:0] = deliver.HOT_ROUTES  # first: the calls made most (see routes/deliver.py)
+    app.include_router(deliver.router)
     app.include_router(org.router)
     app.include_router(elements.router)
     app.include_router(catalog.router)

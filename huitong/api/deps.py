@@ -61,7 +61,7 @@ def unit(request: Request, *, read_only: bool = False) -> Iterator[tuple[Session
         yield session, _authenticate(session, presented)
 
 
-def current_actor(request: Request, conn=None) -> Actor:
+def current_actor(request: Request) -> Actor:
     """Who is asking, for routes that run their own units of work (deliveries): read-only, so
     authenticating takes no write lock; the credential's last use is written at most once a minute."""
     db = database(request)
@@ -70,7 +70,7 @@ def current_actor(request: Request, conn=None) -> Actor:
         from huitong.share.credentials import authenticate_readonly
 
         client_id, _, secret = presented[1].partition(":")
-        actor, stale = authenticate_readonly(db, client_id, secret, conn)
+        actor, stale = authenticate_readonly(db, client_id, secret)
     else:
         with db.session(read_only=True) as session:
             actor = _authenticate(session, presented, touch=False)

@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from huitong.db.hot import HotReads
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -113,6 +116,11 @@ class Database:
         with (self.read_sessions if read_only else self.sessions)() as session, session.begin():
             yield session
 
+    @cached_property
+    def hot(self) -> HotReads:
+        """Autocommit single-statement reads for the delivery hot paths (see :mod:`huitong.db.hot`)."""
+        return HotReads(self.engine)
+
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
         """A pooled connection for a few indexed reads, without an ORM session or a write lock
@@ -127,4 +135,6 @@ class Database:
         writer = getattr(self, "_ledger_writer", None)
         if writer is not None:
             writer.close()
+        if "hot" in self.__dict__:
+            self.hot.close()
         self.engine.dispose()

@@ -9,6 +9,8 @@ returns loses nothing, a crash before it returns leaves the caller with an error
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import threading
 from collections.abc import Sequence
@@ -30,22 +32,33 @@ class _Batch:
     """Entries that commit together, and one event that releases all their callers at once:
     waking each caller through its own future cost more than the insert itself."""
 
-    __slots__ = ("items", "ids", "error", "done", "callbacks", "lock")
+    __slots__ = ("items", "ids", "error", "done", "callbacks", "futures", "lock")
 
     def __init__(self) -> None:
         self.items: list[tuple[dict[str, Any], Sequence[str], Sequence[Any]]] = []
         self.ids: list[int] = []
         self.error: BaseException | None = None
         self.done = threading.Event()
-        self.callbacks: list = []  # for callers that wait without a thread (an event loop)
+        self.callbacks: list = []
+        self.futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}  # callers on event loops
         self.lock = threading.Lock()
 
     def finish(self) -> None:
         with self.lock:
             self.done.set()
             callbacks, self.callbacks = self.callbacks, []
+            futures, self.futures = self.futures, {}
         for fn in callbacks:
             fn()
+        for loop, waiting in futures.items():  # one wake-up per loop, not one per caller
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(_release, waiting)
+
+
+def _release(futures: list[asyncio.Future]) -> None:
+    for fut in futures:
+        if not fut.done():  # a caller that went away was cancelled
+            fut.set_result(None)
 
 
 class Ticket:
@@ -70,12 +83,14 @@ class Ticket:
 
     async def wait(self) -> int:
         """``result()`` for an event loop: no thread is held while the batch commits."""
-        import asyncio
-
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self.on_done(lambda: loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(None)))
-        await fut
+        batch = self._batch
+        with batch.lock:
+            fut = None if batch.done.is_set() else loop.create_future()
+            if fut is not None:
+                batch.futures.setdefault(loop, []).append(fut)
+        if fut is not None:
+            await fut
         return self.result(0)
 
     def result(self, timeout: float | None = None) -> int:

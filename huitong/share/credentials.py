@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import time
+import weakref
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -19,7 +22,7 @@ from huitong.access import Actor, Target, require
 from huitong.db.base import Database, utcnow
 from huitong.errors import NotFound, Unauthenticated, invalid
 from huitong.ledger.events import record
-from huitong.org.service import is_stale
+from huitong.org.service import TOUCH_EVERY, is_stale
 from huitong.share.tables import AppCredential
 
 CLIENT_PREFIX = "htapp_"
@@ -86,11 +89,19 @@ _BY_ID = select(
     AppCredential.revoked_at,
     AppCredential.last_used_at,
 ).where(AppCredential.client_id == bindparam("client_id"))
+_BY_ID_HOT = (
+    "SELECT secret_hash, department_id, revoked_at IS NOT NULL FROM app_credential WHERE client_id = ?"
+)
+# client id → when this process last wrote the credential's use down (monotonic seconds)
+_touched: weakref.WeakKeyDictionary[Database, dict[str, float]] = weakref.WeakKeyDictionary()
 
 
 def authenticate(session: Session, client_id: str, secret: str, *, touch: bool = True) -> Actor:
-    actor, stale = _check(session.execute(_BY_ID, {"client_id": client_id}).first(), secret)
-    if stale:
+    cred = session.execute(_BY_ID, {"client_id": client_id}).first()
+    if cred is None:
+        raise Unauthenticated("invalid client id or secret")
+    actor = _actor(cred.client_id, cred.secret_hash, cred.department_id, cred.revoked_at is not None, secret)
+    if is_stale(cred.last_used_at, utcnow()):
         if touch:
             session.execute(
                 update(AppCredential)
@@ -102,30 +113,28 @@ def authenticate(session: Session, client_id: str, secret: str, *, touch: bool =
     return actor
 
 
-def authenticate_readonly(db: Database, client_id: str, secret: str, conn=None) -> tuple[Actor, bool]:
-    """The hot path of consumer systems: one read on a pooled connection (``conn`` if the caller
-    has one open), no ORM session, no write lock. Returns the actor and whether its last use
-    should be written down."""
-    if conn is None:
-        with db.read_connection() as own:
-            row = own.execute(_BY_ID, {"client_id": client_id}).first()
-    else:
-        row = conn.execute(_BY_ID, {"client_id": client_id}).first()
-    return _check(row, secret)
-
-
-def _check(cred, secret: str) -> tuple[Actor, bool]:
-    """The actor for a credential row if the secret matches and it is not revoked, and whether
-    its last use is stale enough to write down again."""
-    if cred is None or not hmac.compare_digest(cred.secret_hash, _hash(secret)):
+def authenticate_readonly(db: Database, client_id: str, secret: str) -> tuple[Actor, bool]:
+    """The hot path of consumer systems: one autocommit read (revocation is seen on the next
+    call), no ORM session, no write lock. Returns the actor and whether its last use should be
+    written down: the first call in this process, then at most once a minute."""
+    cred = db.hot.one(db.hot.sql(_BY_ID_HOT), (client_id,))
+    if cred is None:
         raise Unauthenticated("invalid client id or secret")
-    if cred.revoked_at is not None:
+    actor = _actor(client_id, cred[0], cred[1], bool(cred[2]), secret)
+    now = time.monotonic()
+    seen = _touched.setdefault(db, {})
+    stale = now - seen.get(client_id, -math.inf) >= TOUCH_EVERY.total_seconds()
+    if stale:
+        seen[client_id] = now
+    return actor, stale
+
+
+def _actor(client_id: str, secret_hash: str, department_id: int, revoked: bool, secret: str) -> Actor:
+    """The actor a credential acts as, if the secret matches and it is not revoked."""
+    if not hmac.compare_digest(secret_hash, _hash(secret)):
+        raise Unauthenticated("invalid client id or secret")
+    if revoked:
         raise Unauthenticated("this application credential was revoked")
-    actor = Actor(
-        user_id=None,
-        username=f"app:{cred.client_id}",
-        department_id=cred.department_id,
-        scope="write",
-        kind="app",
+    return Actor(
+        user_id=None, username=f"app:{client_id}", department_id=department_id, scope="write", kind="app"
     )
-    return actor, is_stale(cred.last_used_at, utcnow())

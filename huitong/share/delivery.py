@@ -23,12 +23,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor
@@ -70,9 +70,17 @@ class View:
     key: bytes  # the consumer's pseudonym key
     secret: bytes  # the node's subject-lookup key, for "who used my data"
 
-    @property
+    @cached_property
     def shown(self) -> list[ItemView]:
         return [v for v in self.items if v.treatment != Treatment.hidden]
+
+    @cached_property
+    def key_items(self) -> list[str]:
+        return [it.name for it in self.resource.items if it.is_key]
+
+    @cached_property
+    def granted(self) -> frozenset[str]:
+        return frozenset(v.name for v in self.items)
 
     def treatment(self, name: str) -> Treatment | None:
         return next((v.treatment for v in self.items if v.name == name), None)
@@ -431,24 +439,25 @@ class _Hot:
 
     @property
     def key_items(self) -> list[str]:
-        return [it.name for it in self.view.resource.items if it.is_key]
+        return self.view.key_items
 
 
 class _ViewCache:
-    """A grant's view (items, treatments, masks, subject items) for a few seconds: it changes only
-    when the catalog or a data element does. The grant's state is never cached: every call reads
-    it, so a revoked or expired grant stops delivery on the next call."""
+    """A grant's view (terms, items, treatments, masks, subject items) for a few seconds: it
+    changes only when the catalog or a data element does. A grant's terms never change once it
+    is made; only revocation writes to it, so its status is read on every call (see
+    :func:`_hot`) and a cached view whose status differs is read afresh."""
 
     def __init__(self, ttl: float = 5.0):
         self.ttl = ttl
         self._lock = threading.Lock()
         self._views: dict[tuple[int, int], tuple[float, View]] = {}
 
-    def get(self, db: Database, actor: Actor, grant_id: int, mode: str) -> View:
+    def get(self, db: Database, actor: Actor, grant_id: int, mode: str, status: str) -> View:
         now = time.monotonic()
         with self._lock:
             hit = self._views.get((id(db), grant_id))
-        if hit and now - hit[0] < self.ttl:
+        if hit and now - hit[0] < self.ttl and hit[1].grant.status == status:
             return hit[1]
         with db.session(read_only=True) as s:
             view = _view(s, actor, grant_id, mode, lock=False)
@@ -460,29 +469,28 @@ class _ViewCache:
 
 
 _view_cache = _ViewCache()
-_HOT = (
-    select(Grant.__table__, GrantUsage.requests.label("used_requests"), GrantUsage.rows.label("used_rows"))
-    .outerjoin(GrantUsage.__table__, (GrantUsage.grant_id == Grant.id) & (GrantUsage.day == bindparam("day")))
-    .where(Grant.id == bindparam("grant"))
+# The grant's status and today's use: the only things about a grant that change after it is made.
+_GRANT_NOW = (
+    "SELECT g.status, u.requests, u.rows FROM share_grant g"
+    " LEFT JOIN share_usage u ON u.grant_id = g.id AND u.day = ? WHERE g.id = ?"
 )
 
 
-def _hot(db: Database, actor: Actor, grant_id: int, mode: str, conn=None) -> _Hot:
-    """The grant's current state and today's use in one read (no write lock, no ORM), checked,
-    with its cached view."""
+def _hot(db: Database, actor: Actor, grant_id: int, mode: str) -> _Hot:
+    """The grant's status and today's use in one autocommit read (no write lock, no ORM),
+    checked against its cached terms: a revoked or expired grant is refused on the next call."""
     try:
         day = today()
-        if conn is None:
-            with db.read_connection() as own:
-                row = own.execute(_HOT, {"grant": grant_id, "day": day}).first()
-        else:
-            row = conn.execute(_HOT, {"grant": grant_id, "day": day}).first()
+        hot = db.hot
+        row = hot.one(
+            hot.sql(_GRANT_NOW), (day if hot.dialect == "postgresql" else day.isoformat(), grant_id)
+        )
         if row is None:
             raise NotFound(f"no grant {grant_id}")
-        check_usable(actor, row, mode)
-        cached = _view_cache.get(db, actor, grant_id, mode)
-        view = View(row, cached.resource, cached.items, cached.subject_items, cached.key, cached.secret)
-        return _Hot(view, day, (row.used_requests or 0, row.used_rows or 0))
+        status, used_requests, used_rows = row
+        view = _view_cache.get(db, actor, grant_id, mode, status)
+        check_usable(actor, view.grant, mode)
+        return _Hot(view, day, (used_requests or 0, used_rows or 0))
     except HuitongError as exc:
         _denied(db, actor, grant_id, mode, exc)
         raise
@@ -540,11 +548,11 @@ def lookup(
 
 
 def lookup_start(
-    db: Database, store: Store, actor: Actor, grant_id: int, key: dict[str, Any] | str, conn=None
+    db: Database, store: Store, actor: Actor, grant_id: int, key: dict[str, Any] | str
 ) -> tuple[dict[str, Any], Ticket]:
     """The answer of :func:`lookup` and the ticket of its evidence, not yet durable: the caller
     must wait for the ticket before answering (an event loop awaits ``ticket.wait()``)."""
-    hot = _hot(db, actor, grant_id, "query", conn)
+    hot = _hot(db, actor, grant_id, "query")
     view, key_items = hot.view, hot.key_items
     if not key_items:
         raise invalid(f"{view.resource.code} has no key data item; use a filtered query")
@@ -585,14 +593,14 @@ def verify(db: Database, store: Store, actor: Actor, grant_id: int, values: dict
 
 
 def verify_start(
-    db: Database, store: Store, actor: Actor, grant_id: int, values: dict[str, Any], conn=None
+    db: Database, store: Store, actor: Actor, grant_id: int, values: dict[str, Any]
 ) -> tuple[dict[str, Any], Ticket]:
     """The answer of :func:`verify` and the ticket of its evidence (see :func:`lookup_start`)."""
-    hot = _hot(db, actor, grant_id, "verify", conn)
+    hot = _hot(db, actor, grant_id, "verify")
     view, key_items = hot.view, hot.key_items
     if not key_items:
         raise invalid(f"{view.resource.code} has no key data item, so it cannot be verified against")
-    granted = {v.name for v in view.items}
+    granted = view.granted
     problems = [Problem("not a granted data item", column=k) for k in values if k not in granted]
     problems += [
         Problem("the key is required", column=k) for k in key_items if not str(values.get(k) or "").strip()

@@ -1,21 +1,18 @@
-"""Sharing over HTTP: applications and decisions, grants and recalls, credentials, subscriptions,
-and delivery of the granted view (query, lookup, verification, batch, change sets)."""
+"""Sharing over HTTP: applications and decisions, grants and recalls, credentials and
+subscriptions. Delivery of the granted view is in :mod:`huitong.api.routes.deliver`."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from huitong.api.deps import current_actor, database, unit
-from huitong.api.routes.aggregate import store_of
+from huitong.api.deps import unit
 from huitong.config import Deadlines
 from huitong.share import applications as apps
-from huitong.share import credentials, delivery, grants, subscriptions
+from huitong.share import credentials, grants, subscriptions
 from huitong.share.tables import Recall
 
 router = APIRouter(prefix="/api/share", tags=["share"])
@@ -68,28 +65,9 @@ class CredentialIn(BaseModel):
     name: str
 
 
-class VerifyIn(BaseModel):
-    values: dict[str, Any] = Field(
-        description="the key item(s) and the items to compare, e.g. 身份证号 and 姓名"
-    )
-
-
-class QueryIn(BaseModel):
-    filter: dict[str, Any] | None = None
-    limit: int = 100
-    offset: int = 0
-    snapshot_id: int | None = None
-
-
 def _deadlines(request: Request) -> Deadlines:
     settings = request.app.state.settings
     return settings.deadlines if settings is not None else Deadlines()
-
-
-def _extracts(request: Request) -> Path:
-    settings = request.app.state.settings
-    base = Path(settings.data_dir) if settings is not None else Path("huitong-data")
-    return base / "extracts"
 
 
 # ---------------------------------------------------------------- applications and decisions
@@ -300,83 +278,3 @@ def unsubscribe(request: Request, subscription_id: int) -> dict:
     with unit(request) as (s, actor):
         sub = subscriptions.unsubscribe(s, actor, subscription_id)
         return {"id": sub.id, "active": sub.active}
-
-
-# ---------------------------------------------------------------- delivery
-
-
-@router.post(
-    "/grants/{grant_id}/query", summary="A filtered page of the granted view (JSON, or CSV with ?format=csv)"
-)
-def query(
-    request: Request,
-    grant_id: int,
-    body: QueryIn,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-):
-    actor = current_actor(request)
-    page = delivery.query(
-        database(request),
-        store_of(request),
-        actor,
-        grant_id,
-        filter=body.filter,
-        limit=body.limit,
-        offset=body.offset,
-        snapshot_id=body.snapshot_id,
-    )
-    if format == "csv":
-        return PlainTextResponse(
-            "".join(delivery.csv_text(page["rows"])), media_type="text/csv; charset=utf-8"
-        )
-    return page
-
-
-@router.get("/grants/{grant_id}/records/{key}", summary="The record with this key (e.g. an ID number)")
-async def lookup(request: Request, grant_id: int, key: str) -> dict:
-    # Keyed calls run on the event loop: their reads are single indexed lookups and the answer
-    # comes from memory; only the evidence's group commit is awaited, holding no thread.
-    db = database(request)
-    with db.read_connection() as conn:  # one connection for the credentials and the grant
-        actor = current_actor(request, conn)
-        answer, ticket = delivery.lookup_start(db, store_of(request), actor, grant_id, key, conn)
-    return answer | {"evidence": await ticket.wait()}
-
-
-@router.post("/grants/{grant_id}/verify", summary="数据核验: match / no_match / not_found, never the data")
-async def verify(request: Request, grant_id: int, body: VerifyIn) -> dict:
-    db = database(request)
-    with db.read_connection() as conn:
-        actor = current_actor(request, conn)
-        answer, ticket = delivery.verify_start(db, store_of(request), actor, grant_id, body.values, conn)
-    return answer | {"evidence": await ticket.wait()}
-
-
-@router.post(
-    "/grants/{grant_id}/batches",
-    status_code=201,
-    summary="A batch extract (CSV or Parquet) with a signed manifest",
-)
-def make_batch(
-    request: Request, grant_id: int, format: Annotated[str, Query(pattern="^(csv|parquet)$")] = "csv"
-) -> dict:
-    actor = current_actor(request)
-    return delivery.batch(
-        database(request), store_of(request), actor, grant_id, _extracts(request), fmt=format
-    )
-
-
-@router.get("/batches/{delivery_id}", summary="Download a batch extract (while the grant allows it)")
-def download(request: Request, delivery_id: int):
-    actor = current_actor(request)
-    path, d = delivery.open_extract(database(request), actor, delivery_id, _extracts(request))
-    media = "text/csv; charset=utf-8" if path.suffix == ".csv" else "application/vnd.apache.parquet"
-    return FileResponse(
-        path, media_type=media, filename=path.name, headers={"X-Checksum-SHA256": d.checksum or ""}
-    )
-
-
-@router.get("/grants/{grant_id}/changes", summary="The change set between two versions, as granted")
-def changes(request: Request, grant_id: int, first: int, second: int | None = None) -> dict:
-    actor = current_actor(request)
-    return delivery.changes(database(request), store_of(request), actor, grant_id, first, second)
