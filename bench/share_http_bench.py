@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import random
 import re
 import shutil
@@ -98,7 +99,14 @@ def ms(text: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(url: str, script: Path, seconds: int, connections: int, server_pid: int) -> dict:
+    cpu = cpu_seconds(server_pid)
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True,
@@ -109,8 +117,12 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict:
     if "99" not in lat:
         raise SystemExit(f"could not read wrk output:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    cpu = cpu_seconds(server_pid) - cpu
+    done = int(re.search(r"(\d+) requests in", out).group(1))
     return {
         "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        # the server's own CPU per answered call: steadier than throughput on a shared machine
+        "server_cpu_us_per_request": round(cpu / max(done, 1) * 1e6),
         "p50_ms": ms(lat["50"]),
         "p99_ms": ms(lat["99"]),
         "non_2xx": int(errors.group(1)) if errors else 0,
@@ -122,6 +134,7 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=100_000)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite", help="metadata database")
     ap.add_argument("--out", type=Path, default=Path("bench/results/share_http.json"))
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
@@ -139,7 +152,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        db, store, gid, rows, _, mz = setup("sqlite", work, args.people, layout="server")
+        db, store, gid, rows, _, mz = setup(args.backend, work, args.people, layout="server")
         with db.session() as s:
             cred, secret = credentials.create(s, mz, "bench")
         url = str(db.engine.url)
@@ -162,6 +175,7 @@ def main() -> None:
             "date": date.today().isoformat(),
             "people": len(rows),
             "connections": args.connections,
+            "backend": args.backend,
             "seconds": args.seconds,
         }
         port, bare_port = free_port(), free_port()
@@ -186,13 +200,15 @@ def main() -> None:
             ):
                 script = work / f"{name}.lua"
                 lua_script(script, method, reqs, auth)
-                results[name] = run_wrk(target, script, args.seconds, args.connections)
+                results[name] = run_wrk(target, script, args.seconds, args.connections, server.pid)
                 bare_reqs = [
                     ("/verify" if name == "verify" else f"/records/{i}", b) for i, (_, b) in enumerate(reqs)
                 ]
                 bare_script = work / f"{name}-bare.lua"
                 lua_script(bare_script, method, bare_reqs, None)
-                results[f"{name}_bare"] = run_wrk(bare_target, bare_script, args.seconds, args.connections)
+                results[f"{name}_bare"] = run_wrk(
+                    bare_target, bare_script, args.seconds, args.connections, bare.pid
+                )
                 results[f"{name}_share_of_bare"] = round(
                     results[name]["requests_per_s"] / results[f"{name}_bare"]["requests_per_s"], 3
                 )

@@ -24,7 +24,7 @@ class HotReads:
         self._engine = engine
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[Any] = []
+        self._open: set[Any] = set()
         self.dialect = engine.dialect.name
 
     def sql(self, text: str) -> str:
@@ -33,7 +33,7 @@ class HotReads:
 
     def _connection(self):
         conn = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or conn not in self._open:  # none yet on this thread, or closed since
             pooled = self._engine.raw_connection()  # runs the engine's connect hooks (PRAGMAs)
             conn = pooled.driver_connection
             pooled.detach()  # ours from now on: its autocommit mode never goes back to the pool
@@ -42,7 +42,7 @@ class HotReads:
             else:
                 conn.isolation_level = None  # autocommit: a SELECT holds no transaction open
             with self._lock:
-                self._open.append(conn)
+                self._open.add(conn)
             self._local.conn = conn
         return conn
 
@@ -63,19 +63,18 @@ class HotReads:
     def _drop(self, conn) -> None:
         self._local.conn = None
         with self._lock:
-            if conn in self._open:
-                self._open.remove(conn)
+            self._open.discard(conn)
         with contextlib.suppress(Exception):  # already broken
             conn.close()
 
     def close(self) -> None:
         with self._lock:
-            conns, self._open = self._open, []
+            conns, self._open = self._open, set()
         for conn in conns:
             with contextlib.suppress(Exception):  # made on another thread, or already closed
                 conn.close()
 
 
 def _is_disconnect(exc: Exception) -> bool:
-    # sqlite3 and psycopg both name a lost or unusable connection so (PEP 249)
-    return type(exc).__name__ in {"OperationalError", "InterfaceError"}
+    # PEP 249 drivers raise a lost or unusable connection as (a subclass of) these
+    return any(c.__name__ in {"OperationalError", "InterfaceError"} for c in type(exc).__mro__)

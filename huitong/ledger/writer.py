@@ -17,16 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
 from huitong.db.base import Database
 from huitong.errors import HuitongError
 from huitong.ledger.leaf import LEAF_FIELDS
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
-
 
 class _Batch:
     """Entries that commit together, and one event that releases all their callers at once:
@@ -179,12 +176,12 @@ class GroupCommitWriter:
             else:
                 _insert_sqlite(s, rows)
             subjects = [
-                {"entry_id": entry_id, "subject": key}
+                [entry_id, key]
                 for (_, keys, _), entry_id in zip(batch, ids, strict=True)
                 for key in dict.fromkeys(keys)
             ]
             if subjects:
-                s.execute(EvidenceSubject.__table__.insert(), subjects)
+                _insert_many(s, EvidenceSubject.__table__, ("entry_id", "subject"), subjects)
             _apply_effects(s, [e for _, _, effects in batch for e in effects])
         self.commits += 1
         return ids
@@ -215,36 +212,63 @@ class Increment:
 
 
 def _apply_effects(session: Session, effects: list[Any]) -> None:
-    inserts: dict[Table, list[dict[str, Any]]] = {}
+    inserts: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     counters: dict[tuple[Table, tuple], dict[str, int]] = {}
     for e in effects:
         if isinstance(e, Row):
-            inserts.setdefault(e.table, []).append(e.values)
+            inserts.setdefault((e.table, tuple(e.values)), []).append(e.values)
         else:
             sums = counters.setdefault((e.table, e.key), {})
             for col, d in e.deltas:
                 sums[col] = sums.get(col, 0) + d
-    for table, rows in inserts.items():
-        session.execute(table.insert(), rows)
-    if not counters:
-        return
-    dialect = session.get_bind().dialect.name
-    grouped: dict[tuple, list[dict[str, Any]]] = {}
+    for (table, columns), rows in inserts.items():
+        _insert_many(session, table, columns, [[r[c] for c in columns] for r in rows])
+    grouped: dict[tuple, list[list[Any]]] = {}
     for (table, key), sums in counters.items():
-        shape = (table, tuple(k for k, _ in key), tuple(sorted(sums)))
-        grouped.setdefault(shape, []).append(dict(key) | sums)
-    for shape, params in grouped.items():
-        session.execute(_upsert(dialect, *shape), params)
+        names = tuple(sorted(sums))
+        grouped.setdefault((table, tuple(k for k, _ in key), names), []).append(
+            [v for _, v in key] + [sums[c] for c in names]
+        )
+    for (table, key, names), params in grouped.items():
+        _insert_many(session, table, (*key, *names), params, add_on_conflict=(key, names))
+
+
+def _insert_many(
+    session: Session,
+    table: Table,
+    columns: tuple[str, ...],
+    params: list[list[Any]],
+    *,
+    add_on_conflict: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> None:
+    """The driver's own executemany, each value converted as its column type would: the group
+    commit's rows without SQLAlchemy's per-row statement machinery. With
+    ``add_on_conflict=(key, counters)`` an existing row's counters are added to instead."""
+    dialect = session.get_bind().dialect
+    sql, convert = _insert_sql(dialect, table, columns, add_on_conflict)
+    rows = [[f(v) if f else v for f, v in zip(convert, row, strict=True)] for row in params]
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 @functools.cache
-def _upsert(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):
-    """One compiled-once statement per counter shape: insert at the deltas, or add them."""
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert_fn(table).values({c: bindparam(c) for c in (*key, *columns)})
-    return stmt.on_conflict_do_update(
-        index_elements=list(key), set_={c: table.c[c] + stmt.excluded[c] for c in columns}
+def _insert_sql(dialect, table: Table, columns: tuple[str, ...], add_on_conflict) -> tuple[str, list]:
+    q = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
     )
+    if add_on_conflict:  # the same clause on SQLite and PostgreSQL
+        key, counters = add_on_conflict
+        sql += f" ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET " + ", ".join(
+            f"{q(c)} = {q(table.name)}.{q(c)} + excluded.{q(c)}" for c in counters
+        )
+    convert = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    return sql, convert
 
 
 _COLUMNS = (*LEAF_FIELDS, "at", "details", "salt")  # every column an entry is written with
@@ -266,21 +290,8 @@ def _reserve_ids(session: Session, n: int) -> list[int]:
 
 
 def _insert_sqlite(session: Session, rows: list[dict]) -> None:
-    """The driver's own executemany on tuples: ids are known (no RETURNING) and only the
-    timestamp needs the column type's conversion, so SQLite stores it as the ORM would."""
-    convert = EvidenceEntry.__table__.c.at.type.bind_processor(session.get_bind().dialect)
-    sql = f"INSERT INTO evidence_entry ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-    at = _COLUMNS.index("at")
-    params = []
-    for row in rows:
-        values = [row[c] for c in _COLUMNS]
-        values[at] = convert(values[at]) if convert else values[at]
-        params.append(values)
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.executemany(sql, params)
-    finally:
-        cursor.close()
+    """Ids are known (no RETURNING); values are converted as the ORM would store them."""
+    _insert_many(session, EvidenceEntry.__table__, _COLUMNS, [[row[c] for c in _COLUMNS] for row in rows])
 
 
 def _copy_pg(session: Session, rows: list[dict]) -> None:
