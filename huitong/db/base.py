@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -120,16 +120,6 @@ class Database:
     def hot(self) -> HotReads:
         """Autocommit single-statement reads for the delivery hot paths (see :mod:`huitong.db.hot`)."""
         return HotReads(self.engine)
-
-    @contextmanager
-    def read_connection(self) -> Iterator[Connection]:
-        """A pooled connection for a few indexed reads, without an ORM session or a write lock
-        (the hot paths: a consumer system's credentials and a grant's state)."""
-        with self.engine.execution_options(huitong_read_only=True).connect() as conn:
-            try:
-                yield conn
-            finally:
-                conn.rollback()
 
     def dispose(self) -> None:
         writer = getattr(self, "_ledger_writer", None)
