@@ -25,6 +25,7 @@ from huitong.errors import HuitongError
 from huitong.ledger.leaf import LEAF_FIELDS
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
 
+
 class _Batch:
     """Entries that commit together, and one event that releases all their callers at once:
     waking each caller through its own future cost more than the insert itself."""
