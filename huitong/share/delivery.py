@@ -437,10 +437,6 @@ class _Hot:
     day: date
     stored: tuple[int, int]  # today's committed requests and rows
 
-    @property
-    def key_items(self) -> list[str]:
-        return self.view.key_items
-
 
 class _ViewCache:
     """A grant's view (terms, items, treatments, masks, subject items) for a few seconds: it
@@ -553,7 +549,8 @@ def lookup_start(
     """The answer of :func:`lookup` and the ticket of its evidence, not yet durable: the caller
     must wait for the ticket before answering (an event loop awaits ``ticket.wait()``)."""
     hot = _hot(db, actor, grant_id, "query")
-    view, key_items = hot.view, hot.key_items
+    view = hot.view
+    key_items = view.key_items
     if not key_items:
         raise invalid(f"{view.resource.code} has no key data item; use a filtered query")
     given = {key_items[0]: key} if isinstance(key, str) else dict(key)
@@ -597,7 +594,8 @@ def verify_start(
 ) -> tuple[dict[str, Any], Ticket]:
     """The answer of :func:`verify` and the ticket of its evidence (see :func:`lookup_start`)."""
     hot = _hot(db, actor, grant_id, "verify")
-    view, key_items = hot.view, hot.key_items
+    view = hot.view
+    key_items = view.key_items
     if not key_items:
         raise invalid(f"{view.resource.code} has no key data item, so it cannot be verified against")
     granted = view.granted
