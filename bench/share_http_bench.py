@@ -1,7 +1,8 @@
 """Sharing over HTTP under load: verification (数据核验) and key lookups through the real server
-(uvicorn, one process), with application-credential authentication, the grant check, masking and
-evidence recording all on, driven by ``wrk`` as a separate process on loopback; and the same JSON
-from a bare Starlette endpoint on the same server stack, the framework's ceiling.
+(uvicorn, one process, with its ledger writer process), with application-credential
+authentication, the grant check, masking and evidence recording all on, driven by ``wrk`` as a
+separate process on loopback; and the same JSON from a bare Starlette endpoint on the same
+server stack, the framework's ceiling.
 
     .venv/bin/python -m bench.share_http_bench [--people 100000] [--seconds 20] [--connections 64]
 
@@ -100,9 +101,20 @@ def ms(text: str) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its live children (the ledger writer
+    process is the server's work too; Linux /proc)."""
+    total = 0
+    for p in (pid, *children(pid)):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def run_wrk(url: str, script: Path, seconds: int, connections: int, server_pid: int) -> dict:

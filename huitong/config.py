@@ -38,6 +38,9 @@ class Settings:
     node_id: str = "huitong.local"
     token_ttl_days: int = 90
     checkpoint_seconds: int = 60  # the server signs a ledger checkpoint this often when the tree grew
+    ledger_process: bool = (
+        True  # the server writes evidence from a process of its own (see ledger/process.py)
+    )
     retention_days: int = 0  # huitong data expire: versions older than this go (0: only with --older-than)
     retention_keep_last: int = 1  # ... but the newest this many versions of each resource always stay
     schedule_timezone: str = "Asia/Shanghai"  # the zone sources' cron schedules are read in

@@ -36,11 +36,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        from huitong.ledger.process import stop_process_writer, use_process_writer
         from huitong.ledger.runtime import LedgerDaemon
         from huitong.share.subscriptions import OutboxDaemon
 
+        interval = 0.2  # new entries join the Merkle tree within this many seconds
+        in_child = (settings is None or settings.ledger_process) and use_process_writer(
+            db, sequence_every=interval
+        )
         daemon = LedgerDaemon(
-            db, checkpoint_every=float(settings.checkpoint_seconds if settings else 60)
+            db,
+            interval=interval,
+            checkpoint_every=float(settings.checkpoint_seconds if settings else 60),
+            sequence=not in_child,
         ).start()
         outbox = OutboxDaemon(db).start()
         # What is alive once the app has started (modules, mappers, compiled statements) is never
@@ -50,6 +58,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         gc.freeze()
         yield
         outbox.stop()
+        stop_process_writer(db)  # what it holds is written first, then sequenced by the daemon's last run
         daemon.stop()
 
     app = FastAPI(

@@ -1,5 +1,6 @@
 """The server's ledger upkeep: sequence new entries within a fraction of a second and sign
-a checkpoint whenever the tree has grown and the interval has passed."""
+a checkpoint whenever the tree has grown and the interval has passed. When the ledger writer
+process sequences (see :mod:`huitong.ledger.process`), this thread only signs."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ log = logging.getLogger("huitong.ledger")
 
 
 class LedgerDaemon:
-    def __init__(self, db: Database, *, interval: float = 0.2, checkpoint_every: float = 60.0) -> None:
+    def __init__(
+        self, db: Database, *, interval: float = 0.2, checkpoint_every: float = 60.0, sequence: bool = True
+    ) -> None:
         self.db, self.interval, self.checkpoint_every = db, interval, checkpoint_every
+        self.sequence = sequence
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="huitong-ledger", daemon=True)
 
@@ -29,7 +33,8 @@ class LedgerDaemon:
         last_signed = 0.0
         while not self._stop.wait(self.interval):
             try:
-                sequencer(self.db).integrate()
+                if self.sequence:
+                    sequencer(self.db).integrate()
                 if keys_of(self.db) and time.monotonic() - last_signed >= self.checkpoint_every:
                     sign_checkpoint(self.db)
                     last_signed = time.monotonic()

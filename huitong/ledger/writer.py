@@ -162,28 +162,16 @@ class GroupCommitWriter:
             for batch in taken:
                 try:
                     batch.ids = self._write(batch.items)
-                except Exception as exc:  # every waiting caller learns the write failed
+                except HuitongError as exc:  # every waiting caller learns the write failed
+                    batch.error = exc
+                except Exception as exc:
                     batch.error = HuitongError(
                         f"the ledger could not record evidence: {type(exc).__name__}", status=503
                     )
                 batch.finish()
 
     def _write(self, batch) -> list[int]:
-        with self.db.session() as s:
-            ids = _reserve_ids(s, len(batch))
-            rows = [dict(values, id=entry_id) for (values, _, _), entry_id in zip(batch, ids, strict=True)]
-            if s.get_bind().dialect.name == "postgresql":
-                _copy_pg(s, rows)
-            else:
-                _insert_sqlite(s, rows)
-            subjects = [
-                [entry_id, key]
-                for (_, keys, _), entry_id in zip(batch, ids, strict=True)
-                for key in dict.fromkeys(keys)
-            ]
-            if subjects:
-                _insert_many(s, EvidenceSubject.__table__, ("entry_id", "subject"), subjects)
-            _apply_effects(s, [e for _, _, effects in batch for e in effects])
+        ids = write_batch(self.db, batch)
         self.commits += 1
         return ids
 
@@ -195,12 +183,37 @@ class GroupCommitWriter:
             self._thread.join(timeout=self.timeout)
 
 
+def write_batch(
+    db: Database, batch: Sequence[tuple[dict[str, Any], Sequence[str], Sequence[Any]]]
+) -> list[int]:
+    """One transaction: the entries with their ids, their subject keys and their effects."""
+    with db.session() as s:
+        ids = _reserve_ids(s, len(batch))
+        rows = [dict(values, id=entry_id) for (values, _, _), entry_id in zip(batch, ids, strict=True)]
+        if s.get_bind().dialect.name == "postgresql":
+            _copy_pg(s, rows)
+        else:
+            _insert_sqlite(s, rows)
+        subjects = [
+            [entry_id, key]
+            for (_, keys, _), entry_id in zip(batch, ids, strict=True)
+            for key in dict.fromkeys(keys)
+        ]
+        if subjects:
+            _insert_many(s, EvidenceSubject.__table__, ("entry_id", "subject"), subjects)
+        _apply_effects(s, [e for _, _, effects in batch for e in effects])
+    return ids
+
+
 @dataclass(frozen=True)
 class Row:
     """A row to insert in the same transaction as its evidence entry."""
 
     table: Table
     values: dict[str, Any]
+
+    def __reduce__(self):  # by table name: the ledger writer process has its own metadata
+        return (_row, (self.table.name, self.values))
 
 
 @dataclass(frozen=True)
@@ -210,6 +223,23 @@ class Increment:
     table: Table
     key: tuple[tuple[str, Any], ...]
     deltas: tuple[tuple[str, int], ...]
+
+    def __reduce__(self):
+        return (_increment, (self.table.name, self.key, self.deltas))
+
+
+def _table(name: str) -> Table:
+    from huitong.db.models import metadata
+
+    return metadata.tables[name]
+
+
+def _row(name: str, values: dict[str, Any]) -> Row:
+    return Row(_table(name), values)
+
+
+def _increment(name: str, key: tuple, deltas: tuple) -> Increment:
+    return Increment(_table(name), key, deltas)
 
 
 def _apply_effects(session: Session, effects: list[Any]) -> None:
