@@ -76,6 +76,11 @@ def current_actor(request: Request) -> Actor:
             actor = _authenticate(session, presented, touch=False)
             stale = session.info.pop("stale_credential", False)
     if stale:
-        with db.session() as session:
-            _authenticate(session, presented)
+        record_use(db, presented)
     return actor
+
+
+def record_use(db: Database, presented: tuple[str, str] | None) -> None:
+    """Write down that a credential or token was used (its last use), in a unit of its own."""
+    with db.session() as session:
+        _authenticate(session, presented)

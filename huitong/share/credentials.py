@@ -14,6 +14,7 @@ import math
 import secrets
 import time
 import weakref
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -120,7 +121,15 @@ def authenticate_readonly(db: Database, client_id: str, secret: str) -> tuple[Ac
     cred = db.hot.one(db.hot.sql(_BY_ID_HOT), (client_id,))
     if cred is None:
         raise Unauthenticated("invalid client id or secret")
-    actor = _actor(client_id, cred[0], cred[1], bool(cred[2]), secret)
+    return verified(db, client_id, secret, *cred)
+
+
+def verified(
+    db: Database, client_id: str, secret: str, secret_hash: str, department_id: int, revoked: Any
+) -> tuple[Actor, bool]:
+    """:func:`authenticate_readonly` on a credential row already read (``_BY_ID_HOT``'s columns),
+    for a hot path that reads it together with what it serves."""
+    actor = _actor(client_id, secret_hash, department_id, bool(revoked), secret)
     now = time.monotonic()
     seen = _touched.setdefault(db, {})
     stale = now - seen.get(client_id, -math.inf) >= TOUCH_EVERY.total_seconds()

@@ -34,10 +34,11 @@ from sqlalchemy.orm import Session
 from huitong.access import Actor
 from huitong.catalog.tables import Resource
 from huitong.db.base import Database, utcnow
-from huitong.errors import HuitongError, NotFound, Problem, invalid
+from huitong.errors import HuitongError, NotFound, Problem, Unauthenticated, invalid
 from huitong.ledger.events import entry_values, record, record_apart
 from huitong.ledger.leaf import subject_key
 from huitong.ledger.writer import Increment, Row, Ticket, writer_for
+from huitong.share import credentials
 from huitong.share.grants import check_quota, check_usable, count_use, item_views, today, usable_grant
 from huitong.share.masking import ItemView, Treatment, pseudonym_key, render
 from huitong.share.tables import Delivery, Grant, GrantUsage
@@ -470,23 +471,59 @@ _GRANT_NOW = (
     "SELECT g.status, u.requests, u.rows FROM share_grant g"
     " LEFT JOIN share_usage u ON u.grant_id = g.id AND u.day = ? WHERE g.id = ?"
 )
+# ... with the calling system's credential, in one statement (see :func:`caller_and_grant`).
+_CALLER_AND_GRANT = (
+    "SELECT c.secret_hash, c.department_id, c.revoked_at IS NOT NULL, g.status, u.requests, u.rows"
+    " FROM app_credential c LEFT JOIN share_grant g ON g.id = ?"
+    " LEFT JOIN share_usage u ON u.grant_id = g.id AND u.day = ? WHERE c.client_id = ?"
+)
 
 
-def _hot(db: Database, actor: Actor, grant_id: int, mode: str) -> _Hot:
-    """The grant's status and today's use in one autocommit read (no write lock, no ORM),
-    checked against its cached terms: a revoked or expired grant is refused on the next call."""
+@dataclass(frozen=True)
+class GrantNow:
+    """A grant's status (None: no such grant) and its use on ``day``, read at the start of a call."""
+
+    day: date
+    status: str | None
+    requests: int = 0
+    rows: int = 0
+
+
+def _day_param(db: Database, day: date) -> date | str:
+    return day if db.hot.dialect == "postgresql" else day.isoformat()
+
+
+def grant_now(db: Database, grant_id: int) -> GrantNow:
+    day = today()
+    row = db.hot.one(db.hot.sql(_GRANT_NOW), (_day_param(db, day), grant_id))
+    return GrantNow(day, None) if row is None else GrantNow(day, row[0], row[1] or 0, row[2] or 0)
+
+
+def caller_and_grant(
+    db: Database, client_id: str, secret: str, grant_id: int
+) -> tuple[Actor, bool, GrantNow]:
+    """A consumer system's credential checked, and the grant it calls read, in one statement:
+    on PostgreSQL every read is a round trip the event loop waits out, and a keyed call needs
+    both. Returns the actor, whether its last use is due to be written down (see
+    :func:`huitong.share.credentials.authenticate_readonly`) and the grant's state."""
+    day = today()
+    row = db.hot.one(db.hot.sql(_CALLER_AND_GRANT), (grant_id, _day_param(db, day), client_id))
+    if row is None:
+        raise Unauthenticated("invalid client id or secret")
+    actor, stale = credentials.verified(db, client_id, secret, row[0], row[1], row[2])
+    return actor, stale, GrantNow(day, row[3], row[4] or 0, row[5] or 0)
+
+
+def _hot(db: Database, actor: Actor, grant_id: int, mode: str, now: GrantNow | None = None) -> _Hot:
+    """The grant's status and today's use (``now``, or one autocommit read: no write lock, no
+    ORM), checked against its cached terms: a revoked or expired grant is refused on the next call."""
     try:
-        day = today()
-        hot = db.hot
-        row = hot.one(
-            hot.sql(_GRANT_NOW), (day if hot.dialect == "postgresql" else day.isoformat(), grant_id)
-        )
-        if row is None:
+        now = now or grant_now(db, grant_id)
+        if now.status is None:
             raise NotFound(f"no grant {grant_id}")
-        status, used_requests, used_rows = row
-        view = _view_cache.get(db, actor, grant_id, mode, status)
+        view = _view_cache.get(db, actor, grant_id, mode, now.status)
         check_usable(actor, view.grant, mode)
-        return _Hot(view, day, (used_requests or 0, used_rows or 0))
+        return _Hot(view, now.day, (now.requests, now.rows))
     except HuitongError as exc:
         _denied(db, actor, grant_id, mode, exc)
         raise
@@ -544,11 +581,17 @@ def lookup(
 
 
 def lookup_start(
-    db: Database, store: Store, actor: Actor, grant_id: int, key: dict[str, Any] | str
+    db: Database,
+    store: Store,
+    actor: Actor,
+    grant_id: int,
+    key: dict[str, Any] | str,
+    now: GrantNow | None = None,
 ) -> tuple[dict[str, Any], Ticket]:
     """The answer of :func:`lookup` and the ticket of its evidence, not yet durable: the caller
-    must wait for the ticket before answering (an event loop awaits ``ticket.wait()``)."""
-    hot = _hot(db, actor, grant_id, "query")
+    must wait for the ticket before answering (an event loop awaits ``ticket.wait()``). ``now``
+    is the grant's state if the caller read it already (:func:`caller_and_grant`)."""
+    hot = _hot(db, actor, grant_id, "query", now)
     view = hot.view
     key_items = view.key_items
     if not key_items:
@@ -590,10 +633,15 @@ def verify(db: Database, store: Store, actor: Actor, grant_id: int, values: dict
 
 
 def verify_start(
-    db: Database, store: Store, actor: Actor, grant_id: int, values: dict[str, Any]
+    db: Database,
+    store: Store,
+    actor: Actor,
+    grant_id: int,
+    values: dict[str, Any],
+    now: GrantNow | None = None,
 ) -> tuple[dict[str, Any], Ticket]:
     """The answer of :func:`verify` and the ticket of its evidence (see :func:`lookup_start`)."""
-    hot = _hot(db, actor, grant_id, "verify")
+    hot = _hot(db, actor, grant_id, "verify", now)
     view = hot.view
     key_items = view.key_items
     if not key_items:

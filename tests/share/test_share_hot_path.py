@@ -16,6 +16,7 @@ from huitong.config import Settings
 from huitong.ledger.tables import EvidenceEntry
 from huitong.org import service as org
 from huitong.share import credentials, grants
+from huitong.share.tables import AppCredential
 from tests.share.conftest import PEOPLE
 
 
@@ -126,3 +127,20 @@ def test_people_use_the_keyed_calls_with_their_tokens(sharing, client):
     assert r.status_code == 200 and r.json()["rows"][0]["姓名"] == "张*"
     r = client.get(f"/api/share/grants/{gid}/records/{PEOPLE[0][0]}")
     assert r.status_code in (401, 403)  # anonymous: no data
+
+
+def test_a_consumer_systems_credential_and_grant_are_checked_in_one_read(sharing, client):
+    """A wrong secret or an unknown system is 401 before anything about the grant is said; a
+    known system asking for an unknown grant is 404; the day's quota counts every call."""
+    gid = sharing.granted(items=["公民身份号码", "姓名"], max_requests_per_day=2)
+    client_id, auth = consumer_system(sharing)
+    assert verify(client, gid, httpx.BasicAuth(client_id, "wrong")).status_code == 401
+    r = verify(client, 999_999, httpx.BasicAuth("no-such-system", "x"))
+    assert r.status_code == 401 and "invalid client id or secret" in r.json()["message"]
+    assert verify(client, 999_999, auth).status_code == 404
+    assert [verify(client, gid, auth).status_code for _ in range(2)] == [200, 200]
+    r = client.get(f"/api/share/grants/{gid}/records/{PEOPLE[0][0]}", auth=auth)
+    assert r.status_code == 429 and "2 requests per day" in r.json()["message"]
+    with sharing.db.session() as s:  # the system's use was written down on its first call
+        cred = s.scalar(select(AppCredential).where(AppCredential.client_id == client_id))
+        assert cred.last_used_at is not None

@@ -18,7 +18,8 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.routing import Route
 
-from huitong.api.deps import current_actor, database
+from huitong.access import Actor
+from huitong.api.deps import bearer, current_actor, database, record_use
 from huitong.api.routes.aggregate import store_of
 from huitong.errors import Problem, invalid
 from huitong.share import delivery
@@ -78,21 +79,34 @@ def _verify_values(body: bytes) -> dict[str, Any]:
     return values
 
 
+def _caller(request: Request, grant_id: int) -> tuple[Actor, delivery.GrantNow | None]:
+    """Who is asking, and for a consumer system also the grant's state, read together."""
+    presented = bearer(request)
+    if presented is None or presented[0] != "basic":
+        return current_actor(request), None
+    db = database(request)
+    client_id, _, secret = presented[1].partition(":")
+    actor, stale, now = delivery.caller_and_grant(db, client_id, secret, grant_id)
+    if stale:
+        record_use(db, presented)
+    return actor, now
+
+
 async def serve_lookup(request: Request) -> JSONResponse:
     p = request.path_params
-    db = database(request)
-    actor = current_actor(request)
-    answer, ticket = delivery.lookup_start(db, store_of(request), actor, int(p["grant_id"]), p["key"])
+    grant_id = int(p["grant_id"])
+    actor, now = _caller(request, grant_id)
+    answer, ticket = delivery.lookup_start(
+        database(request), store_of(request), actor, grant_id, p["key"], now
+    )
     return JSONResponse(answer | {"evidence": await ticket.wait()})
 
 
 async def serve_verify(request: Request) -> JSONResponse:
     values = _verify_values(await request.body())
-    db = database(request)
-    actor = current_actor(request)
-    answer, ticket = delivery.verify_start(
-        db, store_of(request), actor, int(request.path_params["grant_id"]), values
-    )
+    grant_id = int(request.path_params["grant_id"])
+    actor, now = _caller(request, grant_id)
+    answer, ticket = delivery.verify_start(database(request), store_of(request), actor, grant_id, values, now)
     return JSONResponse(answer | {"evidence": await ticket.wait()})
 
 
