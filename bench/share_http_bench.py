@@ -57,7 +57,10 @@ def serve(args: argparse.Namespace) -> None:
         from huitong.api.app import create_app
         from huitong.config import Settings
 
-        app = create_app(Settings(data_dir=Path(args.data_dir), database_url=args.db_url))
+        settings = Settings(
+            data_dir=Path(args.data_dir), database_url=args.db_url, ledger_process=not args.ledger_thread
+        )
+        app = create_app(settings)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
@@ -147,6 +150,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite", help="metadata database")
+    ap.add_argument(
+        "--ledger-thread",
+        action="store_true",
+        help="write evidence from a thread of the server (ledger_process = false)",
+    )
     ap.add_argument("--out", type=Path, default=Path("bench/results/share_http.json"))
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
@@ -188,10 +196,13 @@ def main() -> None:
             "people": len(rows),
             "connections": args.connections,
             "backend": args.backend,
+            "ledger_writer": "thread" if args.ledger_thread else "process",
             "seconds": args.seconds,
         }
         port, bare_port = free_port(), free_port()
         me = [sys.executable, "-m", "bench.share_http_bench", "--serve"]
+        if args.ledger_thread:
+            me.append("--ledger-thread")
         server = subprocess.Popen([*me, "--data-dir", str(work), "--db-url", url, "--port", str(port)])
         bare = subprocess.Popen([*me, "--bare", "--port", str(bare_port)])
         try:
