@@ -80,6 +80,10 @@ class ProcessWriter(GroupCommitWriter):
                     stdin=subprocess.DEVNULL,
                     env=env,
                 )
+            except OSError as exc:
+                os.close(to_child)
+                os.close(from_child)
+                raise HuitongError(f"the ledger writer process could not start: {exc}", status=503) from exc
             finally:
                 os.close(from_parent)
                 os.close(to_parent)
@@ -203,7 +207,12 @@ def use_process_writer(db: Database, *, sequence_every: float | None = None) -> 
             current.close()  # hands over what it holds first
         found = ProcessWriter(db, sequence_every=sequence_every)
         db._ledger_writer = found  # type: ignore[attr-defined]
-    return found.start()
+    try:
+        return found.start()
+    except HuitongError:
+        with writer._lock:
+            db._ledger_writer = None  # type: ignore[attr-defined]
+        raise
 
 
 def stop_process_writer(db: Database) -> None:

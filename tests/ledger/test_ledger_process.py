@@ -133,8 +133,9 @@ def test_a_child_that_died_between_batches_is_replaced_without_a_failure(db):
 def test_an_unreachable_database_is_a_clear_start_error(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'no-such-dir' / 'meta.db'}")
     with pytest.raises(HuitongError) as failed:
-        ProcessWriter(db).start()
+        use_process_writer(db)
     assert "could not start" in failed.value.message and "OperationalError" in failed.value.message
+    assert getattr(db, "_ledger_writer", None) is None  # no broken writer left behind
     db.dispose()
 
 
