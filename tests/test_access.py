@@ -17,6 +17,7 @@ ACTIONS = [
     "catalog.retire",
     "org.manage",
     "user.manage",
+    "user.read",
     "audit.read",
     "token.manage",
     "org.read",
@@ -65,7 +66,7 @@ def test_public_never_writes_and_sees_only_published_open_entries(_actor, target
 @given(actors, targets, st.sampled_from(ACTIONS))
 def test_read_only_tokens_never_change_anything(actor, target, action):
     ro = Actor(actor.user_id, actor.username, actor.department_id, actor.roles, scope="read")
-    if action not in ("catalog.read", "audit.read", "org.read", "share.read", "share.deliver"):
+    if action not in ("catalog.read", "audit.read", "org.read", "share.read", "share.deliver", "user.read"):
         assert not decide(ro, action, target)
 
 

@@ -43,6 +43,15 @@ def test_init_then_register_a_city_and_users(run):
     assert r.exit_code == 0, r.output
     out = run("user", "list").output
     assert "ga" in out and "dept_admin" in out
+    assert run("org", "dept", "add", "330100", "民政局", "MZJ0001").exit_code == 0
+    assert (
+        run("user", "add", "mz", "MZJ0001", "--role", "dept_user", "--password", "long enough pw").exit_code
+        == 0
+    )
+    out = run("--as", "ga", "user", "list").output  # 公安's administrator: 公安's users only
+    assert "ga" in out and "mz" not in out
+    r = run("--as", "mz", "user", "list")  # a department user lists nobody
+    assert r.exit_code == 1 and "may not user.read" in r.output and "Traceback" not in r.output
 
 
 def test_errors_are_one_clear_line_and_exit_non_zero(run):

@@ -141,3 +141,15 @@ def test_a_user_cannot_list_another_users_tokens_without_managing_them(world):
         assert len(org.list_tokens(s, world.actor("ga"), "ga")) == 1
         with pytest.raises(Forbidden):
             org.list_tokens(s, world.actor("mzu"), "ga")
+
+
+def test_users_are_listed_to_the_operator_and_to_a_departments_own_administrator(world):
+    with world.db.session() as s:
+        everyone = {u.username for u in org.list_users(s, world.actor("op"))}
+        civil = org.list_users(s, world.actor("mz"))
+    assert {"op", "mz", "mzu", "aud"} <= everyone
+    assert civil and {u.department_id for u in civil} == {world.actor("mz").department_id}
+    assert {u.username for u in civil} < everyone
+    for who in ("mzu", "aud"):  # a department user, an auditor: no list of colleagues
+        with world.db.session() as s, pytest.raises(Forbidden, match="lists users"):
+            org.list_users(s, world.actor(who))

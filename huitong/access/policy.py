@@ -151,6 +151,16 @@ def _user_manage(actor: Actor, t: Target) -> Decision:
     )
 
 
+def _user_read(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator sees every user")
+    if actor.has(Role.dept_admin) and _own(actor, t):
+        return Decision(True, "a department administrator sees its own department's users")
+    return Decision(
+        False, "only the operator, or a department's administrator for its own department, lists users"
+    )
+
+
 def _audit_read(actor: Actor, t: Target) -> Decision:
     if actor.has(Role.auditor):
         return Decision(True, "auditors read the evidence")
@@ -243,6 +253,7 @@ _RULES = {
     "org.manage": _operator_only("regions and departments"),
     "org.read": _authenticated,
     "user.manage": _user_manage,
+    "user.read": _user_read,
     "token.manage": _token_manage,
     "audit.read": _audit_read,
     "audit.subject": _audit_read,

@@ -35,10 +35,10 @@ def add(
 @app.command("list")
 @command
 def list_() -> None:
-    """List users."""
+    """List users: all of them for the operator, a department administrator's own department's."""
     with state.db.session() as s:
         table = Table("username", "name 姓名", "department 部门", "roles 角色", "active")
-        for u in service.list_users(s):
+        for u in service.list_users(s, state.actor(s)):
             table.add_row(
                 u.username,
                 u.display_name,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from huitong.access import Actor, Target, require
+from huitong.access import Actor, Target, decide, require
 from huitong.catalog.classification import PROVINCIAL_DEPT_ITEM
 from huitong.catalog.tables import ClassNode
 from huitong.db.base import utcnow
@@ -197,8 +197,13 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.username)))
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """Every user for the operator; a department administrator's own department's users."""
+    query = select(User).order_by(User.username)
+    if not decide(actor, "user.read"):  # not everyone: at most the actor's own department
+        require(actor, "user.read", Target(department_id=actor.department_id))
+        query = query.where(User.department_id == actor.department_id)
+    return list(session.scalars(query))
 
 
 def set_roles(session: Session, actor: Actor, username: str, roles: list[str]) -> User:
