@@ -63,6 +63,21 @@ def test_errors_are_one_clear_line_and_exit_non_zero(run):
     assert r.exit_code == 1 and "no region" in r.output
 
 
+def test_element_show_gives_the_definition_and_code_table(run):
+    run("init")
+    r = run("element", "show", "性别")
+    assert r.exit_code == 0, r.output
+    assert "DE01003" in r.output and "gender" in r.output and "女性" in r.output  # the code table
+    doc = json.loads(run("element", "show", "DE01001", "--json").output)
+    assert (
+        doc["name_zh"] == "公民身份号码"
+        and doc["validator"] == "id_number"
+        and doc["mask_rule"] == "id_number"
+    )
+    r = run("element", "show", "不存在")
+    assert r.exit_code == 1 and "no data element" in r.output and "Traceback" not in r.output
+
+
 def test_element_check_validates_id_numbers(run):
     run("init")
     assert run("element", "check", "公民身份号码", "11010519491231002X").exit_code == 0

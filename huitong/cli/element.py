@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from huitong.cli.context import command, console, state
 from huitong.errors import HuitongError
 from huitong.standards.elements import validate_value
-from huitong.standards.store import as_element, get_element, list_elements
+from huitong.standards.store import as_dict, as_element, get_element, list_elements
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -30,6 +33,47 @@ def list_() -> None:
                 e.mask_rule,
             )
         console.print(table)
+
+
+@app.command("show")
+@command
+def show(
+    element: str = typer.Argument(..., help="Identifier or Chinese name, e.g. DE01001 or 公民身份号码."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one data element: its type, checks, code table, grade and masking rule."""
+    with state.db.session() as s:
+        e = get_element(s, element)
+        doc = as_dict(e)
+    if as_json:
+        console.print_json(json.dumps(doc, ensure_ascii=False))
+        return
+    console.print(f"[bold]{escape(e.identifier)}  {escape(e.name_zh)}[/]  ({escape(e.name_en)})")
+    rows = [
+        ("类型 type", f"{e.data_type}{f'({e.length})' if e.length else ''}"),
+        ("校验 validator", e.validator or ""),
+        ("格式 pattern", e.pattern or ""),
+        ("分级 grade", e.default_grade),
+        ("脱敏 masking", e.mask_rule),
+        ("说明 description", e.description or ""),
+    ]
+    for label, value in rows:
+        if value:
+            console.print(f"  {label}: {escape(str(value))}", highlight=False)
+    if e.value_domain:
+        table = Table("code 代码", "meaning 含义", title="值域 code table")
+        for code, meaning in _codes(e.value_domain):
+            table.add_row(code, meaning)
+        console.print(table)
+
+
+def _codes(domain: object) -> list[tuple[str, str]]:
+    """A code table as (code, meaning) pairs, whether stored as a mapping or a list of codes."""
+    if isinstance(domain, dict):
+        return [(str(k), str(v)) for k, v in domain.items()]
+    if isinstance(domain, list):
+        return [(str(c), "") for c in domain]
+    return [(str(domain), "")]
 
 
 @app.command("check")

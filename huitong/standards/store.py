@@ -101,3 +101,23 @@ def as_element(row: DataElementRow) -> DataElement:
         mask_rule=row.mask_rule,
         description=row.description or "",
     )
+
+
+PUBLIC_FIELDS = (
+    "identifier",
+    "name_zh",
+    "name_en",
+    "data_type",
+    "length",
+    "value_domain",
+    "pattern",
+    "validator",
+    "default_grade",
+    "mask_rule",
+    "description",
+)
+
+
+def as_dict(row: DataElementRow) -> dict:
+    """A data element as the API and ``huitong element show --json`` give it."""
+    return {k: getattr(row, k) for k in PUBLIC_FIELDS}

@@ -7,40 +7,21 @@ from fastapi import APIRouter, Request
 from huitong.api.deps import unit
 from huitong.api.schemas import CheckIn
 from huitong.standards.elements import validate_value
-from huitong.standards.store import as_element, get_element, list_elements
+from huitong.standards.store import as_dict, as_element, get_element, list_elements
 
 router = APIRouter(prefix="/api/elements", tags=["standards"])
-
-
-def _out(e) -> dict:
-    return {
-        k: getattr(e, k)
-        for k in (
-            "identifier",
-            "name_zh",
-            "name_en",
-            "data_type",
-            "length",
-            "value_domain",
-            "pattern",
-            "validator",
-            "default_grade",
-            "mask_rule",
-            "description",
-        )
-    }
 
 
 @router.get("")
 def elements(request: Request) -> list[dict]:
     with unit(request) as (s, _):
-        return [_out(e) for e in list_elements(s)]
+        return [as_dict(e) for e in list_elements(s)]
 
 
 @router.get("/{key}")
 def element(key: str, request: Request) -> dict:
     with unit(request) as (s, _):
-        return _out(get_element(s, key))
+        return as_dict(get_element(s, key))
 
 
 @router.post("/{key}/check", summary="Check a value against a data element")
