@@ -139,3 +139,25 @@ def test_unknown_search_filter_is_a_clear_error(world):
 def test_unknown_entry_is_404_with_message(client):
     r = client.get("/api/catalog/resources/101002/99999")
     assert r.status_code == 404 and "101002/99999" in r.json()["message"]
+
+
+def test_a_starting_server_loads_the_search_index_before_anyone_searches(world):
+    """After a restart the first search should not pay for loading the index."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from huitong.catalog import service as catalog
+    from huitong.catalog.search_service import catalog_search
+    from huitong.catalog.tables import Resource
+
+    with world.db.session() as s:
+        catalog.create(s, world.actor("ga"), spec(world.police))
+        latest = s.scalar(select(func.max(Resource.change_seq)))
+    index = catalog_search(world.db)
+    assert index.seen_seq < latest  # nothing has searched yet
+    with TestClient(create_app(db=world.db)):
+        deadline = time.monotonic() + 30
+        while index.seen_seq < latest and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert index.seen_seq == latest

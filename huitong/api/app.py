@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        from huitong.catalog.search_service import warm
         from huitong.ledger.process import stop_process_writer, use_process_writer
         from huitong.ledger.runtime import LedgerDaemon
         from huitong.share.subscriptions import OutboxDaemon
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         # pauses were the verification API's p99 (200 ms → 76 ms; see docs/benchmarks.md).
         gc.collect()
         gc.freeze()
+        warm(db, then=gc.freeze)  # the search index too, once it has loaded
         yield
         outbox.stop()
         stop_process_writer(db)  # what it holds is written first, then sequenced by the daemon's last run
