@@ -42,26 +42,32 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         from huitong.share.subscriptions import OutboxDaemon
 
         interval = 0.2  # new entries join the Merkle tree within this many seconds
-        in_child = (settings is None or settings.ledger_process) and use_process_writer(
+        writer = (settings is None or settings.ledger_process) and use_process_writer(
             db, sequence_every=interval
         )
-        daemon = LedgerDaemon(
-            db,
-            interval=interval,
-            checkpoint_every=float(settings.checkpoint_seconds if settings else 60),
-            sequence=not in_child,
-        ).start()
-        outbox = OutboxDaemon(db).start()
-        # What is alive once the app has started (modules, mappers, compiled statements) is never
-        # garbage: moving it out of the collector's reach keeps full collections short, and those
-        # pauses were the verification API's p99 (200 ms → 76 ms; see docs/benchmarks.md).
-        gc.collect()
-        gc.freeze()
-        warm(db, then=gc.freeze)  # the search index too, once it has loaded
-        yield
-        outbox.stop()
-        stop_process_writer(db)  # what it holds is written first, then sequenced by the daemon's last run
-        daemon.stop()
+        daemon = outbox = None
+        try:
+            daemon = LedgerDaemon(
+                db,
+                interval=interval,
+                checkpoint_every=float(settings.checkpoint_seconds if settings else 60),
+                # the writer process sequences; this thread does only while it is down
+                sequence=(lambda: not writer.alive) if writer else True,
+            ).start()
+            outbox = OutboxDaemon(db).start()
+            # What is alive once the app has started (modules, mappers, compiled statements) is
+            # never garbage: moving it out of the collector's reach keeps full collections short,
+            # and those pauses were the verification API's p99 (200 ms → 76 ms; docs/benchmarks.md).
+            gc.collect()
+            gc.freeze()
+            warm(db, then=gc.freeze)  # the search index too, once it has loaded
+            yield
+        finally:
+            if outbox is not None:
+                outbox.stop()
+            stop_process_writer(db)  # what it holds is written first, then sequenced by the daemon's last run
+            if daemon is not None:
+                daemon.stop()
 
     app = FastAPI(
         lifespan=lifespan,

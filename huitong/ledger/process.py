@@ -47,6 +47,7 @@ class ProcessWriter(GroupCommitWriter):
         self._pipes: tuple[Connection, Connection] | None = None
         self._proc: subprocess.Popen | None = None
         self._child_lock = threading.Lock()
+        self._stopped = False  # closed: no new child
 
     @property
     def pid(self) -> int | None:
@@ -55,55 +56,77 @@ class ProcessWriter(GroupCommitWriter):
         return proc.pid if proc is not None and proc.poll() is None else None
 
     def start(self) -> ProcessWriter:
-        """Start the child now rather than on the first entry; raise if it cannot open the database."""
-        self._child()
+        """Start the child now rather than on the first entry; raise, saying why, if it cannot
+        open the database (this goes to whoever starts the server, not to API callers)."""
+        self._child(detail=True)
         return self
 
-    def _child(self) -> tuple[Connection, Connection]:
+    @property
+    def alive(self) -> bool:
+        return self.pid is not None
+
+    def _child(self, *, detail: bool = False) -> tuple[Connection, Connection]:
         with self._child_lock:
             if self._pipes is not None and self._proc is not None and self._proc.poll() is None:
                 return self._pipes
+            if self._stopped:  # closed: a batch still in flight must not start another child
+                raise HuitongError("the ledger writer is closed", status=503)
             self._stop_child()
-            # A fresh interpreter rather than multiprocessing: forking a threaded server is
-            # unsafe, and spawning re-imports the caller's main module, which is not ours.
-            from_parent, to_child = os.pipe()  # (read end, write end)
-            from_child, to_parent = os.pipe()
-            package_root = str(Path(huitong.__file__).resolve().parent.parent)
-            env = dict(
-                os.environ,
-                PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+            try:
+                self._pipes, self._proc = self._spawn()
+            except HuitongError as exc:
+                if detail:
+                    raise
+                # The reason can name the database's host, port or user: it goes to the server's
+                # log, and the caller (an HTTP client, perhaps anonymous) gets only a 503.
+                log.error("%s", exc.message)
+                raise HuitongError("the ledger writer process could not be restarted", status=503) from None
+            return self._pipes
+
+    def _spawn(self) -> tuple[tuple[Connection, Connection], subprocess.Popen]:
+        # A fresh interpreter rather than multiprocessing: forking a threaded server is
+        # unsafe, and spawning re-imports the caller's main module, which is not ours.
+        from_parent, to_child = os.pipe()  # (read end, write end)
+        from_child, to_parent = os.pipe()
+        package_root = str(Path(huitong.__file__).resolve().parent.parent)
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+        )
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "huitong.ledger.process", str(from_parent), str(to_parent)],
+                pass_fds=(from_parent, to_parent),
+                stdin=subprocess.DEVNULL,
+                env=env,
             )
-            try:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "huitong.ledger.process", str(from_parent), str(to_parent)],
-                    pass_fds=(from_parent, to_parent),
-                    stdin=subprocess.DEVNULL,
-                    env=env,
-                )
-            except OSError as exc:
-                os.close(to_child)
-                os.close(from_child)
-                raise HuitongError(f"the ledger writer process could not start: {exc}", status=503) from exc
-            finally:
-                os.close(from_parent)
-                os.close(to_parent)
-            send, recv = Connection(to_child, readable=False), Connection(from_child, writable=False)
-            try:
-                # The URL travels here, not in argv, where any user of the machine could read it.
-                send.send_bytes(pickle.dumps({"url": self.url, "sequence_every": self.sequence_every}))
-                if not recv.poll(START_TIMEOUT):
-                    raise HuitongError("the ledger writer process did not start in time", status=503)
+        except OSError as exc:
+            os.close(to_child)
+            os.close(from_child)
+            raise HuitongError(f"the ledger writer process could not start: {exc}", status=503) from exc
+        finally:
+            os.close(from_parent)
+            os.close(to_parent)
+        send, recv = Connection(to_child, readable=False), Connection(from_child, writable=False)
+        status, detail = "error", "it did not answer in time"
+        try:
+            # The URL travels here, not in argv, where any user of the machine could read it.
+            send.send_bytes(pickle.dumps({"url": self.url, "sequence_every": self.sequence_every}))
+            if recv.poll(START_TIMEOUT):
                 status, detail = pickle.loads(recv.recv_bytes())
-            except (EOFError, OSError):
-                status, detail = "error", f"it exited with {proc.wait()}"
-            if status != "ready":
+        except (EOFError, OSError):
+            status, detail = "error", "it exited"
+        finally:
+            if status != "ready":  # whatever went wrong, no child is left behind
                 proc.kill()
-                proc.wait()
+                code = proc.wait()
                 send.close()
                 recv.close()
-                raise HuitongError(f"the ledger writer process could not start: {detail}", status=503)
-            self._pipes, self._proc = (send, recv), proc
-            return self._pipes
+                if detail == "it exited":
+                    detail = f"it exited with {code}"
+        if status != "ready":
+            raise HuitongError(f"the ledger writer process could not start: {detail}", status=503)
+        return (send, recv), proc
 
     def _write(self, batch) -> list[int]:
         send, recv = self._child()
@@ -112,7 +135,8 @@ class ProcessWriter(GroupCommitWriter):
             status, value = pickle.loads(recv.recv_bytes())
         except (EOFError, OSError) as exc:
             with self._child_lock:
-                self._stop_child()  # the next batch starts a new one
+                if self._pipes is not None and self._pipes[1] is recv:
+                    self._stop_child()  # the next batch starts a new one
             raise HuitongError("the ledger writer process stopped", status=503) from exc
         if status != "ok":
             raise HuitongError(f"the ledger could not record evidence: {value}", status=503)
@@ -122,18 +146,20 @@ class ProcessWriter(GroupCommitWriter):
     def _stop_child(self) -> None:
         pipes, proc, self._pipes, self._proc = self._pipes, self._proc, None, None
         if pipes is not None:
-            for end in pipes:
-                end.close()  # the child sees end of file and exits after its current batch
+            pipes[0].close()  # the child sees end of file and exits after its current batch
         if proc is not None:
             try:
                 proc.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if pipes is not None:
+            pipes[1].close()  # only now: a writer thread still reading has seen the child go
 
     def close(self) -> None:
         super().close()  # what was submitted is written first
         with self._child_lock:
+            self._stopped = True
             self._stop_child()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from huitong.db.base import Database
 
@@ -15,10 +16,16 @@ log = logging.getLogger("huitong.ledger")
 
 class LedgerDaemon:
     def __init__(
-        self, db: Database, *, interval: float = 0.2, checkpoint_every: float = 60.0, sequence: bool = True
+        self,
+        db: Database,
+        *,
+        interval: float = 0.2,
+        checkpoint_every: float = 60.0,
+        sequence: Callable[[], bool] | bool = True,
     ) -> None:
         self.db, self.interval, self.checkpoint_every = db, interval, checkpoint_every
-        self.sequence = sequence
+        # whether this thread sequences now: not while a live writer process does it
+        self.sequence = sequence if callable(sequence) else (lambda: sequence)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="huitong-ledger", daemon=True)
 
@@ -33,7 +40,7 @@ class LedgerDaemon:
         last_signed = 0.0
         while not self._stop.wait(self.interval):
             try:
-                if self.sequence:
+                if self.sequence():
                     sequencer(self.db).integrate()
                 if keys_of(self.db) and time.monotonic() - last_signed >= self.checkpoint_every:
                     sign_checkpoint(self.db)

@@ -493,9 +493,15 @@ def _day_param(db: Database, day: date) -> date | str:
     return day if db.hot.dialect == "postgresql" else day.isoformat()
 
 
+def _id_param(grant_id: int) -> int:
+    """A grant id as the database can bind it: a number too large for a 64-bit key matches
+    nothing (a path can carry any number of digits; SQLite would refuse it with an error)."""
+    return grant_id if 0 <= grant_id < 2**63 else -1
+
+
 def grant_now(db: Database, grant_id: int) -> GrantNow:
     day = today()
-    row = db.hot.one(db.hot.sql(_GRANT_NOW), (_day_param(db, day), grant_id))
+    row = db.hot.one(db.hot.sql(_GRANT_NOW), (_day_param(db, day), _id_param(grant_id)))
     return GrantNow(day, None) if row is None else GrantNow(day, row[0], row[1] or 0, row[2] or 0)
 
 
@@ -507,7 +513,7 @@ def caller_and_grant(
     both. Returns the actor, whether its last use is due to be written down (see
     :func:`huitong.share.credentials.authenticate_readonly`) and the grant's state."""
     day = today()
-    row = db.hot.one(db.hot.sql(_CALLER_AND_GRANT), (grant_id, _day_param(db, day), client_id))
+    row = db.hot.one(db.hot.sql(_CALLER_AND_GRANT), (_id_param(grant_id), _day_param(db, day), client_id))
     if row is None:
         raise Unauthenticated("invalid client id or secret")
     actor, stale = credentials.verified(db, client_id, secret, row[0], row[1], row[2])

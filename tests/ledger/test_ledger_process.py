@@ -11,6 +11,7 @@ import struct
 import termios
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -166,3 +167,100 @@ def test_the_setting_keeps_the_writer_in_process(db, tmp_path):
     with TestClient(app) as client:
         client.post("/api/auth/login", json={"username": "nobody", "password": "x" * 12})
         assert not isinstance(getattr(db, "_ledger_writer", None), ProcessWriter)
+
+
+def _our_writer_children() -> list[int]:
+    """Live ledger writer processes started by this process (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"huitong.ledger.process" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def test_no_child_outlives_close_even_with_a_batch_in_flight(db):
+    writer = ProcessWriter(db, timeout=2.0).start()
+    os.kill(writer.pid, signal.SIGSTOP)  # the child hangs on its batch
+    first = writer.submit(_entry(6))
+    deadline = time.monotonic() + 10
+    while _queued_bytes(writer) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = writer.submit(_entry(7))  # queued behind the hung batch
+    writer.close()
+    for ticket in (first, second):
+        with pytest.raises(HuitongError):
+            ticket.result(10)
+    time.sleep(0.5)
+    assert _our_writer_children() == []  # the queued batch did not start another child
+
+
+def test_a_child_that_does_not_answer_at_start_is_killed(monkeypatch):
+    import socket
+
+    from huitong.ledger import process
+
+    with socket.socket() as silent:  # accepts connections and never answers: a hung database
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        monkeypatch.setattr(process, "START_TIMEOUT", 2.0)
+        hung = Database(f"postgresql+psycopg://127.0.0.1:{port}/test")
+        with pytest.raises(HuitongError, match="did not answer in time"):
+            ProcessWriter(hung).start()
+        assert _our_writer_children() == []
+        hung.dispose()
+
+
+def test_a_failed_restart_tells_callers_only_that_it_failed(tmp_path):
+    from huitong.bootstrap import seed
+    from huitong.db.migrate import upgrade
+
+    home = tmp_path / "db"
+    home.mkdir()
+    db = Database(f"sqlite:///{home / 'meta.db'}")
+    upgrade(db.engine)
+    with db.session() as s:
+        seed(s)
+    writer = use_process_writer(db)
+    try:
+        assert writer.append(_entry(8)) > 0
+        os.kill(writer.pid, signal.SIGKILL)
+        writer._proc.wait()
+        home.rename(tmp_path / "moved")  # the next child cannot open the database
+        with pytest.raises(HuitongError) as failed:
+            writer.append(_entry(9))
+        assert failed.value.message == "the ledger writer process could not be restarted"
+        (tmp_path / "moved").rename(home)
+        assert writer.append(_entry(10)) > 0  # and the one after that works again
+    finally:
+        stop_process_writer(db)
+        db.dispose()
+
+
+def test_while_the_child_is_down_the_server_sequences_by_itself(db, tmp_path):
+    from huitong.ledger.events import record
+
+    with TestClient(create_app(Settings(data_dir=tmp_path), db=db)):
+        writer = db._ledger_writer
+        time.sleep(1)  # past the first checkpoint, which sequences too; the next is a minute away
+        os.kill(writer.pid, signal.SIGKILL)
+        writer._proc.wait()
+        with db.session() as s:  # written in a unit of work, not through the writer
+            entry = record(s, SYSTEM, "test.process", "resource", "R11")
+            s.flush()
+            entry_id = entry.id
+        deadline = time.monotonic() + 20
+        leaf = None
+        while leaf is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with db.session(read_only=True) as s:
+                leaf = s.scalar(select(EvidenceEntry.leaf_index).where(EvidenceEntry.id == entry_id))
+        assert leaf is not None, "nobody sequenced while the writer process was down"

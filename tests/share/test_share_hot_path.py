@@ -138,6 +138,9 @@ def test_a_consumer_systems_credential_and_grant_are_checked_in_one_read(sharing
     r = verify(client, 999_999, httpx.BasicAuth("no-such-system", "x"))
     assert r.status_code == 401 and "invalid client id or secret" in r.json()["message"]
     assert verify(client, 999_999, auth).status_code == 404
+    huge = 10**20  # more digits than any key: still 401 before anything else, then 404
+    assert verify(client, huge, httpx.BasicAuth(client_id, "wrong")).status_code == 401
+    assert verify(client, huge, auth).status_code == 404
     assert [verify(client, gid, auth).status_code for _ in range(2)] == [200, 200]
     r = client.get(f"/api/share/grants/{gid}/records/{PEOPLE[0][0]}", auth=auth)
     assert r.status_code == 429 and "2 requests per day" in r.json()["message"]
