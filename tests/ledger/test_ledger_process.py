@@ -73,17 +73,23 @@ def test_process_writer_commits_entries_subjects_and_counters(db):
     assert writer_for(db).append(_entry(99)) > max(ids)  # back to a writer thread
 
 
+def _leaf_soon(db: Database, entry_id: int, seconds: float = 20) -> int | None:
+    """The entry's leaf index once it has one, or None after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with db.session(read_only=True) as s:
+            leaf = s.scalar(select(EvidenceEntry.leaf_index).where(EvidenceEntry.id == entry_id))
+        if leaf is not None:
+            return leaf
+        time.sleep(0.05)
+    return None
+
+
 def test_the_child_sequences_new_entries_into_the_tree(db):
     writer = use_process_writer(db, sequence_every=0.05)
     try:
         entry_id = writer.append(_entry(5))
-        deadline = time.monotonic() + 20
-        leaf = None
-        while leaf is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            with db.session(read_only=True) as s:
-                leaf = s.scalar(select(EvidenceEntry.leaf_index).where(EvidenceEntry.id == entry_id))
-        assert leaf is not None, "the writer process did not sequence the entry"
+        assert _leaf_soon(db, entry_id) is not None, "the writer process did not sequence the entry"
     finally:
         stop_process_writer(db)
     assert service.verify_database(db).ok
@@ -257,10 +263,4 @@ def test_while_the_child_is_down_the_server_sequences_by_itself(db, tmp_path):
             entry = record(s, SYSTEM, "test.process", "resource", "R11")
             s.flush()
             entry_id = entry.id
-        deadline = time.monotonic() + 20
-        leaf = None
-        while leaf is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            with db.session(read_only=True) as s:
-                leaf = s.scalar(select(EvidenceEntry.leaf_index).where(EvidenceEntry.id == entry_id))
-        assert leaf is not None, "nobody sequenced while the writer process was down"
+        assert _leaf_soon(db, entry_id) is not None, "nobody sequenced while the writer process was down"
