@@ -62,18 +62,9 @@ def show(
             console.print(f"  {label}: {escape(str(value))}", highlight=False)
     if e.value_domain:
         table = Table("code 代码", "meaning 含义", title="值域 code table")
-        for code, meaning in _codes(e.value_domain):
-            table.add_row(code, meaning)
+        for code, meaning in e.value_domain.items():  # 代码表: code -> meaning
+            table.add_row(str(code), str(meaning))
         console.print(table)
-
-
-def _codes(domain: object) -> list[tuple[str, str]]:
-    """A code table as (code, meaning) pairs, whether stored as a mapping or a list of codes."""
-    if isinstance(domain, dict):
-        return [(str(k), str(v)) for k, v in domain.items()]
-    if isinstance(domain, list):
-        return [(str(c), "") for c in domain]
-    return [(str(domain), "")]
 
 
 @app.command("check")

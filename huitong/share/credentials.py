@@ -90,9 +90,9 @@ _BY_ID = select(
     AppCredential.revoked_at,
     AppCredential.last_used_at,
 ).where(AppCredential.client_id == bindparam("client_id"))
-_BY_ID_HOT = (
-    "SELECT secret_hash, department_id, revoked_at IS NOT NULL FROM app_credential WHERE client_id = ?"
-)
+# What :func:`verified` needs of a credential row, for hot reads (``c``: app_credential).
+HOT_COLUMNS = "c.secret_hash, c.department_id, c.revoked_at IS NOT NULL"
+_BY_ID_HOT = f"SELECT {HOT_COLUMNS} FROM app_credential c WHERE c.client_id = ?"
 # client id → when this process last wrote the credential's use down (monotonic seconds)
 _touched: weakref.WeakKeyDictionary[Database, dict[str, float]] = weakref.WeakKeyDictionary()
 
@@ -127,7 +127,7 @@ def authenticate_readonly(db: Database, client_id: str, secret: str) -> tuple[Ac
 def verified(
     db: Database, client_id: str, secret: str, secret_hash: str, department_id: int, revoked: Any
 ) -> tuple[Actor, bool]:
-    """:func:`authenticate_readonly` on a credential row already read (``_BY_ID_HOT``'s columns),
+    """:func:`authenticate_readonly` on a credential row already read (:data:`HOT_COLUMNS`),
     for a hot path that reads it together with what it serves."""
     actor = _actor(client_id, secret_hash, department_id, bool(revoked), secret)
     now = time.monotonic()

@@ -473,7 +473,7 @@ _GRANT_NOW = (
 )
 # ... with the calling system's credential, in one statement (see :func:`caller_and_grant`).
 _CALLER_AND_GRANT = (
-    "SELECT c.secret_hash, c.department_id, c.revoked_at IS NOT NULL, g.status, u.requests, u.rows"
+    f"SELECT {credentials.HOT_COLUMNS}, g.status, u.requests, u.rows"
     " FROM app_credential c LEFT JOIN share_grant g ON g.id = ?"
     " LEFT JOIN share_usage u ON u.grant_id = g.id AND u.day = ? WHERE c.client_id = ?"
 )
