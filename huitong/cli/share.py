@@ -360,7 +360,7 @@ def approve(
 ) -> None:
     """Approve (同意) with conditions: the grant is created with the decision."""
     from huitong.share.grants import Conditions
-    from huitong.share.masking import Treatment
+    from huitong.share.treatments import Treatment
 
     treatments = {}
     for name, values in pairs(treatment, "--treatment", "姓名=mask").items():
@@ -494,7 +494,7 @@ def list_grants(role: str = typer.Option("any", help="consumer, provider or any.
 
 def _list_grants(role: str) -> None:
     from huitong.share import grants
-    from huitong.share.masking import Treatment
+    from huitong.share.treatments import Treatment
 
     with state.db.session() as s:
         rows = [grants.grant_dict(g) for g in grants.list_grants(s, state.actor(s), role=role)]
@@ -532,7 +532,7 @@ def _show_grant(grant_id: int) -> None:
     from huitong.org.tables import Department
     from huitong.share import grants
     from huitong.share.applications import PURPOSES
-    from huitong.share.masking import Treatment
+    from huitong.share.treatments import Treatment
 
     with state.db.session(read_only=True) as s:
         g = grants.get_grant(s, state.actor(s), grant_id)

@@ -21,8 +21,8 @@ from huitong.db.base import utcnow
 from huitong.errors import Forbidden, NotFound, Problem, QuotaExceeded, invalid
 from huitong.ledger.events import record
 from huitong.share.calendar import CHINA
-from huitong.share.masking import ItemView, Treatment, check_treatment, default_treatment
 from huitong.share.tables import Delivery, Grant, GrantUsage, Recall, ShareRequest, Subscription
+from huitong.share.treatments import ItemView, Treatment, check_treatment, default_treatment
 from huitong.standards.store import elements_of
 
 MODES = ("query", "verify", "batch", "subscription")

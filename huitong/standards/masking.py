@@ -1,8 +1,12 @@
-"""Display masking (脱敏) rules, by name, so a data element can say how it is shown.
+"""Display masking (脱敏) rules: the one registry every view, export and delivery mode uses.
 
 Masking keeps just enough to recognise a value (a surname, the region part of an ID) and
-replaces the rest by ``*``, one per hidden character.  Values too short to keep both ends are
-masked in full, so a short value never leaks whole.
+replaces the rest by ``*``. A value too short to keep both ends is starred in full, so a short
+value (a one-character name, a four-digit number) never leaks whole. A rule is named by a data
+element (``id_number`` keeps 6 + 4, ``mobile`` 3 + 4, ``name`` the surname) or written as
+``keep:P:S`` (keep P leading and S trailing characters). ``none`` means the element needs no
+display mask: its values are shown as they are.  Plugins add rules through the
+``huitong_mask_rules`` hook.
 """
 
 from __future__ import annotations
@@ -10,85 +14,130 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+MASK_CHAR = "*"
 COMPOUND_SURNAMES = frozenset(
-    {
+    [
         "欧阳",
         "司马",
         "诸葛",
         "上官",
-        "司徒",
         "东方",
         "皇甫",
         "尉迟",
         "公孙",
         "慕容",
+        "令狐",
         "长孙",
         "宇文",
+        "司徒",
         "夏侯",
-        "令狐",
-        "端木",
-        "西门",
-        "南宫",
-        "独孤",
         "轩辕",
-        "呼延",
+        "端木",
         "澹台",
+        "南宫",
+        "西门",
+        "独孤",
+        "呼延",
+        "闻人",
+        "万俟",
+        "赫连",
+        "申屠",
         "公冶",
         "太史",
-        "申屠",
-    }
+        "钟离",
+        "宗政",
+        "濮阳",
+        "单于",
+        "第五",
+    ]
 )
 # Province + prefecture + county, or municipality + district: what "up to the county" keeps.
 _COUNTY_PREFIX = re.compile(
     r"^(?:(?:[^省市县区]{2,8}?(?:省|自治区))?[^省市县区]{1,10}?(?:市|自治州|地区|盟)[^省市县区]{1,10}?(?:区|县|市|旗)"
     r"|[^省市县区]{2,8}?(?:省|自治区)[^省市县区]{1,10}?(?:县|市|旗))"
 )
+_KEEP = re.compile(r"keep:(\d{1,2}):(\d{1,2})")
 
 
-def _keep(value: str, head: int, tail: int) -> str:
-    if len(value) <= head + tail:
-        return "*" * len(value)
-    return value[:head] + "*" * (len(value) - head - tail) + (value[-tail:] if tail else "")
+def keep(text: str, prefix: int, suffix: int) -> str:
+    """Keep ``prefix`` leading and ``suffix`` trailing characters and star the rest; a value too
+    short to hide anything is starred whole."""
+    n = len(text)
+    if n <= prefix + suffix:
+        return MASK_CHAR * n
+    return text[:prefix] + MASK_CHAR * (n - prefix - suffix) + (text[n - suffix :] if suffix else "")
 
 
-def _name(value: str) -> str:
-    if len(value) <= 1:
-        return "*" * len(value)  # a one-character name would otherwise be shown whole
-    keep = 2 if value[:2] in COMPOUND_SURNAMES and len(value) > 2 else 1
-    return value[:keep] + "*" * (len(value) - keep)
+def mask_name(text: str) -> str:
+    """The surname (two characters for a compound surname), the given name starred."""
+    if len(text) <= 1:
+        return MASK_CHAR * len(text)  # a one-character name would otherwise be shown whole
+    surname = 2 if text[:2] in COMPOUND_SURNAMES and len(text) > 2 else 1
+    return text[:surname] + MASK_CHAR * (len(text) - surname)
 
 
-def _address(value: str) -> str:
-    m = _COUNTY_PREFIX.match(value)
-    kept = m.group(0) if m else value[:6]
-    return kept + "****"
+def mask_address(text: str) -> str:
+    """Up to the county (区/县); the rest is four stars whatever its length, so the length of the
+    street part is not shown either."""
+    m = _COUNTY_PREFIX.match(text)
+    kept = m.group(0) if m else text[:6]
+    return kept + MASK_CHAR * 4
 
 
-def _email(value: str) -> str:
-    local, at, domain = value.rpartition("@")
+def mask_email(text: str) -> str:
+    local, at, domain = text.rpartition("@")
     if not at or not local:
-        return "*" * len(value)
-    return local[0] + "***@" + domain
+        return MASK_CHAR * len(text)
+    return local[0] + MASK_CHAR * 3 + "@" + domain
 
 
 RULES: dict[str, Callable[[str], str]] = {
-    "id_number": lambda v: _keep(v, 6, 4),
-    "mobile": lambda v: _keep(v, 3, 4),
-    "name": _name,
-    "credit_code": lambda v: _keep(v, 2, 4),
-    "address": _address,
-    "email": _email,
-    "full": lambda v: "*" * len(v),
+    "id_number": lambda v: keep(v, 6, 4),
+    "mobile": lambda v: keep(v, 3, 4),
+    "phone": lambda v: keep(v, 3, 4),
+    "name": mask_name,
+    "credit_code": lambda v: keep(v, 2, 4),
+    "address": mask_address,
+    "email": mask_email,
+    "default": lambda v: keep(v, 1, 1),
+    "full": lambda v: MASK_CHAR * len(v),
     "none": lambda v: v,
 }
 
 
-def mask(rule: str, value: str | None) -> str | None:
-    """Mask ``value`` by the named rule; None stays None; an unknown rule is a ValueError."""
+def register_rule(name: str, fn: Callable[[str], str]) -> None:
+    """Add a rule a plugin brings; a built-in name cannot be replaced."""
+    if name in RULES and RULES[name] is not fn:
+        raise ValueError(f"mask rule {name!r} is already defined")
+    if _KEEP.fullmatch(name) or not re.fullmatch(r"[a-z][a-z0-9_]{0,19}", name):
+        raise ValueError(f"mask rule name {name!r}: lower-case letters, digits and _, at most 20")
+    RULES[name] = fn
+
+
+def rule_function(rule: str) -> Callable[[str], str]:
+    """The function behind a rule name or ``keep:P:S``; an unknown rule is a ValueError naming
+    the known ones."""
+    fn = RULES.get(rule)
+    if fn is not None:
+        return fn
+    m = _KEEP.fullmatch(rule or "")
+    if m:
+        p, s = int(m.group(1)), int(m.group(2))
+        return lambda v: keep(v, p, s)
+    raise ValueError(f"unknown masking rule {rule!r} (known: {', '.join(RULES)}, or keep:P:S)")
+
+
+def is_rule(rule: str) -> bool:
     try:
-        fn = RULES[rule]
-    except KeyError:
-        raise ValueError(f"unknown masking rule {rule!r} (known: {', '.join(RULES)})") from None
+        rule_function(rule)
+    except ValueError:
+        return False
+    return True
+
+
+def mask(rule: str, value: str | None) -> str | None:
+    """Mask ``value`` by the named rule; None stays None and "" stays ""."""
+    fn = rule_function(rule)
     if value is None:
         return None
     return fn(str(value)) if value != "" else ""

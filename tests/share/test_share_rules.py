@@ -9,18 +9,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huitong.share import calendar
-from huitong.share.masking import (
+from huitong.share.states import ACTIONS, Party, State, TransitionError, allowed_actions, check, target
+from huitong.share.treatments import (
     ItemView,
     Treatment,
     check_treatment,
     default_treatment,
-    keep,
     mask_function,
     pseudonym,
     pseudonym_key,
     render,
 )
-from huitong.share.states import ACTIONS, Party, State, TransitionError, allowed_actions, check, target
 
 # ---------------------------------------------------------------- state machine
 
@@ -92,28 +91,11 @@ def test_a_deadline_is_n_working_days_later_and_ends_on_a_working_day(start, n):
 # ---------------------------------------------------------------- masking
 
 
-def test_display_masks_follow_the_conventions():
-    assert mask_function("id_number")("330106198005170118") == "330106********0118"
-    assert mask_function("mobile")("13812345678") == "138****5678"
-    assert mask_function("name")("张三") == "张*" and mask_function("name")("司马相如") == "司马**"
-    assert mask_function("address")("浙江省杭州市西湖区文三路90号") == "浙江省杭州市西湖区" + "*" * 6
-    assert mask_function("email")("zhang.san@zj.gov.cn") == "z***@zj.gov.cn"
-    assert mask_function("keep:2:1")("ABCDEFG") == "AB****G"
-    with pytest.raises(ValueError, match="mask rule"):
-        mask_function("keep:x")
-
-
-@given(st.text(min_size=0, max_size=40), st.integers(0, 8), st.integers(0, 8))
-def test_keep_never_reveals_more_than_asked_and_keeps_length(text, p, s):
-    out = keep(text, p, s)
-    assert len(out) == len(text)
-    hidden = out.count("*") - text.count("*")
-    assert hidden >= 0
-    if len(text) > p + s:
-        assert out[:p] == text[:p] and (s == 0 or out[-s:] == text[-s:])
-        assert set(out[p : len(text) - s]) <= {"*"}
-    else:
-        assert set(out) <= {"*"}  # too short to hide anything: hidden whole
+def test_a_mask_treatment_without_an_element_rule_keeps_the_first_and_last_character():
+    # ``none`` means "shown as it is" on the element; a grant that masks it anyway gets ``default``
+    assert mask_function("none")("ABCDEFG") == "A*****G" == mask_function(None)("ABCDEFG")
+    assert render(ItemView("x", Treatment.mask, "none"), ["张", "张三", None]) == ["*", "**", None]
+    assert render(ItemView("x", Treatment.mask, "name"), ["张", "司马相如"]) == ["*", "司马**"]
 
 
 def test_grades_decide_the_default_and_core_is_never_clear():

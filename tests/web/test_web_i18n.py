@@ -12,8 +12,8 @@ import pytest
 from huitong.catalog.model import LABELS
 from huitong.org.model import LEVEL_ZH
 from huitong.share.applications import MODES, PURPOSES
-from huitong.share.masking import Treatment
 from huitong.share.states import ACTIONS, State
+from huitong.share.treatments import Treatment
 from huitong.standards.masking import RULES
 from huitong.web import i18n, nav
 from huitong.web.console import PAGES

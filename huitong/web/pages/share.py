@@ -30,7 +30,6 @@ from huitong.share import applications as apps
 from huitong.share import credentials, delivery, grants, subscriptions
 from huitong.share.calendar import CHINA
 from huitong.share.grants import Conditions
-from huitong.share.masking import Treatment, default_treatment
 from huitong.share.states import ACTIONS, STEPS, State
 from huitong.share.tables import (
     Delivery,
@@ -41,6 +40,7 @@ from huitong.share.tables import (
     ShareRequest,
     Subscription,
 )
+from huitong.share.treatments import Treatment, default_treatment
 from huitong.standards.store import elements_of
 from huitong.web import nav, share_figures
 from huitong.web.data import store_for
