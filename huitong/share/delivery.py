@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -34,14 +34,15 @@ from sqlalchemy.orm import Session
 from huitong.access import Actor
 from huitong.catalog.tables import Resource
 from huitong.db.base import Database, utcnow
+from huitong.encoding import column_values, jsonable
 from huitong.errors import HuitongError, NotFound, Problem, Unauthenticated, invalid
 from huitong.ledger.events import entry_values, record, record_apart
 from huitong.ledger.leaf import subject_key
 from huitong.ledger.writer import Increment, Row, Ticket, writer_for
 from huitong.share import credentials
 from huitong.share.grants import check_quota, check_usable, count_use, item_views, today, usable_grant
-from huitong.share.masking import ItemView, Treatment, pseudonym_key, render
 from huitong.share.tables import Delivery, Grant, GrantUsage
+from huitong.share.treatments import ItemView, Treatment, pseudonym_key, render
 from huitong.standards.dates import parse_date
 from huitong.standards.store import elements_of
 from huitong.store.store import Store
@@ -50,16 +51,6 @@ log = logging.getLogger("huitong.share.delivery")
 SUBJECT_VALIDATORS = {"id_number", "credit_code"}
 MAX_SUBJECTS = 50_000  # per delivery; beyond it the entry says how many were left out
 MAX_PAGE = 1000
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
 
 
 @dataclass
@@ -719,7 +710,7 @@ def batch(
                 w = csv.writer(f)
                 w.writerow(out.column_names)
                 for chunk in out.to_batches(max_chunksize=10_000):
-                    cols = [c.to_pylist() for c in chunk.columns]
+                    cols = [column_values(c) for c in chunk.columns]
                     w.writerows(zip(*cols, strict=True))
         else:
             pq.write_table(out, tmp)

@@ -109,7 +109,7 @@ class Sharing:
 
 def _publish(world: World, **overrides) -> str:
     with world.db.session() as s:
-        code = catalog.create(s, world.actor("ga"), spec(world.police, items=ITEMS, **overrides)).code
+        code = catalog.create(s, world.actor("ga"), spec(world.police, **({"items": ITEMS} | overrides))).code
         catalog.submit(s, world.actor("ga"), code)
         catalog.publish(s, world.actor("op"), code)
     return code

@@ -183,3 +183,48 @@ def test_deliveries_are_evidence_and_answer_who_used_my_data(sharing):
             "share.deliver.verify"
         ]
         assert s.scalar(select(Delivery).where(Delivery.mode == "verify")).rows == 0
+
+
+def test_a_stored_number_reads_the_same_in_every_delivery_mode(sharing, tmp_path):
+    # the defect: grant queries and change sets said "1E+2" and "2.5E+3" where the rows API and the
+    # batch CSV said 100.0000000000; one encoder now gives plain decimal notation everywhere
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from huitong.catalog.model import DataItem, DataType
+    from huitong.encoding import table_rows
+    from tests.share.conftest import ITEMS, _publish, people_table
+
+    items = [*ITEMS, DataItem("补助金额", DataType.N)]
+    code = _publish(sharing.world, name="低保补助信息", items=items)
+    sharing.store.ensure_table(code, items)
+    amounts = [Decimal(100), Decimal(2500), Decimal("0.0000001"), None]
+    first = sharing.store.write(
+        code, people_table().append_column("补助金额", pa.array(amounts, pa.decimal128(38, 10))), "full"
+    )
+    rid = sharing.apply(code=code)
+    sharing.act(rid, "op", "comply")
+    _, gid = sharing.act(rid, "ga", "approve")
+    expected = ["100.0000000000", "2500.0000000000", "0.0000001000", None]
+
+    page = delivery.query(sharing.db, sharing.store, sharing.actor("mzu"), gid)
+    assert [r["补助金额"] for r in page["rows"]] == expected
+    assert "1E+2" not in "".join(delivery.csv_text(page["rows"]))
+    stored = sharing.store.read(code)
+    assert [r["补助金额"] for r in table_rows(stored)] == expected  # what the rows API answers
+
+    m = delivery.batch(sharing.db, sharing.store, sharing.actor("mzu"), gid, tmp_path, fmt="csv")
+    path, _ = delivery.open_extract(sharing.db, sharing.actor("mzu"), m["delivery"], tmp_path)
+    with open(path, encoding="utf-8") as f:
+        assert [r["补助金额"] for r in csv.DictReader(f)] == [e or "" for e in expected]
+
+    second = sharing.store.write(
+        code,
+        people_table().append_column("补助金额", pa.array([Decimal(200)] * 4, pa.decimal128(38, 10))),
+        "full",
+    )
+    changes = delivery.changes(
+        sharing.db, sharing.store, sharing.actor("mzu"), gid, first.snapshot_id, second.snapshot_id
+    )
+    assert sorted(r["补助金额"] for r in changes["changed"]) == ["200.0000000000"] * 4

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from huitong.aggregate.pipeline import PendingLoad, execute_load, start_load
 from huitong.aggregate.validate import LoadPolicy
 from huitong.aggregate.worker import upcoming
 from huitong.api.deps import database, unit
+from huitong.encoding import table_rows
 from huitong.errors import HuitongError, Problem, invalid
 from huitong.store import service
 from huitong.store.schema import SYSTEM_COLUMNS
@@ -49,19 +49,8 @@ def store_of(request: Request) -> Store:
     return store
 
 
-def _json(value: Any) -> Any:
-    """A stored value as JSON keeps it: decimals as strings (no float rounding), dates in ISO form."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
 def _rows(table) -> list[dict[str, Any]]:
-    return [{k: _json(v) for k, v in r.items() if k not in SYSTEM_COLUMNS} for r in table.to_pylist()]
+    return table_rows(table, skip=SYSTEM_COLUMNS)
 
 
 def _as_of(text: str | None) -> datetime | None:
@@ -83,7 +72,10 @@ def _as_of(text: str | None) -> datetime | None:
 def sources(request: Request) -> list[dict]:
     tz = getattr(request.app.state.settings, "schedule_timezone", None)
     with unit(request) as (s, actor):
-        return [loads.source_dict(s, src, upcoming(s, src, tz)) for src in loads.visible_sources(s, actor)]
+        return [
+            loads.source_dict(s, st.source, upcoming(s, st.source, tz), st.schedule)
+            for st in loads.source_statuses(s, actor, datetime.now(UTC), tz)
+        ]
 
 
 class LoadIn(BaseModel):
