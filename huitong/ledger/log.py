@@ -24,6 +24,7 @@ from huitong.ledger.merkle import (
     consistency_proof,
     inclusion_proof,
     leaf_hash,
+    node_hash,
 )
 from huitong.ledger.tables import EvidenceEntry, LedgerHead, LedgerNode
 
@@ -104,6 +105,42 @@ class _SessionReader:
         if h is None:
             raise HuitongError(f"the ledger is missing tree node ({level}, {index})", status=500)
         return bytes(h)
+
+
+class RootMismatch(HuitongError):
+    """The stored tree no longer gives the stored head's root: extending it would hide tampering."""
+
+    def __init__(self, message: str, position: tuple[int, int] | None) -> None:
+        super().__init__(message, code="ledger_root_mismatch", status=500)
+        self.position = position  # (level, index) of the stored node that disagrees, when found
+
+
+def _mismatch(session: Session, cr: CompactRange, want: bytes) -> RootMismatch:
+    """Name the border node that no longer matches what lies under it (its two stored children,
+    or for a leaf the entry it commits to), as Trillian refuses with "root hash mismatch"."""
+    for node in cr.border():
+        if node.level == 0:
+            row = session.execute(
+                select(*_ENTRY_COLUMNS).where(EvidenceEntry.leaf_index == node.index)
+            ).first()
+            under = leaf_hash(leaf_bytes(row._mapping)) if row is not None else None
+        else:
+            kids = _fetch_nodes(
+                session, [(node.level - 1, 2 * node.index), (node.level - 1, 2 * node.index + 1)]
+            )
+            pair = [kids.get((node.level - 1, 2 * node.index + i)) for i in (0, 1)]
+            under = node_hash(pair[0], pair[1]) if None not in pair else None
+        if under != node.hash:
+            return RootMismatch(
+                f"ledger root hash mismatch at tree size {cr.size}: stored node (level {node.level}, "
+                f"index {node.index}) does not match what lies under it; refusing to extend the tree",
+                (node.level, node.index),
+            )
+    return RootMismatch(
+        f"ledger root hash mismatch at tree size {cr.size}: the stored nodes give {cr.root().hex()}, "
+        f"the head says {want.hex()}; refusing to extend the tree",
+        None,
+    )
 
 
 @dataclass(frozen=True)
@@ -194,6 +231,8 @@ class Sequencer:
             cr = self._range
             if cr is None or cr.size != h.size or cr.root() != bytes(h.root):
                 cr = CompactRange.from_reader(_SessionReader(s), h.size) if h.size else CompactRange()
+                if cr.root() != bytes(h.root):
+                    raise _mismatch(s, cr, bytes(h.root))
             start = cr.size
             nodes = []
             for row in rows:

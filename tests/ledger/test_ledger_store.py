@@ -279,3 +279,22 @@ def test_a_ticket_tells_an_event_loop_when_its_entry_is_durable(db):
     assert len(set(ids)) == 50
     with db.session() as s:
         assert s.query(EvidenceEntry).filter(EvidenceEntry.action == "test.async").count() == 50
+
+
+def test_the_sequencer_refuses_to_extend_a_tree_whose_stored_nodes_no_longer_give_the_head(db):
+    # the defect: with one stored node overwritten, a restarted sequencer rebuilt its right border
+    # from the stored nodes and extended the tree without comparing the root with the stored head
+    from huitong.ledger.log import RootMismatch, Sequencer
+
+    add(db, 12)  # border of a 12-leaf tree: the perfect subtrees (3, 0) and (2, 2)
+    sequencer(db).integrate()
+    with db.session() as s:
+        before = head(s)
+        s.execute(update(LedgerNode).where(LedgerNode.level == 2, LedgerNode.idx == 2).values(hash=bytes(32)))
+    add(db, 3)
+    with pytest.raises(RootMismatch, match=r"root hash mismatch at tree size 12.*level 2, index 2") as e:
+        Sequencer(db).integrate()  # a new process: nothing trusted in memory
+    assert e.value.position == (2, 2)
+    with db.session() as s:
+        assert head(s) == before  # nothing was extended
+        assert s.scalar(select(EvidenceEntry.id).where(EvidenceEntry.leaf_index.is_(None)).limit(1))
