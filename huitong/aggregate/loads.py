@@ -7,6 +7,8 @@ sources are listed only to those who may read their resource's data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide, require
 from huitong.aggregate.registry import list_sources, redact, resource_of
+from huitong.aggregate.schedule import ScheduleState, schedule_state
 from huitong.aggregate.tables import LoadReject, LoadRun, SourceRow
 from huitong.catalog.tables import Resource
 from huitong.errors import NotFound, Problem, invalid
@@ -32,7 +35,66 @@ def visible_sources(session: Session, actor: Actor) -> list[SourceRow]:
     ]
 
 
-def source_dict(session: Session, source: SourceRow, next_run=None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SourceStatus:
+    """One source as its overseers see it: its resource, its last load and its schedule's state."""
+
+    source: SourceRow
+    resource: Resource
+    last: LoadRun | None
+    schedule: ScheduleState | None
+
+
+def last_loads(session: Session, source_ids: list[int]) -> dict[int, LoadRun]:
+    """The latest load of each source."""
+    out: dict[int, LoadRun] = {}
+    if source_ids:
+        for run in session.scalars(
+            select(LoadRun).where(LoadRun.source_id.in_(source_ids)).order_by(LoadRun.id)
+        ):
+            out[run.source_id] = run
+    return out
+
+
+def source_statuses(
+    session: Session, actor: Actor, now: datetime, tz: str | tzinfo | None
+) -> list[SourceStatus]:
+    """Every source the actor may oversee, by name, with whether its scheduled load is late: the one
+    answer the console's pages, the dashboard and the API give."""
+    found = visible_sources(session, actor)
+    last = last_loads(session, [src.id for src in found])
+    return [
+        SourceStatus(
+            src,
+            resource_of(session, src),
+            last.get(src.id),
+            schedule_state(
+                src.schedule,
+                last[src.id].started_at if src.id in last else None,
+                now,
+                tz,
+                src.created_at,
+            ),
+        )
+        for src in found
+    ]
+
+
+def recent_loads(session: Session, sources: list[SourceRow], limit: int = 100) -> list[LoadRun]:
+    """The latest loads of these sources, newest first."""
+    return list(
+        session.scalars(
+            select(LoadRun)
+            .where(LoadRun.source_id.in_([src.id for src in sources] or [-1]))
+            .order_by(LoadRun.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def source_dict(
+    session: Session, source: SourceRow, next_run=None, state: ScheduleState | None = None
+) -> dict[str, Any]:
     return {
         "name": source.name,
         "resource": resource_of(session, source).code,
@@ -42,6 +104,7 @@ def source_dict(session: Session, source: SourceRow, next_run=None) -> dict[str,
         "next_run": next_run.isoformat() if next_run else None,
         "config": redact(dict(source.config)),
         "created_at": source.created_at.isoformat(),
+        "late": bool(state and state.late),
     }
 
 

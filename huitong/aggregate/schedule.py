@@ -9,12 +9,13 @@ down for a week runs each source once, not once per missed time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
 
-from huitong.errors import Problem, invalid
+from huitong.errors import HuitongError, Problem, invalid
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -74,3 +75,38 @@ def is_due(expr: str, base: datetime, now: datetime, tz: str | tzinfo | None = N
     """Whether the schedule fired after ``base`` (the last start, or when the source was added) and
     no later than ``now``."""
     return next_run(expr, base, tz) <= utc(now)
+
+
+LATE_GRACE = timedelta(hours=1)  # a scheduled load may take a while before it counts as late
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """Where a scheduled source stands: when it last should have run, when it next will, and
+    whether it is late. ``invalid`` when the stored expression no longer parses."""
+
+    previous: datetime | None
+    next: datetime | None
+    late: bool
+    invalid: bool = False
+
+
+def schedule_state(
+    expr: str | None,
+    last_started: datetime | None,
+    now: datetime,
+    tz: str | tzinfo | None = None,
+    added: datetime | None = None,
+) -> ScheduleState | None:
+    """Late: no load started since the schedule's last turn, plus :data:`LATE_GRACE`. A source never
+    loaded counts from when it was added, so it is not late before its first turn. Read in the
+    worker's time zone, so every view and the worker agree. None for an unscheduled source."""
+    if not expr:
+        return None
+    try:
+        previous, following = previous_run(expr, now, tz), next_run(expr, now, tz)
+    except (ValueError, KeyError, HuitongError):
+        return ScheduleState(None, None, late=False, invalid=True)
+    since = last_started if last_started is not None else added
+    late = utc(now) - previous > LATE_GRACE and (since is None or utc(since) < previous)
+    return ScheduleState(previous, following, late=late)

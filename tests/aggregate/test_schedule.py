@@ -85,25 +85,22 @@ def test_next_run_is_after_the_base_and_matches_the_schedule(expr, base, zone):
 def test_the_console_reads_schedules_in_the_workers_time_zone():
     """'0 2 * * *' is 02:00 Beijing time (18:00 UTC the day before): a load started at 03:00
     Beijing time is on time at 11:00, not late as a UTC reading would say."""
-    from types import SimpleNamespace
-
-    from huitong.aggregate.schedule import previous_run
-    from huitong.web.pages.aggregate import schedule_state
+    from huitong.aggregate.schedule import previous_run, schedule_state
 
     now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     assert previous_run("0 2 * * *", now) == datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
-    last = SimpleNamespace(started_at=datetime(2026, 11, 22, 19, 0, tzinfo=UTC))
-    state = schedule_state("0 2 * * *", last, now, "Asia/Shanghai")
-    assert state["late"] is False and state["next"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    last_started = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)
+    state = schedule_state("0 2 * * *", last_started, now, "Asia/Shanghai")
+    assert state.late is False and state.next == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
 
 def test_a_source_added_after_its_last_turn_is_not_late_before_its_first():
-    from huitong.web.pages.aggregate import schedule_state
+    from huitong.aggregate.schedule import schedule_state
 
     now = datetime(
         2026, 11, 23, 15, 0, tzinfo=UTC
     )  # 23:00 Beijing; '0 1 * * *' last fired 17:00 UTC the day before
     added_today = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-    assert schedule_state("0 1 * * *", None, now, "Asia/Shanghai", added_today)["late"] is False
+    assert schedule_state("0 1 * * *", None, now, "Asia/Shanghai", added_today).late is False
     added_last_week = datetime(2026, 11, 16, 14, 0, tzinfo=UTC)
-    assert schedule_state("0 1 * * *", None, now, "Asia/Shanghai", added_last_week)["late"] is True
+    assert schedule_state("0 1 * * *", None, now, "Asia/Shanghai", added_last_week).late is True

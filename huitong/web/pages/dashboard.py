@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
+from huitong.aggregate import loads
 from huitong.catalog.search_service import search_page
 from huitong.web import nav
 from huitong.web.charts import bars
-from huitong.web.pages.aggregate import last_loads, schedule_state, schedule_zone, visible_sources
+from huitong.web.pages.aggregate import schedule_zone
 from huitong.web.routing import Ctx, console_router, page
 
 router = console_router()
@@ -47,17 +48,13 @@ def register(section: Section) -> Section:
 def _late_loads(ctx: Ctx) -> dict | None:
     if ctx.actor.is_public:
         return None
-    found = visible_sources(ctx)
-    last = last_loads(ctx, [s.id for s, _ in found])
-    now = datetime.now(UTC)
-    late = []
-    for source, res in found:
-        state = schedule_state(
-            source.schedule, last.get(source.id), now, schedule_zone(ctx), source.created_at
-        )
-        if state and state["late"]:
-            late.append({"source": source, "resource": res, "state": state, "last": last.get(source.id)})
-    return {"late": late, "scheduled": sum(1 for s, _ in found if s.schedule)}
+    found = loads.source_statuses(ctx.session, ctx.actor, datetime.now(UTC), schedule_zone(ctx))
+    late = [
+        {"source": st.source, "resource": st.resource, "state": st.schedule, "last": st.last}
+        for st in found
+        if st.schedule and st.schedule.late
+    ]
+    return {"late": late, "scheduled": sum(1 for st in found if st.source.schedule)}
 
 
 # Placeholders the sharing work (huitong/share) fills by registering a provider and template.
