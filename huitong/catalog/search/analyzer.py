@@ -290,7 +290,9 @@ def _cjk_clause(run: str) -> QueryClause:
         return QueryClause(
             run, "cjk", (Alternative("word", (run,), W_WORD), Alternative("char", (run,), W_CHAR))
         )
-    words = [w for w, _, _ in cut(run) if not (len(w) == 1 and w in STOPWORDS)] or [run]
+    # a stopword is dropped only from a longer run: in a two-character query (表对) dropping 对
+    # would leave 表, and every entry with a 表 would match a query it does not contain
+    words = [w for w, _, _ in cut(run) if len(run) <= 2 or not (len(w) == 1 and w in STOPWORDS)] or [run]
     alts = [Alternative("word", tuple(dict.fromkeys(words)), W_WORD)]
     if any(len(w) > 2 for w in words):
         sub = [p for w in words for p in (_pairs(w) if len(w) > 2 else [w])]
