@@ -38,7 +38,7 @@ from huitong.aggregate.normalise import KINDS, NormaliseError, normalise_text
 from huitong.aggregate.sources.base import Column
 from huitong.catalog.model import DataItem
 from huitong.errors import HuitongError, Problem, invalid
-from huitong.standards.elements import ELEMENTS_BY_ID, VALIDATORS, DataElement
+from huitong.standards.elements import ELEMENTS_BY_ID, DataElement, validator_function
 
 DOCUMENT_KEYS = ("version", "resource", "columns", "options", "note")
 OPTION_KEYS = ("codes", "date_format", "kind")
@@ -668,7 +668,7 @@ def recognise_samples(values: Sequence[object]) -> list[SampleMatch]:
         return []
     found: list[SampleMatch] = []
     for pattern, label, accepts, weight in SAMPLE_PATTERNS:
-        check = VALIDATORS[pattern]
+        check = validator_function(pattern)
         valid = 0
         for text in texts:
             result = check(text)
@@ -956,5 +956,5 @@ def _validator_share(values: Sequence[object], validator: str) -> tuple[int, int
     texts = _sample_texts(values)
     if not texts:
         return None
-    check = VALIDATORS[validator]
+    check = validator_function(validator)
     return sum(1 for t in texts if check(t).ok), len(texts)

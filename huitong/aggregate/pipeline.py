@@ -25,6 +25,7 @@ from huitong.aggregate.validate import LoadPolicy, Summary, Validator, decide
 from huitong.catalog.service import spec_of
 from huitong.db.base import Database, utcnow
 from huitong.errors import HuitongError
+from huitong.events import VersionLoaded, emit
 from huitong.ledger.events import record
 from huitong.standards.store import as_element, list_elements
 from huitong.store.schema import columns_for
@@ -205,6 +206,7 @@ def record_failure(db: Database, source_name: str, actor_name: str, message: str
 
 def _finish(db, run_id, status, summary, rejects, version, source_id, message, actor, code, started) -> None:
     with db.session() as s:
+        heard: dict = {}
         run = s.get(LoadRun, run_id)
         run.status, run.message, run.finished_at = status, message, utcnow()
         run.rows_in, run.rows_out, run.rows_rejected = (
@@ -214,16 +216,14 @@ def _finish(db, run_id, status, summary, rejects, version, source_id, message, a
         )
         if version is not None:
             run.snapshot_id, run.content_hash = str(version.snapshot_id), version.content_hash
-            if status == "loaded":  # subscribers hear of the version in the transaction that records it
-                from huitong.share.subscriptions import on_new_version
-
+            if status == "loaded":  # listeners hear of the version in the transaction that records it
                 counts = {
                     "rows": version.rows,
                     "inserted": version.inserted,
                     "updated": version.updated,
                     "deleted": version.deleted,
                 }
-                on_new_version(s, code, version.snapshot_id, version.parent_id, counts)
+                heard = emit(s, VersionLoaded(code, version.snapshot_id, version.parent_id, counts, run_id))
         if rejects:
             s.execute(
                 insert(LoadReject),
@@ -257,5 +257,6 @@ def _finish(db, run_id, status, summary, rejects, version, source_id, message, a
                 "seconds": round(time.monotonic() - started, 3),
                 "snapshot": str(version.snapshot_id) if version else None,
                 **({"reason": message} if message else {}),
-            },
+            }
+            | heard,  # what listeners added
         )

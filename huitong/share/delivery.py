@@ -44,11 +44,10 @@ from huitong.share.grants import check_quota, check_usable, count_use, item_view
 from huitong.share.tables import Delivery, Grant, GrantUsage
 from huitong.share.treatments import ItemView, Treatment, pseudonym_key, render
 from huitong.standards.dates import parse_date
-from huitong.standards.store import elements_of
+from huitong.standards.store import subject_items
 from huitong.store.store import Store
 
 log = logging.getLogger("huitong.share.delivery")
-SUBJECT_VALIDATORS = {"id_number", "credit_code"}
 MAX_SUBJECTS = 50_000  # per delivery; beyond it the entry says how many were left out
 MAX_PAGE = 1000
 
@@ -81,12 +80,7 @@ class View:
 def _view(session: Session, actor: Actor, grant_id: int, mode: str, *, lock: bool = True) -> View:
     g = usable_grant(session, actor, grant_id, mode, lock=lock)
     res = session.get(Resource, g.resource_id)
-    elements = elements_of(session, (it.element for it in res.items))
-    subjects = [
-        it.name
-        for it in res.items
-        if it.element in elements and elements[it.element].validator in SUBJECT_VALIDATORS
-    ]
+    subjects = subject_items(session, res.items)
     db = session.info.get("database")
     secret = getattr(db, "subject_secret", None)
     if not secret:

@@ -19,9 +19,10 @@ from huitong.access import Actor, Target, decide, require
 from huitong.catalog.tables import Resource
 from huitong.db.base import utcnow
 from huitong.errors import Forbidden, NotFound, Problem, QuotaExceeded, invalid
+from huitong.events import GrantRevoked, emit
 from huitong.ledger.events import record
 from huitong.share.calendar import CHINA
-from huitong.share.tables import Delivery, Grant, GrantUsage, Recall, ShareRequest, Subscription
+from huitong.share.tables import Delivery, Grant, GrantUsage, Recall, ShareRequest
 from huitong.share.treatments import ItemView, Treatment, check_treatment, default_treatment
 from huitong.standards.store import elements_of
 
@@ -315,33 +316,11 @@ def revoke(session: Session, actor: Actor, grant_id: int, reason: str) -> Grant:
         )
         session.add(recall)
         session.flush()
-    subs = list(
-        session.scalars(select(Subscription).where(Subscription.grant_id == g.id, Subscription.active))
-    )
-    from huitong.share.subscriptions import enqueue
-
-    for sub in subs:
-        enqueue(
-            session,
-            sub,
-            {
-                "type": "grant.revoked",
-                "grant": g.id,
-                "resource": g.resource_code,
-                "reason": g.revoke_reason,
-                "recall": recall.id if recall else None,
-                "delete_batches": batches,
-            },
-        )
-        sub.active = False
-    record(
-        session,
-        actor,
-        "share.grant.revoke",
-        "grant",
-        str(g.id),
-        details={"reason": g.revoke_reason, "recall": recall.id if recall else None, "batches": batches},
-    )
+    # subscribers are told and their subscriptions closed, in this transaction
+    event = GrantRevoked(g.id, g.resource_code, g.revoke_reason, recall.id if recall else None, batches)
+    added = emit(session, event)
+    details = {"reason": g.revoke_reason, "recall": event.recall, "batches": batches} | added
+    record(session, actor, event.action, "grant", str(g.id), details=details)
     return g
 
 

@@ -107,6 +107,29 @@ VALIDATORS: dict[str, Callable[[str], CheckResult]] = {
 }
 
 
+SUBJECT_VALIDATORS = frozenset({"id_number", "credit_code"})  # values that name a person or a body
+
+
+def validator_function(name: str) -> Callable[[str], CheckResult]:
+    """A validator by name: the built-ins, then those plugins bring (``huitong_validators``)."""
+    fn = VALIDATORS.get(name)
+    if fn is None:
+        from huitong import plugins  # plugins load on first use of a name that is not built in
+
+        fn = plugins.collected(plugins.hook().huitong_validators(), "validator").get(name)
+    if fn is None:
+        raise ValueError(f"unknown validator {name!r}")
+    return fn
+
+
+def is_validator(name: str) -> bool:
+    try:
+        validator_function(name)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class DataElement:
     """One standard field definition."""
@@ -118,10 +141,13 @@ class DataElement:
     length: int | None = None
     value_domain: dict[str, str] | None = None  # 代码表: code -> label
     pattern: str | None = None
-    validator: str | None = None  # a key of VALIDATORS
+    validator: str | None = None  # a built-in validator or one a plugin brings
     default_grade: Grade = Grade.general_2
     mask_rule: str = "none"
     description: str = ""
+    # whether a value names a data subject (a person or a body), so evidence of reading it
+    # answers "who used my data"; by default, elements validated as an ID number or credit code
+    identifies_subject: bool | None = None
 
     def __post_init__(self) -> None:
         if self.data_type not in DATA_TYPES:
@@ -129,8 +155,10 @@ class DataElement:
                 f"data element {self.identifier}: data type {self.data_type!r} is not one of "
                 f"{', '.join(DATA_TYPES)}"
             )
-        if self.validator is not None and self.validator not in VALIDATORS:
+        if self.validator is not None and not is_validator(self.validator):
             raise ValueError(f"data element {self.identifier}: unknown validator {self.validator!r}")
+        if self.identifies_subject is None:
+            object.__setattr__(self, "identifies_subject", self.validator in SUBJECT_VALIDATORS)
 
 
 BUILTIN_ELEMENTS: tuple[DataElement, ...] = (
@@ -331,7 +359,7 @@ def validate_value(element: DataElement, value: str | None) -> CheckResult:
     text = str(value).strip()
     findings: list[Finding] = []
     if element.validator:
-        result = VALIDATORS[element.validator](text)
+        result = validator_function(element.validator)(text)
         findings.extend(result.findings)
         if not result.ok:
             return CheckResult(result.value, tuple(findings))

@@ -5,7 +5,7 @@ replaces the rest by ``*``. A value too short to keep both ends is starred in fu
 value (a one-character name, a four-digit number) never leaks whole. A rule is named by a data
 element (``id_number`` keeps 6 + 4, ``mobile`` 3 + 4, ``name`` the surname) or written as
 ``keep:P:S`` (keep P leading and S trailing characters). ``none`` means the element needs no
-display mask: its values are shown as they are.  Plugins add rules through the
+display mask: its values are shown as they are. Plugins add rules through the
 ``huitong_mask_rules`` hook.
 """
 
@@ -105,13 +105,15 @@ RULES: dict[str, Callable[[str], str]] = {
 }
 
 
-def register_rule(name: str, fn: Callable[[str], str]) -> None:
-    """Add a rule a plugin brings; a built-in name cannot be replaced."""
-    if name in RULES and RULES[name] is not fn:
-        raise ValueError(f"mask rule {name!r} is already defined")
-    if _KEEP.fullmatch(name) or not re.fullmatch(r"[a-z][a-z0-9_]{0,19}", name):
-        raise ValueError(f"mask rule name {name!r}: lower-case letters, digits and _, at most 20")
-    RULES[name] = fn
+def plugin_rules() -> dict[str, Callable[[str], str]]:
+    """Rules plugins bring (``huitong_mask_rules``); a built-in name cannot be replaced."""
+    from huitong import plugins  # plugins load on first use of a rule that is not built in
+
+    found = plugins.collected(plugins.hook().huitong_mask_rules(), "mask rule")
+    clash = sorted(set(found) & set(RULES))
+    if clash:
+        raise ValueError(f"a plugin redefines the built-in mask rule {clash[0]!r}")
+    return found
 
 
 def rule_function(rule: str) -> Callable[[str], str]:
@@ -124,6 +126,9 @@ def rule_function(rule: str) -> Callable[[str], str]:
     if m:
         p, s = int(m.group(1)), int(m.group(2))
         return lambda v: keep(v, p, s)
+    fn = plugin_rules().get(rule)
+    if fn is not None:
+        return fn
     raise ValueError(f"unknown masking rule {rule!r} (known: {', '.join(RULES)}, or keep:P:S)")
 
 

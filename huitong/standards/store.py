@@ -53,6 +53,14 @@ def elements_of(session: Session, identifiers) -> dict[str, DataElement]:
     return {row.identifier: as_element(row) for row in rows}
 
 
+def subject_items(session: Session, items) -> list[str]:
+    """The names of the items (anything with ``name`` and ``element``) whose data element
+    identifies a data subject: the one rule for whose reads answer "who used my data"."""
+    items = list(items)
+    elements = elements_of(session, (it.element for it in items))
+    return [it.name for it in items if it.element in elements and elements[it.element].identifies_subject]
+
+
 def get_element(session: Session, key: str) -> DataElementRow:
     row = session.get(DataElementRow, key) or session.scalar(
         select(DataElementRow).where(DataElementRow.name_zh == key)

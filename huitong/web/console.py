@@ -22,6 +22,10 @@ def mount_console(app: FastAPI) -> None:
     for name in PAGES:
         module = import_module(f"huitong.web.pages.{name}")
         app.include_router(module.router)
+    from huitong.web.pages import plugin_pages
+
+    for extra in plugin_pages():
+        app.include_router(extra.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.exception_handler(HTTPException)

@@ -29,12 +29,21 @@ def pick(lang: str | None) -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANG
 
 
+def plugin_messages(lang: str) -> dict[str, str]:
+    from huitong import plugins
+
+    return plugins.collected(plugins.hook().huitong_messages(lang=lang), "translation")
+
+
 class Translator:
     """``t(key, **params)`` in one language; ``label(kind, value)`` for vocabulary values."""
 
     def __init__(self, lang: str | None):
         self.lang = pick(lang)
         self.messages = catalog(self.lang)
+        extra = plugin_messages(self.lang)
+        if extra:
+            self.messages = extra | self.messages  # a plugin adds words; it does not change ours
 
     def __call__(self, key: str, **params: object) -> str:
         text = self.messages.get(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from huitong import plugins
 from huitong.access import Actor
 
 _ITEMS: dict[str, NavItem] = {}
@@ -29,8 +30,11 @@ def register(item: NavItem) -> NavItem:
 
 
 def items_for(actor: Actor) -> list[NavItem]:
-    return sorted((i for i in _ITEMS.values() if i.visible(actor)), key=lambda i: i.order)
+    return [i for i in all_items() if i.visible(actor)]
 
 
 def all_items() -> list[NavItem]:
-    return sorted(_ITEMS.values(), key=lambda i: i.order)
+    """The built-in areas and those plugin pages bring, in order."""
+    pages = plugins.flattened(plugins.hook().huitong_console_pages())
+    extra = {p.nav.key: p.nav for p in pages if p.nav is not None}
+    return sorted((_ITEMS | extra).values(), key=lambda i: i.order)

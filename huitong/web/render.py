@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    FunctionLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -42,8 +49,21 @@ def _number(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
 
 
+def _plugin_template(name: str) -> tuple[str, str, object] | None:
+    """A template from a plugin page's folder (built-in templates win)."""
+    from huitong import plugins
+    from huitong.web.pages import plugin_pages
+
+    sections = plugins.flattened(plugins.hook().huitong_dashboard_sections())
+    for folder in [p.templates for p in plugin_pages()] + [s.templates for s in sections]:
+        path = folder / name if folder else None
+        if path is not None and path.is_file():
+            return path.read_text(encoding="utf-8"), str(path), lambda: True
+    return None
+
+
 env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
+    loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FunctionLoader(_plugin_template)]),
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,
     trim_blocks=True,

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from huitong.share.treatments import ItemView, Treatment, render
 from huitong.standards import mask
-from huitong.standards.masking import keep, register_rule, rule_function
+from huitong.standards.masking import keep, rule_function
 
 
 @pytest.mark.parametrize(
@@ -60,11 +60,6 @@ def test_unknown_rule_is_named():
         mask("shuffle", "x")
     with pytest.raises(ValueError, match="unknown masking rule 'keep:x'"):
         rule_function("keep:x")
-
-
-def test_a_plugin_rule_cannot_replace_a_builtin():
-    with pytest.raises(ValueError, match="already defined"):
-        register_rule("name", lambda v: v)
 
 
 @given(st.text(min_size=0, max_size=40), st.integers(0, 8), st.integers(0, 8))

@@ -304,6 +304,9 @@ def _lookup(kind: str) -> _Entry | None:
     if key not in _REGISTRY and key in _BUILTIN_MODULES:
         importlib.import_module(f"huitong.aggregate.sources.{_BUILTIN_MODULES[key]}")
     if key not in _REGISTRY:
+        for name, cls, defaults in _plugin_kinds():  # asked each time: plugins come and go in tests
+            if name.lower() == key:
+                return _Entry(cls, dict(defaults or {}))
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name.lower() == key:
                 _REGISTRY[key] = _Entry(ep.load(), {})
@@ -311,9 +314,16 @@ def _lookup(kind: str) -> _Entry | None:
     return _REGISTRY.get(key)
 
 
+def _plugin_kinds() -> list[tuple[str, type, dict[str, Any]]]:
+    """Kinds that plugins bring through the ``huitong_sources`` hook."""
+    from huitong import plugins
+
+    return plugins.flattened(plugins.hook().huitong_sources())
+
+
 def available_kinds() -> list[str]:
     """Every kind open_source accepts: built-ins and installed plugins."""
-    kinds = set(_BUILTIN_MODULES) | set(_REGISTRY)
+    kinds = set(_BUILTIN_MODULES) | set(_REGISTRY) | {k.lower() for k, _, _ in _plugin_kinds()}
     kinds |= {ep.name.lower() for ep in entry_points(group=ENTRY_POINT_GROUP)}
     return sorted(kinds)
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from starlette.requests import Request
 
+from huitong import plugins
 from huitong.aggregate import loads
 from huitong.catalog.search_service import search_page
 from huitong.web import nav
@@ -35,9 +37,16 @@ class Section:
     template: str | None = None  # under templates/dashboard/
     provide: Callable[[Ctx], dict | None] | None = None
     order: int = 100
+    templates: Path | None = None  # a plugin's folder holding dashboard/<template>
 
 
 SECTIONS: dict[str, Section] = {}
+
+
+def all_sections() -> list[Section]:
+    """The built-in sections and those plugins bring (``huitong_dashboard_sections``), in order."""
+    extra = {s.key: s for s in plugins.flattened(plugins.hook().huitong_dashboard_sections())}
+    return sorted((SECTIONS | extra).values(), key=lambda s: s.order)
 
 
 def register(section: Section) -> Section:
@@ -89,7 +98,7 @@ def dashboard(request: Request):
             ),
         ]
         sections = []
-        for section in sorted(SECTIONS.values(), key=lambda s: s.order):
+        for section in all_sections():
             data = section.provide(ctx) if section.provide else None
             if section.provide and data is None:
                 continue  # nothing for this viewer

@@ -1,0 +1,72 @@
+"""Typed domain events: what happened, as the packages that care about it hear it.
+
+An event is emitted inside the transaction of the action that caused it; listeners (plugins
+implementing ``huitong_event``) run in that same transaction, so what they do commits or rolls
+back with the action. This is how packages react to each other without importing upwards:
+the pipeline emits :class:`VersionLoaded` and sharing's subscriptions queue their notices;
+sharing emits :class:`GrantRevoked` and the subscriptions close; the organisation emits
+:class:`DepartmentAdded` and the catalog gives the department its 部门 classification node.
+Quality, classification, fusion and the portal hook in the same way.
+
+Each event names the ledger action it is evidence of (``action``); the action's entry is
+recorded by the emitter with the event's fields and whatever details listeners add.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from huitong import plugins
+
+
+@dataclass(frozen=True)
+class Event:
+    action: ClassVar[str]  # the ledger action this event is the evidence of
+
+    def details(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class VersionLoaded(Event):
+    """A load stored a new version of a resource (存)."""
+
+    action: ClassVar[str] = "aggregate.load"
+    resource: str
+    snapshot_id: int | str
+    previous_snapshot_id: int | str | None
+    counts: dict[str, int] = field(default_factory=dict)
+    load_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GrantRevoked(Event):
+    """A provider revoked a grant; held batch extracts are being recalled (转)."""
+
+    action: ClassVar[str] = "share.grant.revoke"
+    grant: int
+    resource: str
+    reason: str
+    recall: int | None
+    delete_batches: list[int]
+
+
+@dataclass(frozen=True)
+class DepartmentAdded(Event):
+    """A department joined the platform (组织)."""
+
+    action: ClassVar[str] = "org.department.add"
+    department_id: int
+    code: str
+    name: str
+    region: str
+    region_name: str
+
+
+CATALOGUE: tuple[type[Event], ...] = (VersionLoaded, GrantRevoked, DepartmentAdded)
+
+
+def emit(session: Any, event: Event) -> dict[str, Any]:
+    """Tell every listener, in the caller's transaction; returns the details they added."""
+    return plugins.collected(plugins.hook().huitong_event(session=session, event=event), "event detail")
