@@ -45,7 +45,7 @@ from huitong.db.base import Database, utcnow
 from huitong.db.migrate import upgrade
 from huitong.errors import Conflict
 from huitong.org import service as org
-from huitong.org.model import Role
+from huitong.access.roles import Role
 from huitong.standards.divisions import division_table
 from huitong.standards.uscc import make_credit_code
 

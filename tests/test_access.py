@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huitong.access import PUBLIC, SYSTEM, Actor, Target, decide
-from huitong.org.model import Role
+from huitong.access.roles import Role
 
 ACTIONS = [
     "catalog.read",

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from huitong.bootstrap import seed
 from huitong.db.base import Database
 from huitong.db.migrate import current_revision, head_revision, upgrade
-from huitong.db.models import metadata
+from huitong.tables import metadata
 
 
 def test_upgrade_to_head_is_repeatable_and_matches_the_models(test_database):

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from huitong.access import SYSTEM
+from huitong.catalog import service as catalog
 from huitong.db.base import utcnow
 from huitong.errors import Conflict, Forbidden, HuitongError, Unauthenticated
 from huitong.ledger.events import EvidenceEntry
@@ -22,7 +23,7 @@ def test_department_belongs_to_one_level_and_gets_a_catalog_node(world):
         assert police.region.level == "city"
         market = org.get_department(s, world.market)
         assert market.region.level == "county"
-        nodes = {org.department_class(s, police), org.department_class(s, market)}
+        nodes = {catalog.department_class(s, police), catalog.department_class(s, market)}
         assert len(nodes) == 2 and all(n.startswith("307") and len(n) == 6 for n in nodes)
 
 

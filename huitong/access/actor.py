@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from huitong.org.model import Role
+from huitong.access.roles import Role
 
 
 @dataclass(frozen=True)

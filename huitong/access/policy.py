@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from huitong.access.actor import Actor
+from huitong.access.roles import Role
 from huitong.errors import Forbidden
-from huitong.org.model import Role
 
 WRITE_ACTIONS = {
     "catalog.create",

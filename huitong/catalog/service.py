@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide, require
+from huitong.access.roles import Role
 from huitong.catalog import rules
 from huitong.catalog.classification import make_code
 from huitong.catalog.lifecycle import next_status
@@ -34,7 +35,6 @@ from huitong.catalog.tables import ClassNode, Counter, Resource, ResourceItem, R
 from huitong.db.base import utcnow
 from huitong.errors import HuitongError, NotFound, Problem, invalid
 from huitong.ledger.events import record
-from huitong.org.model import Role
 from huitong.org.tables import Department
 from huitong.standards.store import element_grades
 
@@ -445,3 +445,11 @@ def diff(session: Session, actor: Actor, code: str, rev_a: int, rev_b: int) -> l
         if rev not in revs:
             raise NotFound(f"{code} has no revision {rev} (it has 1..{max(revs)})")
     return diff_snapshots(revs[rev_a].snapshot, revs[rev_b].snapshot)
+
+
+def department_class(session: Session, dept: Department) -> str:
+    """The 部门 classification node the catalog gave the department when it joined."""
+    node = session.scalar(select(ClassNode).where(ClassNode.department_id == dept.id))
+    if node is None:
+        raise NotFound(f"department {dept.code} has no 部门 classification node")
+    return node.code

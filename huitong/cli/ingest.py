@@ -268,7 +268,7 @@ def _actor():
 @command
 def data_versions(resource: str) -> None:
     """The stored versions of a resource, with row counts."""
-    from huitong.store import service
+    from huitong.aggregate import reads as service
 
     actor = _actor()
     with _store() as store:
@@ -297,7 +297,7 @@ def data_show(
     offset: int = typer.Option(0),
 ) -> None:
     """Rows of the current (or a past) version; every read is recorded in the ledger."""
-    from huitong.store import service
+    from huitong.aggregate import reads as service
 
     when = None
     if as_of:
@@ -328,7 +328,7 @@ def data_show(
 @command
 def data_diff(resource: str, first: int, second: int = typer.Argument(None)) -> None:
     """Rows added, removed and changed between two versions (the second defaults to the current)."""
-    from huitong.store import service
+    from huitong.aggregate import reads as service
 
     actor = _actor()
     with _store() as store:
@@ -353,7 +353,7 @@ def data_expire(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be expired."),
 ) -> None:
     """Forget old versions (retention): their files are deleted and time travel to them ends."""
-    from huitong.store import service
+    from huitong.aggregate import reads as service
 
     if bool(resource) == all_:
         raise HuitongError("name one resource, or give --all")

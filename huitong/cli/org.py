@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from huitong.catalog import service as catalog
 from huitong.cli.context import command, console, state
 from huitong.org import service
 from huitong.org.model import AdminLevel
@@ -59,7 +60,7 @@ def dept_add(
         dept = service.add_department(s, state.actor(s), region, name, code, short_name=short_name)
         console.print(
             f"added department {dept.code} {dept.name} in {dept.region.name} "
-            f"(catalog node {service.department_class(s, dept)})"
+            f"(catalog node {catalog.department_class(s, dept)})"
         )
 
 
@@ -75,6 +76,6 @@ def dept_list() -> None:
                 d.name,
                 f"{d.region.division_code} {d.region.name}",
                 AdminLevel(d.region.level).label_zh,
-                service.department_class(s, d),
+                catalog.department_class(s, d),
             )
         console.print(table)

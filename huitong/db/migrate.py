@@ -10,12 +10,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-HERE = Path(__file__).parent
+# The scripts sit beside the package root (huitong/migrations): their env imports every package's
+# tables, which the db layer itself must not.
+SCRIPTS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(HERE / "migrations"))
+    cfg.set_main_option("script_location", str(SCRIPTS))
     if engine is not None:
         cfg.attributes["engine"] = engine
     return cfg

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from huitong.access import SYSTEM
 from huitong.bootstrap import open_database
+from huitong.catalog import service as catalog
 from huitong.catalog.model import (
     DataItem,
     DataType,
@@ -153,7 +154,7 @@ def _organisations_and_catalog(db, data_dir: Path, progress: Progress) -> int:
                 s, SYSTEM, region, name, make_credit_code("1", "1", region, body), short_name=short
             )
             codes[key] = dept.code
-            dept_nodes[key] = org.department_class(s, dept)
+            dept_nodes[key] = catalog.department_class(s, dept)
             progress.advance(task)
         for username, dept, role, display in USERS:
             org.add_user(s, SYSTEM, username, display, codes[dept], [role], DEMO_PASSWORD)

@@ -11,6 +11,7 @@ flight fail (their callers get a 503) and the next batch starts a new child.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import pickle
@@ -25,7 +26,7 @@ from pathlib import Path
 import huitong
 from huitong.db.base import Database
 from huitong.errors import HuitongError
-from huitong.ledger.writer import GroupCommitWriter, write_batch
+from huitong.ledger.writer import GroupCommitWriter, table_modules, write_batch
 
 log = logging.getLogger("huitong.ledger")
 START_TIMEOUT = 60.0  # the child imports SQLAlchemy and opens the database
@@ -111,7 +112,11 @@ class ProcessWriter(GroupCommitWriter):
         status, detail = "error", "it did not answer in time"
         try:
             # The URL travels here, not in argv, where any user of the machine could read it.
-            send.send_bytes(pickle.dumps({"url": self.url, "sequence_every": self.sequence_every}))
+            send.send_bytes(
+                pickle.dumps(
+                    {"url": self.url, "sequence_every": self.sequence_every, "tables": table_modules()}
+                )
+            )
             if recv.poll(START_TIMEOUT):
                 status, detail = pickle.loads(recv.recv_bytes())
         except (EOFError, OSError):
@@ -172,7 +177,8 @@ def _serve(recv: Connection, send: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         config = pickle.loads(recv.recv_bytes())
-        import huitong.db.models  # noqa: F401  every table an effect may name
+        for name in config["tables"]:  # every table an effect may name
+            importlib.import_module(name)
 
         db = Database(config["url"], pool_size=1, max_overflow=0)
         with db.engine.connect():

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
-from huitong.db.base import Database
+from huitong.db.base import Base, Database
 from huitong.errors import HuitongError
 from huitong.ledger.leaf import LEAF_FIELDS
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
@@ -229,9 +229,13 @@ class Increment:
 
 
 def _table(name: str) -> Table:
-    from huitong.db.models import metadata
+    return Base.metadata.tables[name]
 
-    return metadata.tables[name]
+
+def table_modules() -> list[str]:
+    """The modules that define the mapped tables this process knows: a writer child imports
+    them so every effect's table can be found by name."""
+    return sorted({m.class_.__module__ for m in Base.registry.mappers})
 
 
 def _row(name: str, values: dict[str, Any]) -> Row:

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from huitong.db.models import metadata
+from huitong.tables import metadata
 
 config = context.config
 

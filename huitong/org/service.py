@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide, require
-from huitong.catalog.classification import PROVINCIAL_DEPT_ITEM
-from huitong.catalog.tables import ClassNode
+from huitong.access.roles import Role, check_role_set, parse_role
 from huitong.db.base import utcnow
 from huitong.errors import Conflict, NotFound, Problem, Unauthenticated, invalid
+from huitong.events import DepartmentAdded, emit
 from huitong.ledger.events import record, record_apart
-from huitong.org.model import AdminLevel, Role, check_role_set, level_for_division, parse_level, parse_role
+from huitong.org.model import AdminLevel, level_for_division, parse_level
 from huitong.org.secrets import hash_password, new_token, parse_token, token_matches, verify_password
 from huitong.org.tables import ApiToken, Department, Region, User, UserRole
 from huitong.standards import validate_credit_code, validate_division_code
@@ -104,32 +104,11 @@ def add_department(
     )
     session.add(dept)
     session.flush()
-    # Every department gets its own 目 in the 部门 tree, so its resources can be coded.
-    prefix = "3" + PROVINCIAL_DEPT_ITEM[1:]
-    taken = session.scalar(select(func.count()).select_from(ClassNode).where(ClassNode.parent_code == prefix))
-    node = ClassNode(
-        code=f"{prefix}{taken + 1:03d}",
-        name=f"{region.name}{dept.name}",
-        parent_code=prefix,
-        department_id=dept.id,
-    )
-    session.add(node)
-    record(
-        session,
-        actor,
-        "org.department.add",
-        "department",
-        code,
-        details={"name": dept.name, "region": region.division_code, "class_code": node.code},
-    )
+    event = DepartmentAdded(dept.id, code, dept.name, region.division_code, region.name)
+    added = emit(session, event)  # the catalog gives it its 部门 classification node
+    details = {"name": dept.name, "region": region.division_code} | added
+    record(session, actor, event.action, "department", code, details=details)
     return dept
-
-
-def department_class(session: Session, dept: Department) -> str:
-    node = session.scalar(select(ClassNode).where(ClassNode.department_id == dept.id))
-    if node is None:
-        raise NotFound(f"department {dept.code} has no 部门 classification node")
-    return node.code
 
 
 def get_department(session: Session, code: str) -> Department:

@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide, require
+from huitong.access.roles import Role
 from huitong.aggregate.tables import LoadRun
 from huitong.catalog.tables import Resource
 from huitong.config import Deadlines
 from huitong.db.base import utcnow
 from huitong.errors import Conflict, Forbidden, NotFound, Problem, invalid
 from huitong.ledger.events import record
-from huitong.org.model import Role
 from huitong.org.tables import Department
 from huitong.share import calendar
 from huitong.share.grants import Conditions, create_grant, default_conditions

@@ -6,8 +6,8 @@ import pytest
 from conftest import make_doc
 
 from huitong.access.actor import PUBLIC, SYSTEM, Actor
+from huitong.access.roles import Role
 from huitong.catalog.search import Scope, SearchIndex, fields_terms
-from huitong.org.model import Role
 
 ALL = Scope("all")
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from huitong.access.actor import PUBLIC, SYSTEM, Actor
 from huitong.access.policy import Target, decide
+from huitong.access.roles import Role
 from huitong.catalog.search import ALL_FACETS, Scope, SearchDoc, SearchIndex, normalize
-from huitong.org.model import Role
 
 FAST = settings(max_examples=60, deadline=None)
 PIECES = [

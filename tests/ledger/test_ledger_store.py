@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from huitong.access import SYSTEM, Actor
+from huitong.access.roles import Role
 from huitong.db.base import utcnow
 from huitong.errors import Forbidden
 from huitong.ledger import service
@@ -26,7 +27,6 @@ from huitong.ledger.merkle import MemoryNodeStore, leaf_hash, verify_consistency
 from huitong.ledger.tables import EvidenceEntry, LedgerCheckpoint, LedgerNode
 from huitong.ledger.verify import verify_bundle
 from huitong.ledger.writer import writer_for
-from huitong.org.model import Role
 
 AUDITOR = Actor(user_id=None, username="auditor", roles=frozenset({Role.auditor}))
 OPERATOR = Actor(user_id=None, username="op", roles=frozenset({Role.operator}))

@@ -17,13 +17,13 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import BaseModel
 
 from huitong.aggregate import loads
+from huitong.aggregate import reads as service
 from huitong.aggregate.pipeline import PendingLoad, execute_load, start_load
 from huitong.aggregate.validate import LoadPolicy
 from huitong.aggregate.worker import upcoming
 from huitong.api.deps import database, unit
 from huitong.encoding import table_rows
 from huitong.errors import HuitongError, Problem, invalid
-from huitong.store import service
 from huitong.store.schema import SYSTEM_COLUMNS
 from huitong.store.store import Store
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from huitong.access import require
 from huitong.api.deps import unit
 from huitong.api.schemas import DepartmentIn, LoginIn, RegionIn, RolesIn, TokenIn, TokenOut, UserIn
+from huitong.catalog import service as catalog
 from huitong.errors import Unauthenticated
 from huitong.org import service
 from huitong.org.model import AdminLevel
@@ -125,7 +126,7 @@ def add_department(body: DepartmentIn, request: Request) -> dict:
         d = service.add_department(
             s, actor, body.region_code, body.name, body.code, short_name=body.short_name
         )
-        return {"code": d.code, "name": d.name, "class_code": service.department_class(s, d)}
+        return {"code": d.code, "name": d.name, "class_code": catalog.department_class(s, d)}
 
 
 @router.get("/users")

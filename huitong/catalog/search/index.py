@@ -127,7 +127,7 @@ class Scope:
 
     @classmethod
     def for_actor(cls, actor: Actor) -> Scope:
-        from huitong.org.model import Role
+        from huitong.access.roles import Role
 
         if actor.is_public:
             return cls("public")

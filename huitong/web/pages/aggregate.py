@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 
 from huitong.access import Actor
+from huitong.access.roles import Role
 from huitong.aggregate import loads
 from huitong.aggregate.registry import redact
 from huitong.aggregate.tables import SourceRow
 from huitong.catalog.tables import Resource
 from huitong.errors import Unauthenticated
-from huitong.org.model import Role
 from huitong.web import nav
 from huitong.web.data import may_read_data
 from huitong.web.forms import Form

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from starlette.requests import Request
 
 from huitong.access import Target, decide
+from huitong.aggregate import reads as data_service
 from huitong.aggregate.tables import LoadRun
 from huitong.catalog import service as catalog
 from huitong.catalog.search_service import FACET_KEYS, search_page
 from huitong.errors import HuitongError, NotFound
 from huitong.standards.tables import DataElementRow
-from huitong.store import service as data_service
 from huitong.web import nav
 from huitong.web.data import may_read_data, store_for
 from huitong.web.forms import Form

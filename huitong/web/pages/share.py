@@ -20,12 +20,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from huitong.access import Actor, Target, decide
+from huitong.access.roles import Role
 from huitong.catalog import service as catalog
 from huitong.catalog.tables import Resource
 from huitong.config import Deadlines
 from huitong.db.base import utcnow
 from huitong.errors import Forbidden, HuitongError, NotFound, Unauthenticated
-from huitong.org.model import Role
 from huitong.share import applications as apps
 from huitong.share import credentials, delivery, grants, subscriptions
 from huitong.share.calendar import CHINA
