@@ -190,11 +190,7 @@ class CatalogSearch:
 
 def catalog_search(db: Database) -> CatalogSearch:
     """The search index that belongs to this database handle (one per process)."""
-    found = getattr(db, "_catalog_search", None)
-    if found is None:
-        found = CatalogSearch(SearchIndex())
-        db._catalog_search = found  # type: ignore[attr-defined]
-    return found
+    return db.parts.get(CatalogSearch, lambda: CatalogSearch(SearchIndex()))
 
 
 def warm(db: Database, *, then=None) -> threading.Thread:

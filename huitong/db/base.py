@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from huitong.db.hot import HotReads
+from huitong.db.parts import Parts
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -104,6 +105,7 @@ class Database:
         self.subject_secret: bytes | None = None  # the ledger's HMAC key for subject lookups
         self.ledger_keys = None  # the node's checkpoint signing keys (huitong.ledger.keys.KeyRing)
         self.ledger_origin = "huitong.local"  # the log's name in its checkpoints
+        self.parts = Parts()  # writer, sequencer, search index, delivery caches (see huitong.db.parts)
 
     @property
     def dialect(self) -> str:
@@ -122,9 +124,7 @@ class Database:
         return HotReads(self.engine)
 
     def dispose(self) -> None:
-        writer = getattr(self, "_ledger_writer", None)
-        if writer is not None:
-            writer.close()
+        self.parts.close()  # the evidence writer hands over what it holds first
         if "hot" in self.__dict__:
             self.hot.close()
         self.engine.dispose()

@@ -271,8 +271,4 @@ def root_at(session: Session, size: int) -> bytes:
 
 def sequencer(db: Database) -> Sequencer:
     """The sequencer that belongs to this database handle (one per process)."""
-    found = getattr(db, "_ledger_sequencer", None)
-    if found is None:
-        found = Sequencer(db)
-        db._ledger_sequencer = found  # type: ignore[attr-defined]
-    return found
+    return db.parts.get(Sequencer, lambda: Sequencer(db))

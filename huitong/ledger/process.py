@@ -227,35 +227,30 @@ def _sequence(db: Database) -> None:
 def use_process_writer(db: Database, *, sequence_every: float | None = None) -> ProcessWriter | None:
     """Give ``db`` a process writer (the server's choice); None when the database is in memory.
     With ``sequence_every`` the child also sequences new entries into the tree that often."""
-    from huitong.ledger import writer
-
     if not shareable(db):
         return None
-    with writer._lock:
-        current = getattr(db, "_ledger_writer", None)
+    with db.parts.lock:
+        current = db.parts.peek(GroupCommitWriter)
         if isinstance(current, ProcessWriter):
             return current
         if current is not None:
             current.close()  # hands over what it holds first
         found = ProcessWriter(db, sequence_every=sequence_every)
-        db._ledger_writer = found  # type: ignore[attr-defined]
+        db.parts.put(GroupCommitWriter, found)
     try:
         return found.start()
     except HuitongError:
-        with writer._lock:
-            db._ledger_writer = None  # type: ignore[attr-defined]
+        db.parts.put(GroupCommitWriter, None)
         raise
 
 
 def stop_process_writer(db: Database) -> None:
     """Write what is queued, stop the child; later entries go through a writer thread again."""
-    from huitong.ledger import writer
-
-    with writer._lock:
-        current = getattr(db, "_ledger_writer", None)
+    with db.parts.lock:
+        current = db.parts.peek(GroupCommitWriter)
         if not isinstance(current, ProcessWriter):
             return
-        db._ledger_writer = None  # type: ignore[attr-defined]
+        db.parts.put(GroupCommitWriter, None)
     current.close()
 
 

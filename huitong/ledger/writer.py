@@ -339,12 +339,4 @@ def _copy_pg(session: Session, rows: list[dict]) -> None:
 
 def writer_for(db: Database) -> GroupCommitWriter:
     """The writer that belongs to this database handle (one per process)."""
-    with _lock:
-        found = getattr(db, "_ledger_writer", None)
-        if found is None:
-            found = GroupCommitWriter(db)
-            db._ledger_writer = found  # type: ignore[attr-defined]
-        return found
-
-
-_lock = threading.Lock()
+    return db.parts.get(GroupCommitWriter, lambda: GroupCommitWriter(db))

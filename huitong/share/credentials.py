@@ -13,7 +13,6 @@ import hmac
 import math
 import secrets
 import time
-import weakref
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -93,8 +92,11 @@ _BY_ID = select(
 # What :func:`verified` needs of a credential row, for hot reads (``c``: app_credential).
 HOT_COLUMNS = "c.secret_hash, c.department_id, c.revoked_at IS NOT NULL"
 _BY_ID_HOT = f"SELECT {HOT_COLUMNS} FROM app_credential c WHERE c.client_id = ?"
-# client id → when this process last wrote the credential's use down (monotonic seconds)
-_touched: weakref.WeakKeyDictionary[Database, dict[str, float]] = weakref.WeakKeyDictionary()
+
+
+class _Touched(dict):
+    """client id → when this process last wrote the credential's use down (monotonic seconds);
+    one per database, in ``db.parts``."""
 
 
 def authenticate(session: Session, client_id: str, secret: str, *, touch: bool = True) -> Actor:
@@ -131,7 +133,7 @@ def verified(
     for a hot path that reads it together with what it serves."""
     actor = _actor(client_id, secret_hash, department_id, bool(revoked), secret)
     now = time.monotonic()
-    seen = _touched.setdefault(db, {})
+    seen = db.parts.get(_Touched, _Touched)
     stale = now - seen.get(client_id, -math.inf) >= TOUCH_EVERY.total_seconds()
     if stale:
         seen[client_id] = now

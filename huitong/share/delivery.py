@@ -11,14 +11,11 @@ keyed by ID numbers or credit codes are indexed for "who used my data".
 from __future__ import annotations
 
 import csv
-import gc
 import hashlib
 import io
 import json
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +37,8 @@ from huitong.ledger.events import entry_values, record, record_apart
 from huitong.ledger.leaf import subject_key
 from huitong.ledger.writer import Increment, Row, Ticket, writer_for
 from huitong.share import credentials
-from huitong.share.grants import check_quota, check_usable, count_use, item_views, today, usable_grant
+from huitong.share.caches import _norm, caches
+from huitong.share.grants import check_usable, count_use, item_views, today, usable_grant
 from huitong.share.tables import Delivery, Grant, GrantUsage
 from huitong.share.treatments import ItemView, Treatment, pseudonym_key, render
 from huitong.standards.dates import parse_date
@@ -209,51 +207,6 @@ def _deliver(
     return d
 
 
-class _Versions:
-    """The current snapshot of each resource, answered from memory and re-read in the background
-    at most once a second (reading Iceberg metadata takes milliseconds, too long to hold up
-    every call): a new load is seen within a second or two. Kept per Store, since two stores (two
-    warehouses) may hold the same resource code."""
-
-    def __init__(self, ttl: float = 1.0):
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._refreshing: set[tuple[int, str]] = set()
-
-    def _read(self, store: Store, code: str) -> int:
-        if not store.exists(code):
-            raise NotFound(f"resource {code} has not been loaded yet")
-        sid = store.version(code).snapshot_id
-        with self._lock:
-            store.__dict__.setdefault("_share_current", {})[code] = (time.monotonic(), sid)
-        return sid
-
-    def _refresh(self, store: Store, code: str) -> None:
-        try:
-            self._read(store, code)
-        except Exception:  # the next call retries; the cached version stays in use meanwhile
-            log.debug("re-reading the current version of %s failed", code, exc_info=True)
-        finally:
-            with self._lock:
-                self._refreshing.discard((id(store), code))
-
-    def current(self, store: Store, code: str) -> int:
-        with self._lock:
-            hit = store.__dict__.setdefault("_share_current", {}).get(code)
-            stale = hit is not None and time.monotonic() - hit[0] >= self.ttl
-            start = stale and (id(store), code) not in self._refreshing
-            if start:
-                self._refreshing.add((id(store), code))
-        if hit is None:
-            return self._read(store, code)
-        if start:
-            threading.Thread(target=self._refresh, args=(store, code), daemon=True).start()
-        return hit[1]
-
-
-_versions = _Versions()
-
-
 def _guard(db: Database, actor: Actor, grant_id: int, mode: str, fn):
     """Run a delivery; a refusal is recorded (durably, although its transaction rolls back)."""
     with db.session() as s:
@@ -285,7 +238,7 @@ def query(
     def run(s: Session) -> dict[str, Any]:
         view = _view(s, actor, grant_id, "query")
         code = view.grant.resource_code
-        sid = snapshot_id if snapshot_id is not None else _versions.current(store, code)
+        sid = snapshot_id if snapshot_id is not None else caches(db).versions.current(store, code)
         scope = _merge_filter(view, filter)
         table = store.read(
             code,
@@ -321,52 +274,6 @@ def query(
     return _guard(db, actor, grant_id, "query", run)
 
 
-class _VerifyIndex:
-    """key tuple → compared values, per (resource, version, grant scope); a few kept in memory."""
-
-    def __init__(self, size: int = 16):
-        self.size = size
-        self._maps: OrderedDict[tuple, dict[tuple, tuple]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(
-        self, store: Store, code: str, sid: int, key_items: list[str], cmp_items: list[str], scope
-    ) -> dict:
-        ident = (
-            code,
-            sid,
-            tuple(key_items),
-            tuple(cmp_items),
-            json.dumps(scope, sort_keys=True, default=str),
-        )
-        with self._lock:
-            found = self._maps.get(ident)
-            if found is not None:
-                self._maps.move_to_end(ident)
-                return found
-        table = store.read(
-            code, snapshot_id=sid, columns=list(dict.fromkeys([*key_items, *cmp_items])), filter=scope
-        )
-        keys = zip(*(table.column(k).to_pylist() for k in key_items), strict=True)
-        vals = zip(*(table.column(c).to_pylist() for c in cmp_items), strict=True)
-        built = {tuple(_norm(x) for x in k): tuple(v) for k, v in zip(keys, vals, strict=True)}
-        with self._lock:
-            self._maps[ident] = built
-            while len(self._maps) > self.size:
-                self._maps.popitem(last=False)
-        # An index lives as long as its version is current: keep the collector from walking it
-        # (hundreds of thousands of tuples) on every full collection.
-        gc.freeze()
-        return built
-
-
-_verify_index = _VerifyIndex()
-
-
-def _norm(value: Any) -> str:
-    return str(value).strip().upper() if value is not None else ""
-
-
 def _same(stored: Any, given: Any) -> bool:
     if stored is None or given is None:
         return stored is None and given in (None, "")
@@ -379,32 +286,6 @@ def _same(stored: Any, given: Any) -> bool:
         except ArithmeticError:
             return False
     return _norm(stored) == _norm(given)
-
-
-class _Pending:
-    """Verification use counted in this process but not yet committed (it commits with the
-    evidence, in the ledger's group commit); added to the stored count when checking a quota."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[tuple[int, date], list[int]] = {}
-
-    def take(self, g: Grant, day: date, stored: tuple[int, int], rows: int) -> None:
-        with self._lock:
-            pending = self._counts.setdefault((g.id, day), [0, 0])
-            check_quota(g, stored[0] + pending[0], stored[1] + pending[1], rows)
-            pending[0] += 1
-            pending[1] += rows
-
-    def settle(self, g: Grant, day: date, rows: int) -> None:
-        with self._lock:
-            pending = self._counts.get((g.id, day))
-            if pending is not None:
-                pending[0] -= 1
-                pending[1] -= rows
-
-
-_pending = _Pending()
 
 
 def _denied(db: Database, actor: Actor, grant_id: int, mode: str, exc: HuitongError) -> None:
@@ -424,33 +305,6 @@ class _Hot:
     stored: tuple[int, int]  # today's committed requests and rows
 
 
-class _ViewCache:
-    """A grant's view (terms, items, treatments, masks, subject items) for a few seconds: it
-    changes only when the catalog or a data element does. A grant's terms never change once it
-    is made; only revocation writes to it, so its status is read on every call (see
-    :func:`_hot`) and a cached view whose status differs is read afresh."""
-
-    def __init__(self, ttl: float = 5.0):
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._views: dict[tuple[int, int], tuple[float, View]] = {}
-
-    def get(self, db: Database, actor: Actor, grant_id: int, mode: str, status: str) -> View:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._views.get((id(db), grant_id))
-        if hit and now - hit[0] < self.ttl and hit[1].grant.status == status:
-            return hit[1]
-        with db.session(read_only=True) as s:
-            view = _view(s, actor, grant_id, mode, lock=False)
-        with self._lock:
-            self._views[(id(db), grant_id)] = (now, view)
-            if len(self._views) > 4096:
-                self._views.pop(next(iter(self._views)))
-        return view
-
-
-_view_cache = _ViewCache()
 # The grant's status and today's use: the only things about a grant that change after it is made.
 _GRANT_NOW = (
     "SELECT g.status, u.requests, u.rows FROM share_grant g"
@@ -505,6 +359,11 @@ def caller_and_grant(
     return actor, stale, GrantNow(day, row[3], row[4] or 0, row[5] or 0)
 
 
+def _read_view(db: Database, actor: Actor, grant_id: int, mode: str) -> View:
+    with db.session(read_only=True) as s:
+        return _view(s, actor, grant_id, mode, lock=False)
+
+
 def _hot(db: Database, actor: Actor, grant_id: int, mode: str, now: GrantNow | None = None) -> _Hot:
     """The grant's status and today's use (``now``, or one autocommit read: no write lock, no
     ORM), checked against its cached terms: a revoked or expired grant is refused on the next call."""
@@ -512,7 +371,7 @@ def _hot(db: Database, actor: Actor, grant_id: int, mode: str, now: GrantNow | N
         now = now or grant_now(db, grant_id)
         if now.status is None:
             raise NotFound(f"no grant {grant_id}")
-        view = _view_cache.get(db, actor, grant_id, mode, now.status)
+        view = caches(db).views.get(grant_id, now.status, lambda: _read_view(db, actor, grant_id, mode))
         check_usable(actor, view.grant, mode)
         return _Hot(view, now.day, (now.requests, now.rows))
     except HuitongError as exc:
@@ -527,7 +386,7 @@ def _commit_hot(
     together in the ledger's group commit; the ticket says when they are durable."""
     g = hot.view.grant
     try:
-        _pending.take(g, hot.day, hot.stored, rows)
+        caches(db).pending.take(g, hot.day, hot.stored, rows)
     except HuitongError as exc:
         _denied(db, actor, g.id, mode, exc)
         raise
@@ -556,9 +415,9 @@ def _commit_hot(
     try:
         ticket = writer_for(db).submit(entry, keys, effects)
     except BaseException:
-        _pending.settle(g, hot.day, rows)
+        caches(db).pending.settle(g, hot.day, rows)
         raise
-    ticket.on_done(lambda: _pending.settle(g, hot.day, rows))
+    ticket.on_done(lambda: caches(db).pending.settle(g, hot.day, rows))
     return ticket
 
 
@@ -592,9 +451,9 @@ def lookup_start(
     if missing:
         raise invalid(f"give the whole key: {', '.join(key_items)}")
     code = view.grant.resource_code
-    sid = _versions.current(store, code)
+    sid = caches(db).versions.current(store, code)
     names = [v.name for v in view.shown]
-    index = _verify_index.get(store, code, sid, key_items, names, view.grant.row_filter or None)
+    index = caches(db).verify_index.get(store, code, sid, key_items, names, view.grant.row_filter or None)
     found = index.get(tuple(_norm(given[k]) for k in key_items))
     rows = []
     if found is not None:
@@ -648,8 +507,8 @@ def verify_start(
     if problems:
         raise invalid("the verification request does not fit the grant", *problems)
     code = view.grant.resource_code
-    sid = _versions.current(store, code)
-    index = _verify_index.get(store, code, sid, key_items, cmp_items, view.grant.row_filter or None)
+    sid = caches(db).versions.current(store, code)
+    index = caches(db).verify_index.get(store, code, sid, key_items, cmp_items, view.grant.row_filter or None)
     row = index.get(tuple(_norm(values[k]) for k in key_items))
     if row is None:
         result, items = "not_found", {}
@@ -680,7 +539,7 @@ def batch(
     def run(s: Session) -> dict[str, Any]:
         view = _view(s, actor, grant_id, "batch")
         code = view.grant.resource_code
-        sid = snapshot_id if snapshot_id is not None else _versions.current(store, code)
+        sid = snapshot_id if snapshot_id is not None else caches(db).versions.current(store, code)
         table = store.read(
             code, snapshot_id=sid, columns=[v.name for v in view.items], filter=_merge_filter(view, None)
         )

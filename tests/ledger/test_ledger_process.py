@@ -28,7 +28,7 @@ from huitong.ledger.events import entry_values
 from huitong.ledger.log import sequencer
 from huitong.ledger.process import ProcessWriter, shareable, stop_process_writer, use_process_writer
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
-from huitong.ledger.writer import Increment, Row, writer_for
+from huitong.ledger.writer import GroupCommitWriter, Increment, Row, writer_for
 from huitong.share.tables import GrantUsage
 
 
@@ -69,7 +69,7 @@ def test_process_writer_commits_entries_subjects_and_counters(db):
         assert sequencer(db).integrate() >= 50  # the child's rows hash like any others
     finally:
         stop_process_writer(db)
-    assert getattr(db, "_ledger_writer", None) is None
+    assert db.parts.peek(GroupCommitWriter) is None
     assert writer_for(db).append(_entry(99)) > max(ids)  # back to a writer thread
 
 
@@ -142,7 +142,7 @@ def test_an_unreachable_database_is_a_clear_start_error(tmp_path):
     with pytest.raises(HuitongError) as failed:
         use_process_writer(db)
     assert "could not start" in failed.value.message and "OperationalError" in failed.value.message
-    assert getattr(db, "_ledger_writer", None) is None  # no broken writer left behind
+    assert db.parts.peek(GroupCommitWriter) is None  # no broken writer left behind
     db.dispose()
 
 
@@ -156,14 +156,14 @@ def test_in_memory_sqlite_keeps_the_writer_thread():
 def test_the_server_writes_evidence_from_its_own_process(db, tmp_path):
     app = create_app(Settings(data_dir=tmp_path), db=db)
     with TestClient(app) as client:
-        writer = db._ledger_writer
+        writer = db.parts.peek(GroupCommitWriter)
         assert isinstance(writer, ProcessWriter) and writer.pid not in (None, os.getpid())
         before = writer.commits
         r = client.post("/api/auth/login", json={"username": "nobody", "password": "x" * 12})
         assert r.status_code == 401
         assert writer.commits > before  # the denial was written by the child before the 401
         child = writer.pid
-    assert getattr(db, "_ledger_writer", None) is None
+    assert db.parts.peek(GroupCommitWriter) is None
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)  # stopped and reaped with the app
 
@@ -172,7 +172,7 @@ def test_the_setting_keeps_the_writer_in_process(db, tmp_path):
     app = create_app(Settings(data_dir=tmp_path, ledger_process=False), db=db)
     with TestClient(app) as client:
         client.post("/api/auth/login", json={"username": "nobody", "password": "x" * 12})
-        assert not isinstance(getattr(db, "_ledger_writer", None), ProcessWriter)
+        assert not isinstance(db.parts.peek(GroupCommitWriter), ProcessWriter)
 
 
 def _our_writer_children() -> list[int]:
@@ -255,7 +255,7 @@ def test_while_the_child_is_down_the_server_sequences_by_itself(db, tmp_path):
     from huitong.ledger.events import record
 
     with TestClient(create_app(Settings(data_dir=tmp_path), db=db)):
-        writer = db._ledger_writer
+        writer = db.parts.peek(GroupCommitWriter)
         time.sleep(1)  # past the first checkpoint, which sequences too; the next is a minute away
         os.kill(writer.pid, signal.SIGKILL)
         writer._proc.wait()
