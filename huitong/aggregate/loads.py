@@ -139,6 +139,9 @@ def load_dict(session: Session, run: LoadRun) -> dict[str, Any]:
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "seconds": seconds,
+        # the schema contract the load ran under, and the source columns it left out (unmapped)
+        "contract": (run.notes or {}).get("contract"),
+        "new_columns": (run.notes or {}).get("new_columns", []),
     }
 
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 from sqlalchemy import insert
 
 from huitong.access import Actor, Target, require
+from huitong.aggregate.contract import Contract, new_columns, notes
 from huitong.aggregate.mapping import Mapping
 from huitong.aggregate.registry import current_mapping, get_source, redact, resource_of
 from huitong.aggregate.sources import open_source
@@ -116,6 +117,9 @@ def execute_load(
     run_id, code, config, actor, started = p.load_id, p.code, p.config, p.actor, p.started
     summary = Summary()
     rejects = []
+    policy = policy or LoadPolicy()
+    contract = Contract(policy.max_rejects, policy.max_reject_ratio)
+    found = notes(contract, [])
     try:
         src = open_source(p.kind, **config)
         description = src.describe()
@@ -125,6 +129,7 @@ def execute_load(
             p.mapping, p.items, p.elements, columns=description.columns, file=_origin(config)
         )
         validator.summary = summary
+        found = notes(contract, new_columns(description.names, validator.mapping.columns))
         for batch in src.batches():
             for result in validator.validate_rows(batch):
                 if result.values is not None:
@@ -132,7 +137,7 @@ def execute_load(
                 rejects.extend(result.rejects)
             if progress:
                 progress(len(batch))
-        decision = decide(policy or LoadPolicy(), summary.rows_in, summary.rows_rejected)
+        decision = decide(policy, summary.rows_in, summary.rows_rejected)
         version = None
         if not decision.abort:
             columns = columns_for(p.items)
@@ -144,13 +149,13 @@ def execute_load(
         status = "aborted" if decision.abort else ("unchanged" if version.unchanged else "loaded")
         message = decision.reason if decision.abort else None
     except HuitongError as exc:
-        _finish(db, run_id, "failed", summary, rejects, None, None, exc.message, actor, code, started)
+        _finish(db, run_id, "failed", summary, rejects, None, None, exc.message, actor, code, started, found)
         raise
     except Exception as exc:  # an unforeseen failure still finishes the run row, with its reason
         reason = f"internal error: {type(exc).__name__}: {exc}"
-        _finish(db, run_id, "failed", summary, rejects, None, None, reason, actor, code, started)
+        _finish(db, run_id, "failed", summary, rejects, None, None, reason, actor, code, started, found)
         raise
-    _finish(db, run_id, status, summary, rejects, version, p.source_id, message, actor, code, started)
+    _finish(db, run_id, status, summary, rejects, version, p.source_id, message, actor, code, started, found)
     if status == "aborted":
         raise HuitongError(
             f"load {run_id} of {p.source_name} aborted: {message} (huitong ingest rejects {run_id})"
@@ -204,11 +209,14 @@ def record_failure(db: Database, source_name: str, actor_name: str, message: str
         return run.id
 
 
-def _finish(db, run_id, status, summary, rejects, version, source_id, message, actor, code, started) -> None:
+def _finish(
+    db, run_id, status, summary, rejects, version, source_id, message, actor, code, started, found=None
+) -> None:
     with db.session() as s:
         heard: dict = {}
         run = s.get(LoadRun, run_id)
         run.status, run.message, run.finished_at = status, message, utcnow()
+        run.notes = found
         run.rows_in, run.rows_out, run.rows_rejected = (
             summary.rows_in,
             summary.rows_out,
@@ -257,6 +265,7 @@ def _finish(db, run_id, status, summary, rejects, version, source_id, message, a
                 "seconds": round(time.monotonic() - started, 3),
                 "snapshot": str(version.snapshot_id) if version else None,
                 **({"reason": message} if message else {}),
+                **({"new_columns": found["new_columns"]} if found and found["new_columns"] else {}),
             }
             | heard,  # what listeners added
         )

@@ -62,6 +62,8 @@ class LoadRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     message: Mapped[str | None] = mapped_column(Text)
+    # the schema contract it ran under and what it found (new unmapped columns): see aggregate.contract
+    notes: Mapped[dict | None]
 
 
 class LoadReject(Base):

@@ -238,6 +238,42 @@ def ingest_history(resource: str) -> None:
     console.print(table)
 
 
+@ingest_app.command("show")
+@command
+def ingest_show(
+    load_id: int, as_json: bool = typer.Option(False, "--json", help="as the API gives it")
+) -> None:
+    """One load's lineage and the schema contract it ran under, with the columns it left out."""
+    from huitong.aggregate.loads import get_load, load_dict
+
+    with state.db.session() as s:
+        shown = load_dict(s, get_load(s, state.actor(s), load_id))
+    if as_json:
+        console.print_json(json.dumps(shown, ensure_ascii=False))
+        return
+    table = Table("field 字段", "value 值", show_header=False)
+    for key in ("id", "status", "message", "source", "resource", "mode", "connector", "origin", "mapping_version",
+                "rows_in", "rows_out", "rows_rejected", "snapshot_id", "content_hash", "actor", "started_at",
+                "finished_at"):  # fmt: skip
+        if shown.get(key) is not None:
+            table.add_row(key, str(shown[key]))
+    console.print(table)
+    contract = shown["contract"] or {}
+    if contract:
+        console.print(
+            "schema contract 数据契约: missing mapped column → {missing_column}; new column → {new_column}; "
+            "bad value → {bad_value}; too many rejects → {too_many_rejects}".format(**contract),
+            highlight=False,
+        )
+    if shown["new_columns"]:
+        console.print(
+            "new columns not in the mapping, loaded without them 未映射的新列: "
+            + ", ".join(shown["new_columns"])
+            + f" (map them with huitong ingest map {shown['source']})",
+            highlight=False,
+        )
+
+
 @ingest_app.command("rejects")
 @command
 def ingest_rejects(load_id: int, limit: int = typer.Option(100), offset: int = typer.Option(0)) -> None:
