@@ -137,3 +137,16 @@ def test_the_contract_sees_a_cycle_when_there_is_one():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert "huitong.share.listeners" not in GRAPH["huitong.plugins"]  # named, loaded, never imported
     assert "huitong.share.subscriptions" in GRAPH["huitong.share.listeners"]
+
+
+def test_pyiceberg_is_called_through_one_seam():
+    users = sorted(
+        {
+            name
+            for name, path in MODULES.items()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pyiceberg")
+            or (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "pyiceberg" for a in node.names))
+        }
+    )
+    assert users == ["huitong.store._iceberg"]

@@ -43,8 +43,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.schema import Schema
-from pyiceberg.types import (
+
+from huitong.catalog.model import DataItem, DataType
+from huitong.errors import Problem, invalid
+from huitong.store import duck
+from huitong.store._iceberg import (
     BinaryType,
     BooleanType,
     DateType,
@@ -54,13 +57,10 @@ from pyiceberg.types import (
     LongType,
     NestedField,
     PrimitiveType,
+    Schema,
     StringType,
     TimestampType,
 )
-
-from huitong.catalog.model import DataItem, DataType
-from huitong.errors import Problem, invalid
-from huitong.store import duck
 
 NAMESPACE = "huitong"
 ROW_HASH = "_row_hash"

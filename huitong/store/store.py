@@ -14,8 +14,8 @@ version with ``unchanged=True``.
 One load, one snapshot: pyiceberg's own ``overwrite``/``upsert`` commit a delete snapshot and an
 append snapshot, so the store builds the single snapshot itself from pyiceberg's public snapshot
 producers (``fast_append``/``overwrite`` with explicit data files), writing the Parquet files with
-pyiceberg's ``_dataframe_to_data_files`` (private; pyiceberg is pinned at 0.12.0).  An upsert rewrites
-only the data files holding replaced keys.
+pyiceberg's public ``write_file``. Every pyiceberg call goes through :mod:`huitong.store._iceberg`
+(pinned version asserted there). An upsert rewrites only the data files holding replaced keys.
 
 Loads to one resource are serialised within a process; a concurrent commit from another process
 makes the later one fail with :class:`Conflict` (commit retries are off, because the checks a load
@@ -39,27 +39,34 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import (
-    CommitFailedException,
-    NamespaceAlreadyExistsError,
-    NoSuchTableError,
-    TableAlreadyExistsError,
-    ValidationException,
-)
-from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression, EqualTo, In, IsNull
-from pyiceberg.expressions.visitors import bind
-from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
-from pyiceberg.schema import Schema
-from pyiceberg.table import FileScanTask, Table
-from pyiceberg.table.snapshots import Snapshot
-from pyiceberg.types import DecimalType
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from huitong.catalog.model import DataItem
 from huitong.errors import Conflict, HuitongError, NotFound, Problem, invalid
 from huitong.store import duck, hashing
+from huitong.store._iceberg import (
+    AlwaysTrue,
+    And,
+    ArrowScan,
+    BooleanExpression,
+    CommitFailedException,
+    DecimalType,
+    EqualTo,
+    FileScanTask,
+    In,
+    IsNull,
+    NamespaceAlreadyExistsError,
+    NoSuchTableError,
+    Schema,
+    Snapshot,
+    SqlCatalog,
+    Table,
+    TableAlreadyExistsError,
+    ValidationException,
+    bind,
+    data_files,
+)
 from huitong.store.diff import Counts, Diff, compare, count
 from huitong.store.schema import (
     LOAD_ID,
@@ -603,9 +610,7 @@ class Store:
                     for data_file in delete:
                         producer.delete_data_file(data_file)
                     if add.num_rows:
-                        for data_file in _dataframe_to_data_files(
-                            tx.table_metadata, add, tbl.io, write_uuid=producer.commit_uuid
-                        ):
+                        for data_file in data_files(tx.table_metadata, add, tbl.io, producer.commit_uuid):
                             producer.append_data_file(data_file)
         except (CommitFailedException, ValidationException) as exc:
             raise Conflict(
