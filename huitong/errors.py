@@ -7,7 +7,10 @@ Every refusal a user can cause (bad input, a rule broken, no permission) is a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,10 @@ class Problem:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    # a stable code (``share.period_order``) and its parameters, which the console's locale
+    # catalogs translate (``problem.<code>``); ``message`` is the English text for the CLI and API
+    code: str | None = None
+    params: Mapping[str, Any] | None = dataclass_field(default=None, hash=False, compare=False)
 
     def where(self) -> str:
         parts = []

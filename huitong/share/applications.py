@@ -65,20 +65,55 @@ def _purpose(value: str) -> str:
     raise invalid(f"purpose {text!r}: use one of {listed}", Problem("unknown purpose", field="purpose"))
 
 
+def cart_problems(resources) -> list[Problem]:
+    if resources:
+        return []
+    return [
+        Problem("put at least one resource in the application", field="resources", code="share.empty_cart")
+    ]
+
+
+def period_problems(use_from: date, use_until: date) -> list[Problem]:
+    """The period of use: it ends after it starts, and lasts at most :data:`MAX_USE_DAYS`."""
+    if use_until < use_from:
+        return [
+            Problem("the period of use ends before it starts", field="use_until", code="share.period_order")
+        ]
+    if (use_until - use_from).days > MAX_USE_DAYS:
+        return [
+            Problem(
+                "a period of use longer than three years is not granted",
+                field="use_until",
+                code="share.period_long",
+                params={"days": MAX_USE_DAYS},
+            )
+        ]
+    return []
+
+
+def mode_problems(modes) -> list[Problem]:
+    bad = [m for m in modes if m not in MODES]
+    if not bad and modes:
+        return []
+    return [
+        Problem(
+            f"delivery modes: choose from {', '.join(MODES)}",
+            field="modes",
+            code="share.no_modes",
+            params={"modes": ", ".join(MODES)},
+        )
+    ]
+
+
 def _check_form(form: ApplicationForm) -> list[Problem]:
-    problems = []
-    if not form.resources:
-        problems.append(Problem("put at least one resource in the application", field="resources"))
+    """Every rule an application must meet; the console asks the same functions for the parts
+    it could read, so a form shows all its problems at once."""
+    problems = cart_problems(form.resources)
     for name in ("purpose_text", "legal_basis", "business"):
         if not str(getattr(form, name) or "").strip():
             problems.append(Problem("required", field=name))
-    if form.use_until < form.use_from:
-        problems.append(Problem("the period of use ends before it starts", field="use_until"))
-    elif (form.use_until - form.use_from).days > MAX_USE_DAYS:
-        problems.append(Problem("a period of use longer than three years is not granted", field="use_until"))
-    bad = [m for m in form.modes if m not in MODES]
-    if bad or not form.modes:
-        problems.append(Problem(f"delivery modes: choose from {', '.join(MODES)}", field="modes"))
+    problems += period_problems(form.use_from, form.use_until)
+    problems += mode_problems(form.modes)
     return problems
 
 

@@ -52,6 +52,13 @@ class Translator:
             return key
         return text.format(**params) if params else text
 
+    def problem(self, problem) -> str:
+        """A service's problem in this language, by its code; its own message when it has none."""
+        key = f"problem.{problem.code}" if getattr(problem, "code", None) else None
+        if key is None or key not in self.messages:
+            return problem.message
+        return self.messages[key].format(**dict(problem.params or {}))
+
     def label(self, kind: str, value: object) -> str:
         """A vocabulary value (``share_type``/``conditional``) in words; unknown values as they are."""
         if value is None or value == "":

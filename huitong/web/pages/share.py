@@ -149,7 +149,8 @@ def _map_problems(
         name = fields.get(p.field or "", default)
         if callable(name):
             name = name(p)
-        text = f"{p.value}: {p.message}" if p.value and name == default else p.message
+        said = ctx.t.problem(p)  # in the reader's language when the problem has a code
+        text = f"{p.value}: {said}" if p.value and name == default else said
         errors[name] = f"{errors[name]}; {text}" if name in errors else text
     if not errors:
         errors[default] = exc.message
@@ -278,16 +279,15 @@ def apply(request: Request):
         ):
             if value is None and name not in form.errors:
                 form.errors[name] = t("form.required", field=t(label))
-        if use_from and use_until:
-            if use_until < use_from:
-                form.errors["use_until"] = t("share.err.period_order")
-            elif (use_until - use_from).days > apps.MAX_USE_DAYS:
-                form.errors["use_until"] = t("share.err.period_long")
-        if not modes:
-            form.errors["modes"] = t("share.err.no_modes")
+        # the rules (period order and length, modes, an empty cart) are the service's: the page
+        # asks them for what it could read and shows every problem at once, in the reader's words
         cart = ctx.web.get("cart") or {}
-        if not cart:
-            form.errors["cart"] = t("share.err.empty_cart")
+        rules = apps.cart_problems(cart) + apps.mode_problems(modes)
+        if use_from and use_until:
+            rules += apps.period_problems(use_from.date(), use_until.date())
+        fields = {"resources": "cart", "use_until": "use_until", "modes": "modes"}
+        for p in rules:
+            form.errors.setdefault(fields[p.field], t.problem(p))
         if not form.ok:
             return _cart_page(ctx, values, form.errors, 422, modes)
         application = apps.ApplicationForm(
