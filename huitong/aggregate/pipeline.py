@@ -22,7 +22,7 @@ from huitong.aggregate.mapping import Mapping
 from huitong.aggregate.registry import current_mapping, get_source, redact, resource_of
 from huitong.aggregate.sources import open_source
 from huitong.aggregate.tables import LoadReject, LoadRun
-from huitong.aggregate.validate import LoadPolicy, Summary, Validator, decide
+from huitong.aggregate.validate import LoadPolicy, Summary, Validator, load_verdict
 from huitong.catalog.service import spec_of
 from huitong.db.base import Database, utcnow
 from huitong.errors import HuitongError
@@ -137,7 +137,7 @@ def execute_load(
                 rejects.extend(result.rejects)
             if progress:
                 progress(len(batch))
-        decision = decide(policy, summary.rows_in, summary.rows_rejected)
+        decision = load_verdict(policy, summary.rows_in, summary.rows_rejected)
         version = None
         if not decision.abort:
             columns = columns_for(p.items)

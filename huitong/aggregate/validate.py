@@ -15,7 +15,7 @@ Key items must also be unique within one run (a second row with the same key is 
 the first).  A row with any error yields one :class:`Reject` per error, located at the file, sheet,
 row and *source* column label ("C (身份证号)") so the department can find and fix the cell; nothing
 is dropped silently.  Warnings (an unknown region, a converted 15-digit ID number) never reject;
-they are kept on the result and counted.  :class:`LoadPolicy` and :func:`decide` say whether a
+they are kept on the result and counted.  :class:`LoadPolicy` and :func:`load_verdict` say whether a
 load with so many rejects should go ahead.
 """
 
@@ -168,12 +168,12 @@ class LoadPolicy:
 
 
 @dataclass(frozen=True)
-class Decision:
+class LoadVerdict:
     abort: bool
     reason: str
 
 
-def decide(policy: LoadPolicy, total: int, rejected: int) -> Decision:
+def load_verdict(policy: LoadPolicy, total: int, rejected: int) -> LoadVerdict:
     """Whether a load of ``total`` rows with ``rejected`` rejected rows goes ahead.
 
     Reaching a limit is allowed, exceeding it aborts.  ``max_rejects`` can be checked with
@@ -185,15 +185,15 @@ def decide(policy: LoadPolicy, total: int, rejected: int) -> Decision:
     share = rejected / total if total else 0.0
     counted = f"{rejected} of {total} rows rejected ({share:.1%})"
     if policy.max_rejects is not None and rejected > policy.max_rejects:
-        return Decision(True, f"{counted}: more than the {policy.max_rejects} allowed")
+        return LoadVerdict(True, f"{counted}: more than the {policy.max_rejects} allowed")
     if policy.max_reject_ratio is not None and share > policy.max_reject_ratio:
-        return Decision(True, f"{counted}: more than the {policy.max_reject_ratio:.1%} allowed")
+        return LoadVerdict(True, f"{counted}: more than the {policy.max_reject_ratio:.1%} allowed")
     limits = []
     if policy.max_rejects is not None:
         limits.append(f"at most {policy.max_rejects}")
     if policy.max_reject_ratio is not None:
         limits.append(f"at most {policy.max_reject_ratio:.1%}")
-    return Decision(
+    return LoadVerdict(
         False, f"{counted}: within the limit ({', '.join(limits)})" if limits else f"{counted}: no limit"
     )
 
@@ -463,8 +463,8 @@ class Outcome:
     warnings: list[RowWarning]
     summary: Summary
 
-    def decide(self, policy: LoadPolicy) -> Decision:
-        return decide(policy, self.summary.rows_in, self.summary.rows_rejected)
+    def load_verdict(self, policy: LoadPolicy) -> LoadVerdict:
+        return load_verdict(policy, self.summary.rows_in, self.summary.rows_rejected)
 
 
 def validate_all(

@@ -50,7 +50,7 @@ LAST_ROW = 1048576  # drop-downs cover the whole column below the header
 
 
 @dataclass(frozen=True)
-class Column:
+class TemplateColumn:
     """One template column; ``key`` is the ResourceSpec / DataItem attribute it fills."""
 
     key: str
@@ -66,45 +66,45 @@ class Column:
         return f"{'*' if self.required else ''}{self.zh} ({self.key})"
 
 
-def _enum(key: str, zh: str, enum: type[Enum], *, required: bool = True, width: int = 14) -> Column:
-    return Column(key, zh, "enum", required, zh, width, enum)
+def _enum(key: str, zh: str, enum: type[Enum], *, required: bool = True, width: int = 14) -> TemplateColumn:
+    return TemplateColumn(key, zh, "enum", required, zh, width, enum)
 
 
-CODE_COLUMN = Column("code", "资源代码", "code", width=18)
-RESOURCE_COLUMNS: tuple[Column, ...] = (
-    Column("name", "信息资源名称", required=True, width=30),
-    Column("name_en", "英文名称", width=24),
-    Column("class_code", "信息资源分类", "code", True, "信息资源分类", 26),
-    Column("also_in", "附加分类", "codes", width=16),
-    Column("provider_code", "提供方代码", "code", True, "提供方", 26),
-    Column("summary", "信息资源摘要", required=True, width=40),
+CODE_COLUMN = TemplateColumn("code", "资源代码", "code", width=18)
+RESOURCE_COLUMNS: tuple[TemplateColumn, ...] = (
+    TemplateColumn("name", "信息资源名称", required=True, width=30),
+    TemplateColumn("name_en", "英文名称", width=24),
+    TemplateColumn("class_code", "信息资源分类", "code", True, "信息资源分类", 26),
+    TemplateColumn("also_in", "附加分类", "codes", width=16),
+    TemplateColumn("provider_code", "提供方代码", "code", True, "提供方", 26),
+    TemplateColumn("summary", "信息资源摘要", required=True, width=40),
     _enum("format_class", "格式分类", FormatClass),
-    Column("format_type", "格式类型", width=12),
+    TemplateColumn("format_type", "格式类型", width=12),
     _enum("share_type", "共享类型", ShareType),
-    Column("share_condition", "共享条件", width=24),
-    Column("share_basis", "共享依据", width=24),
+    TemplateColumn("share_condition", "共享条件", width=24),
+    TemplateColumn("share_basis", "共享依据", width=24),
     _enum("share_channel", "共享方式分类", ShareChannel, required=False, width=16),
     _enum("share_mode", "共享方式类型", ShareMode),
     _enum("open_type", "开放类型", OpenType),
-    Column("open_condition", "开放条件", width=24),
+    TemplateColumn("open_condition", "开放条件", width=24),
     _enum("update_cycle", "更新周期", UpdateCycle, width=12),
-    Column("publish_date", "发布日期", "date", width=14),
-    Column("related_codes", "关联资源代码", "codes", width=22),
-    Column("source_system", "所属系统", width=20),
-    Column("authoritative_code", "数源部门代码", "code", choices="提供方", width=26),
-    Column("tags", "标签", "tags", width=20),
+    TemplateColumn("publish_date", "发布日期", "date", width=14),
+    TemplateColumn("related_codes", "关联资源代码", "codes", width=22),
+    TemplateColumn("source_system", "所属系统", width=20),
+    TemplateColumn("authoritative_code", "数源部门代码", "code", choices="提供方", width=26),
+    TemplateColumn("tags", "标签", "tags", width=20),
 )
-ITEM_COLUMNS: tuple[Column, ...] = (
-    Column("resource", "信息资源名称", required=True, width=30),
-    Column("name", "信息项名称", required=True, width=24),
-    Column("name_en", "英文名", width=20),
+ITEM_COLUMNS: tuple[TemplateColumn, ...] = (
+    TemplateColumn("resource", "信息资源名称", required=True, width=30),
+    TemplateColumn("name", "信息项名称", required=True, width=24),
+    TemplateColumn("name_en", "英文名", width=20),
     _enum("data_type", "数据类型", DataType, width=12),
-    Column("length", "长度", "int", width=8),
-    Column("element", "数据元", "code", choices="数据元", width=28),
+    TemplateColumn("length", "长度", "int", width=8),
+    TemplateColumn("element", "数据元", "code", choices="数据元", width=28),
     _enum("grade", "分级", Grade, required=False, width=12),
-    Column("is_key", "是否主键", "bool", choices="是否", width=10),
-    Column("required", "是否必填", "bool", choices="是否", width=10),
-    Column("description", "说明", width=30),
+    TemplateColumn("is_key", "是否主键", "bool", choices="是否", width=10),
+    TemplateColumn("required", "是否必填", "bool", choices="是否", width=10),
+    TemplateColumn("description", "说明", width=30),
 )
 ENUM_LISTS: dict[str, type[Enum]] = {c.zh: c.enum for c in RESOURCE_COLUMNS + ITEM_COLUMNS if c.enum}
 
@@ -126,7 +126,7 @@ PLACEHOLDER = {
 }
 
 
-def _default_columns(columns: Sequence[Column]) -> dict[str, str]:
+def _default_columns(columns: Sequence[TemplateColumn]) -> dict[str, str]:
     return {c.key: f"{get_column_letter(i)} {c.zh}" for i, c in enumerate(columns, start=1)}
 
 
@@ -256,7 +256,7 @@ def _write_code_lists(ws, lists: dict[str, list[str]]) -> dict[str, str]:
     return refs
 
 
-def _write_headers(ws, columns: Sequence[Column]) -> None:
+def _write_headers(ws, columns: Sequence[TemplateColumn]) -> None:
     for i, col in enumerate(columns, start=1):
         cell = ws.cell(1, i, col.header)
         cell.font = Font(bold=True, color="C00000" if col.required else "000000")
@@ -270,7 +270,7 @@ def _write_headers(ws, columns: Sequence[Column]) -> None:
     ws.freeze_panes = "A2"
 
 
-def _add_dropdowns(ws, columns: Sequence[Column], refs: dict[str, str]) -> None:
+def _add_dropdowns(ws, columns: Sequence[TemplateColumn], refs: dict[str, str]) -> None:
     for i, col in enumerate(columns, start=1):
         if not col.choices or col.choices not in refs:
             continue
@@ -289,14 +289,14 @@ def _add_dropdowns(ws, columns: Sequence[Column], refs: dict[str, str]) -> None:
         ws.add_data_validation(dv)
 
 
-def _format_body(ws, columns: Sequence[Column]) -> None:
+def _format_body(ws, columns: Sequence[TemplateColumn]) -> None:
     for i, col in enumerate(columns, start=1):
         if col.kind == "date":
             for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.number_format = "yyyy-mm-dd"
 
 
-def _cell_value(col: Column, value: Any, labels: dict[str, dict[str, str]]) -> Any:
+def _cell_value(col: TemplateColumn, value: Any, labels: dict[str, dict[str, str]]) -> Any:
     if value is None:
         return None
     if col.kind == "enum":
@@ -354,7 +354,7 @@ def _write_help(ws) -> None:
 class _Sheet:
     """A sheet's rows in memory plus where each known column is."""
 
-    def __init__(self, name: str, rows: list[tuple], columns: Sequence[Column]):
+    def __init__(self, name: str, rows: list[tuple], columns: Sequence[TemplateColumn]):
         self.name = name
         self.header = rows[0] if rows else ()
         self.body = rows[1:]
@@ -510,7 +510,7 @@ class _Reader:
         self.problems.sort(key=lambda p: (order.get(p.sheet, 2), p.row or 0, _column_index(p.column)))
         return TemplateImport(clean, self.problems)
 
-    def _cells(self, sheet: _Sheet, columns: Sequence[Column], values: tuple) -> dict[str, Any]:
+    def _cells(self, sheet: _Sheet, columns: Sequence[TemplateColumn], values: tuple) -> dict[str, Any]:
         """Trimmed cell values by key; short rows and absent optional columns read as blank."""
         out = {}
         for c in columns:
@@ -588,7 +588,7 @@ class _Reader:
             owner.item_failed[index] = failed
             owner.bad = owner.bad or bool(failed)
 
-    def _parse(self, sheet: _Sheet, row: int, col: Column, value: Any) -> tuple[bool, Any]:
+    def _parse(self, sheet: _Sheet, row: int, col: TemplateColumn, value: Any) -> tuple[bool, Any]:
         """(ok, value); reports the cell's problem itself."""
         if value is None:
             if col.required:
@@ -669,7 +669,7 @@ def _show(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _text(value: Any, col: Column | None = None) -> str:
+def _text(value: Any, col: TemplateColumn | None = None) -> str:
     if isinstance(value, bool):
         return YES if value else NO
     if isinstance(value, float) and value.is_integer():
@@ -683,7 +683,7 @@ def _nfkc(value: Any) -> str:
     return unicodedata.normalize("NFKC", _text(value)).strip()
 
 
-def _code(value: Any, col: Column) -> str:
+def _code(value: Any, col: TemplateColumn) -> str:
     """Drop-downs show ``code name``; the code is the first word."""
     return _nfkc(value).split()[0]
 
@@ -692,15 +692,15 @@ LIST_SPLIT = re.compile(r"[;；,，、\s]+")
 TAG_SPLIT = re.compile(r"[;；,，、\n]+")
 
 
-def _codes(value: Any, col: Column) -> list[str]:
+def _codes(value: Any, col: TemplateColumn) -> list[str]:
     return [p for p in LIST_SPLIT.split(_nfkc(value)) if p]
 
 
-def _tags(value: Any, col: Column) -> list[str]:
+def _tags(value: Any, col: TemplateColumn) -> list[str]:
     return [p.strip() for p in TAG_SPLIT.split(_text(value)) if p.strip()]
 
 
-def _enum_value(value: Any, col: Column):
+def _enum_value(value: Any, col: TemplateColumn):
     text = _nfkc(value)
     for candidate in (text, text.split()[0], re.sub(r"[A-Z]$", "", text)):
         try:
@@ -714,7 +714,7 @@ def _enum_value(value: Any, col: Column):
 DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
-def _date(value: Any, col: Column) -> date:
+def _date(value: Any, col: TemplateColumn) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -729,7 +729,7 @@ def _date(value: Any, col: Column) -> date:
     raise ValueError(f"{text!r} is not a date; write 2023-01-05, 2023/1/5, 2023年1月5日 or 20230105")
 
 
-def _int(value: Any, col: Column) -> int:
+def _int(value: Any, col: TemplateColumn) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{col.zh} must be a whole number")
     if isinstance(value, int):
@@ -742,7 +742,7 @@ def _int(value: Any, col: Column) -> int:
     raise ValueError(f"{text!r} is not a number; {col.zh} must be a whole number such as 18")
 
 
-def _bool(value: Any, col: Column) -> bool:
+def _bool(value: Any, col: TemplateColumn) -> bool:
     if isinstance(value, bool):
         return value
     text = _nfkc(value).casefold()

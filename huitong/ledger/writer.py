@@ -119,7 +119,7 @@ class GroupCommitWriter:
         self, values: dict[str, Any], subjects: Sequence[str] = (), effects: Sequence[Any] = ()
     ) -> Ticket:
         """Queue one entry. ``effects`` are writes that must commit with it (and only with it):
-        :class:`Row` inserts and :class:`Increment` counters, applied in the entry's transaction."""
+        :class:`RowInsert` inserts and :class:`Increment` counters, applied in the entry's transaction."""
         with self._cond:
             if self._closed:
                 raise HuitongError("the ledger writer is closed", status=503)
@@ -206,7 +206,7 @@ def write_batch(
 
 
 @dataclass(frozen=True)
-class Row:
+class RowInsert:
     """A row to insert in the same transaction as its evidence entry."""
 
     table: Table
@@ -238,8 +238,8 @@ def table_modules() -> list[str]:
     return sorted({m.class_.__module__ for m in Base.registry.mappers})
 
 
-def _row(name: str, values: dict[str, Any]) -> Row:
-    return Row(_table(name), values)
+def _row(name: str, values: dict[str, Any]) -> RowInsert:
+    return RowInsert(_table(name), values)
 
 
 def _increment(name: str, key: tuple, deltas: tuple) -> Increment:
@@ -250,7 +250,7 @@ def _apply_effects(session: Session, effects: list[Any]) -> None:
     inserts: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     counters: dict[tuple[Table, tuple], dict[str, int]] = {}
     for e in effects:
-        if isinstance(e, Row):
+        if isinstance(e, RowInsert):
             inserts.setdefault((e.table, tuple(e.values)), []).append(e.values)
         else:
             sums = counters.setdefault((e.table, e.key), {})

@@ -35,7 +35,7 @@ from huitong.encoding import column_values, jsonable
 from huitong.errors import HuitongError, NotFound, Problem, Unauthenticated, invalid
 from huitong.ledger.events import entry_values, record, record_apart
 from huitong.ledger.leaf import subject_key
-from huitong.ledger.writer import Increment, Row, Ticket, writer_for
+from huitong.ledger.writer import Increment, RowInsert, Ticket, writer_for
 from huitong.share import credentials
 from huitong.share.caches import _norm, caches
 from huitong.share.grants import check_usable, count_use, item_views, today, usable_grant
@@ -406,7 +406,7 @@ def _commit_hot(
         | details,
     )
     effects = (
-        Row(Delivery.__table__, _delivery_row(g, actor, mode, sid, rows, entry["at"])),
+        RowInsert(Delivery.__table__, _delivery_row(g, actor, mode, sid, rows, entry["at"])),
         Increment(
             GrantUsage.__table__, (("grant_id", g.id), ("day", hot.day)), (("requests", 1), ("rows", rows))
         ),

@@ -6,13 +6,13 @@ locked-down DuckDB that runs user SQL.
 """
 
 from huitong.store.diff import Diff
-from huitong.store.schema import LOAD_ID, ROW_HASH, Column, table_name
+from huitong.store.schema import LOAD_ID, ROW_HASH, StoredColumn, table_name
 from huitong.store.store import Mode, Store, TableInfo, Version, query
 
 __all__ = [
     "LOAD_ID",
     "ROW_HASH",
-    "Column",
+    "StoredColumn",
     "Diff",
     "Mode",
     "Store",

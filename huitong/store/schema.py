@@ -108,7 +108,7 @@ def table_name(code: str) -> str:
 
 
 @dataclass(frozen=True)
-class Column:
+class StoredColumn:
     """One stored column: the data item's name and type letter, and its Iceberg type."""
 
     name: str
@@ -145,10 +145,10 @@ def _doc(item: DataItem, data_type: DataType) -> str:
     return "; ".join(parts)
 
 
-def columns_for(items: Sequence[DataItem]) -> list[Column]:
+def columns_for(items: Sequence[DataItem]) -> list[StoredColumn]:
     """The stored columns of a resource's data items, refusing names the store cannot keep apart."""
     problems: list[Problem] = []
-    columns: list[Column] = []
+    columns: list[StoredColumn] = []
     seen: dict[str, str] = {}
     for i, item in enumerate(items, start=1):
         where = f"items[{i}]"
@@ -180,7 +180,7 @@ def columns_for(items: Sequence[DataItem]) -> list[Column]:
         except Exception as exc:  # HuitongError from DataType.parse
             problems.append(Problem(str(exc), field=f"{where}.data_type", value=str(item.data_type)))
             continue
-        columns.append(Column(name, data_type, ICEBERG_TYPES[data_type], _doc(item, data_type)))
+        columns.append(StoredColumn(name, data_type, ICEBERG_TYPES[data_type], _doc(item, data_type)))
     if not items:
         problems.append(Problem("a stored resource needs at least one data item", field="items"))
     if problems:
@@ -188,7 +188,9 @@ def columns_for(items: Sequence[DataItem]) -> list[Column]:
     return columns
 
 
-def resolve_key(columns: Sequence[Column], items: Sequence[DataItem], key: Iterable[str] | None) -> list[str]:
+def resolve_key(
+    columns: Sequence[StoredColumn], items: Sequence[DataItem], key: Iterable[str] | None
+) -> list[str]:
     """The key columns: those named, or else the items marked 是否主键."""
     names = [c.name for c in columns]
     wanted = [k.strip() for k in key] if key is not None else [i.name.strip() for i in items if i.is_key]
@@ -206,7 +208,7 @@ def resolve_key(columns: Sequence[Column], items: Sequence[DataItem], key: Itera
     return wanted
 
 
-def iceberg_schema(columns: Sequence[Column]) -> Schema:
+def iceberg_schema(columns: Sequence[StoredColumn]) -> Schema:
     fields = [
         NestedField(i, c.name, c.iceberg_type, required=False, doc=c.doc)
         for i, c in enumerate(columns, start=1)
@@ -217,11 +219,11 @@ def iceberg_schema(columns: Sequence[Column]) -> Schema:
     return Schema(*fields)
 
 
-def items_property(columns: Sequence[Column]) -> str:
+def items_property(columns: Sequence[StoredColumn]) -> str:
     return json.dumps([{"name": c.name, "type": c.data_type.value} for c in columns], ensure_ascii=False)
 
 
-def columns_from_properties(schema: Schema, properties: dict[str, str]) -> list[Column]:
+def columns_from_properties(schema: Schema, properties: dict[str, str]) -> list[StoredColumn]:
     """The data columns of a stored table, in schema order, with their type letters."""
     letters = {d["name"]: d["type"] for d in json.loads(properties.get("huitong.items", "[]"))}
     out = []
@@ -230,7 +232,7 @@ def columns_from_properties(schema: Schema, properties: dict[str, str]) -> list[
             continue
         letter = letters.get(f.name)
         data_type = DataType(letter) if letter else _letter_for(f.field_type)
-        out.append(Column(f.name, data_type, f.field_type, f.doc))  # type: ignore[arg-type]
+        out.append(StoredColumn(f.name, data_type, f.field_type, f.doc))  # type: ignore[arg-type]
     return out
 
 
@@ -306,7 +308,7 @@ def _show_value(values: pa.ChunkedArray, row: int) -> str | None:
         return None
 
 
-def conform(data: pa.Table, columns: Sequence[Column]) -> pa.Table:
+def conform(data: pa.Table, columns: Sequence[StoredColumn]) -> pa.Table:
     """The incoming rows with exactly the stored columns and types, or an error naming each column.
 
     Columns may come in any order; the store's own columns (``_row_hash``, ``_load_id``) are

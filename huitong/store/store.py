@@ -73,7 +73,7 @@ from huitong.store.schema import (
     NAMESPACE,
     ROW_HASH,
     SYSTEM_COLUMNS,
-    Column,
+    StoredColumn,
     check_key,
     columns_for,
     columns_from_properties,
@@ -138,7 +138,7 @@ class TableInfo:
     code: str
     table: str  # namespace.name in the Iceberg catalog
     location: str
-    columns: list[Column]
+    columns: list[StoredColumn]
     key: list[str]
 
 
@@ -256,7 +256,7 @@ class Store:
             yield
 
     @staticmethod
-    def _columns(tbl: Table) -> list[Column]:
+    def _columns(tbl: Table) -> list[StoredColumn]:
         return columns_from_properties(tbl.schema(), tbl.properties)
 
     @staticmethod
@@ -304,7 +304,7 @@ class Store:
             self._evolve(tbl, columns, props)
         return self.describe(code)
 
-    def _evolve(self, tbl: Table, columns: list[Column], props: dict[str, str]) -> None:
+    def _evolve(self, tbl: Table, columns: list[StoredColumn], props: dict[str, str]) -> None:
         existing = {f.name: f for f in tbl.schema().fields if f.name not in SYSTEM_COLUMNS}
         wanted = {c.name: c for c in columns}
         problems = []

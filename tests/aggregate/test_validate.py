@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from huitong.aggregate.mapping import ItemOptions, Mapping, propose_mapping
 from huitong.aggregate.sources import Column, Row, open_source
 from huitong.aggregate.validate import (
-    Decision,
     LoadPolicy,
+    LoadVerdict,
     Reject,
     RowWarning,
     Summary,
     Validator,
-    decide,
+    load_verdict,
     validate_all,
     validate_rows,
 )
@@ -433,23 +433,23 @@ def test_mapping_by_leaf_resolves_against_merged_headers():
     ],
 )
 def test_decide(policy, total, rejected, abort):
-    decision = decide(policy, total, rejected)
-    assert isinstance(decision, Decision)
+    decision = load_verdict(policy, total, rejected)
+    assert isinstance(decision, LoadVerdict)
     assert decision.abort is abort
     assert f"{rejected} of {total} rows rejected" in decision.reason
 
 
 def test_decide_reasons():
     assert (
-        decide(LoadPolicy(max_rejects=5), 100, 6).reason
+        load_verdict(LoadPolicy(max_rejects=5), 100, 6).reason
         == "6 of 100 rows rejected (6.0%): more than the 5 allowed"
     )
-    assert decide(LoadPolicy(max_reject_ratio=0.05), 100, 6).reason == (
+    assert load_verdict(LoadPolicy(max_reject_ratio=0.05), 100, 6).reason == (
         "6 of 100 rows rejected (6.0%): more than the 5.0% allowed"
     )
-    assert decide(LoadPolicy(), 10, 1).reason == "1 of 10 rows rejected (10.0%): no limit"
+    assert load_verdict(LoadPolicy(), 10, 1).reason == "1 of 10 rows rejected (10.0%): no limit"
     assert (
-        decide(LoadPolicy(0.1, 2), 10, 1).reason
+        load_verdict(LoadPolicy(0.1, 2), 10, 1).reason
         == "1 of 10 rows rejected (10.0%): within the limit (at most 2, at most 10.0%)"
     )
 
@@ -471,7 +471,7 @@ def test_policy_limits_are_checked(kwargs):
 
 def test_decide_refuses_impossible_counts():
     with pytest.raises(HuitongError, match="do not add up"):
-        decide(LoadPolicy(), 5, 6)
+        load_verdict(LoadPolicy(), 5, 6)
 
 
 def test_outcome_decides_and_summary_streams():
@@ -481,8 +481,8 @@ def test_outcome_decides_and_summary_streams():
     assert [r.ok for r in results] == [True, False]
     assert (summary.rows_in, summary.rows_out, summary.rows_rejected) == (2, 1, 1)
     outcome = run([row(2), row(3, 身份证号="x")])
-    assert outcome.decide(LoadPolicy(max_reject_ratio=0.5)).abort is False
-    assert outcome.decide(LoadPolicy(max_reject_ratio=0.49)).abort is True
+    assert outcome.load_verdict(LoadPolicy(max_reject_ratio=0.5)).abort is False
+    assert outcome.load_verdict(LoadPolicy(max_reject_ratio=0.49)).abort is True
 
 
 # ---------------------------------------------------------------- end to end

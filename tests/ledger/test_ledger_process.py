@@ -28,7 +28,7 @@ from huitong.ledger.events import entry_values
 from huitong.ledger.log import sequencer
 from huitong.ledger.process import ProcessWriter, shareable, stop_process_writer, use_process_writer
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
-from huitong.ledger.writer import GroupCommitWriter, Increment, Row, writer_for
+from huitong.ledger.writer import GroupCommitWriter, Increment, RowInsert, writer_for
 from huitong.share.tables import GrantUsage
 
 
@@ -37,7 +37,7 @@ def _entry(n: int) -> dict:
 
 
 def test_effects_travel_by_table_name():
-    row = Row(EvidenceSubject.__table__, {"entry_id": 1, "subject": "k"})
+    row = RowInsert(EvidenceSubject.__table__, {"entry_id": 1, "subject": "k"})
     inc = Increment(GrantUsage.__table__, (("grant_id", 1), ("day", date(2026, 12, 2))), (("requests", 1),))
     again = pickle.loads(pickle.dumps((row, inc)))
     assert again == (row, inc)
