@@ -34,11 +34,11 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from huitong.aggregate.normalise import KINDS, NormaliseError, normalise_text
 from huitong.aggregate.sources.base import Column
 from huitong.catalog.model import DataItem
 from huitong.errors import HuitongError, Problem, invalid
 from huitong.standards.elements import ELEMENTS_BY_ID, DataElement, validator_function
+from huitong.standards.normalise import KINDS, NormaliseError, normalise_text
 
 DOCUMENT_KEYS = ("version", "resource", "columns", "options", "note")
 OPTION_KEYS = ("codes", "date_format", "kind")
@@ -56,7 +56,7 @@ class ItemOptions:
     codes are both accepted and the code is kept.  ``date_format`` is a :func:`~datetime.strptime`
     format tried first for text dates (``%d/%m/%Y`` for a department that writes day first; the
     usual 2023-01-05 / 2023年1月5日 / 20230105 forms need no hint).  ``kind`` overrides the kind
-    the data type implies (a key of :data:`huitong.aggregate.normalise.KINDS`, e.g. ``integer``).
+    the data type implies (a key of :data:`huitong.standards.normalise.KINDS`, e.g. ``integer``).
     """
 
     codes: dict[str, str] | None = None

@@ -30,11 +30,11 @@ from decimal import Decimal
 from typing import Any
 
 from huitong.aggregate.mapping import ItemOptions, Mapping, check_columns, check_items
-from huitong.aggregate.normalise import KIND_FOR_TYPE, NormaliseError, is_blank, normalise
 from huitong.aggregate.sources.base import Column, Row, show
 from huitong.catalog.model import DataItem
 from huitong.errors import Problem, invalid
 from huitong.standards.elements import ELEMENTS_BY_ID, DataElement, validate_value
+from huitong.standards.normalise import KIND_FOR_TYPE, NormaliseError, is_blank, normalise
 
 # Data-type letters beyond the five KIND_FOR_TYPE knows (货币型, 双精度型, 浮点型, 整型, 备注型, 通用型).
 EXTRA_KINDS = {"Y": "number", "B": "number", "F": "number", "I": "integer", "M": "text", "G": "text"}

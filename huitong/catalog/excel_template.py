@@ -39,6 +39,7 @@ from huitong.catalog.model import (
     UpdateCycle,
 )
 from huitong.errors import HuitongError, Problem, invalid
+from huitong.standards.normalise import NormaliseError, parse_bool, parse_date, parse_integer
 
 TEMPLATE_ID = "huitong-catalog-template v1"
 TEMPLATE_CELL = "Z1"  # in a hidden column of the instructions sheet
@@ -711,46 +712,35 @@ def _enum_value(value: Any, col: TemplateColumn):
     raise ValueError(f"{text!r} is not a {col.zh}; choose from the drop-down: {choices}")
 
 
-DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-
-
 def _date(value: Any, col: TemplateColumn) -> date:
+    """Read by the one normaliser the loads use: 2023-01-05, 2023/1/5, 2023年1月5日, 20230105 or an
+    Excel date serial."""
     if isinstance(value, datetime):
         return value.date()
-    if isinstance(value, date):
-        return value
-    text = _nfkc(value)
-    m = DATE_RE.match(text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
-    if m:
-        try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            pass
-    raise ValueError(f"{text!r} is not a date; write 2023-01-05, 2023/1/5, 2023年1月5日 or 20230105")
+    try:
+        return parse_date(value)
+    except NormaliseError:
+        text = _nfkc(value)
+        raise ValueError(
+            f"{text!r} is not a date; write 2023-01-05, 2023/1/5, 2023年1月5日 or 20230105"
+        ) from None
 
 
 def _int(value: Any, col: TemplateColumn) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{col.zh} must be a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    text = _nfkc(value)
-    if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
-        return int(float(text))
-    raise ValueError(f"{text!r} is not a number; {col.zh} must be a whole number such as 18")
+    try:
+        return parse_integer(value)
+    except NormaliseError:
+        text = _nfkc(value)
+        raise ValueError(f"{text!r} is not a number; {col.zh} must be a whole number such as 18") from None
 
 
 def _bool(value: Any, col: TemplateColumn) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = _nfkc(value).casefold()
-    if text in ("是", "y", "yes", "true", "1", "√"):
-        return True
-    if text in ("否", "n", "no", "false", "0"):
-        return False
-    raise ValueError(f"{text!r} is not 是 or 否")
+    try:
+        return parse_bool(value)
+    except NormaliseError:
+        raise ValueError(f"{_nfkc(value).casefold()!r} is not 是 or 否") from None
 
 
 PARSERS = {

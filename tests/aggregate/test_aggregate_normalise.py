@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huitong.aggregate.normalise import (
+from huitong.aggregate.sources import Column, Row
+from huitong.errors import HuitongError
+from huitong.standards.normalise import (
     KIND_FOR_TYPE,
     KINDS,
     NormaliseError,
@@ -19,8 +21,6 @@ from huitong.aggregate.normalise import (
     to_halfwidth,
     trim,
 )
-from huitong.aggregate.sources import Column, Row
-from huitong.errors import HuitongError
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ same number of fields; the table inside the file (title lines, header, notes bel
 so a value with a line break inside quotes does not shift the numbers of the rows after it.
 
 Values are passed on as the text in the file (empty fields as None); trimming and converting
-them is :mod:`huitong.aggregate.normalise`'s job, so what was read can always be shown as it was.
+them is :mod:`huitong.standards.normalise`'s job, so what was read can always be shown as it was.
 """
 
 from __future__ import annotations
