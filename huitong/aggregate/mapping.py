@@ -39,6 +39,7 @@ from huitong.catalog.model import DataItem
 from huitong.errors import HuitongError, Problem, invalid
 from huitong.standards.elements import ELEMENTS_BY_ID, DataElement, validator_function
 from huitong.standards.normalise import KINDS, NormaliseError, normalise_text
+from huitong.standards.pinyin import reading
 
 DOCUMENT_KEYS = ("version", "resource", "columns", "options", "note")
 OPTION_KEYS = ("codes", "date_format", "kind")
@@ -587,10 +588,7 @@ def _synonym_names(name: str) -> list[str]:
 def pinyin_forms(name: str) -> tuple[str, str]:
     """(full pinyin, initials) of a Chinese name, lower case, non-Chinese characters kept as they
     are: 身份证号 → ("shenfenzhenghao", "sfzh")."""
-    from pypinyin import Style, lazy_pinyin
-
-    key = name_key(name)
-    syllables = lazy_pinyin(key, style=Style.NORMAL, errors=lambda chars: list(chars))
+    syllables = reading(name_key(name))
     return "".join(syllables), "".join(s[0] for s in syllables if s)
 
 

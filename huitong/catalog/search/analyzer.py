@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from huitong.standards.pinyin import corrected, toneless
+
 # Bump when tokenization changes: stored per-field terms made by an older version are stale.
 ANALYZER_VERSION = 1
 
@@ -32,17 +34,6 @@ _MIXED_RE = re.compile(r"[a-z]+|[0-9]+")
 
 # Single-character function words: as standalone jieba words they only add noise.
 STOPWORDS = frozenset("的和与及或等之了在是对为其并以于由从把被向也而且")
-
-# pypinyin gets these wrong in government text (place names mostly); applied on whole runs.
-PINYIN_OVERRIDES: dict[str, tuple[str, ...]] = {
-    "长垣": ("chang", "yuan"),
-    "长治": ("chang", "zhi"),
-    "朝阳": ("chao", "yang"),
-    "单县": ("shan", "xian"),
-    "郫都": ("pi", "du"),
-    "河长": ("he", "zhang"),
-    "林长": ("lin", "zhang"),
-}
 
 PINYIN_SPAN_WORDS = 4  # initials of up to this many consecutive words: 户籍+人口 -> pi:hjrk
 PINYIN_WHOLE_RUN = 12  # and of the whole CJK run if it is at most this long
@@ -121,25 +112,14 @@ def word_pinyin(word: str) -> tuple[str, ...]:
     """Toneless syllables of one jieba word, one per character. pypinyin matches its phrase
     dictionary inside the word, so 银行 reads hang and 重庆 chong; cached because the words
     of a catalog repeat far more than its names do."""
-    from pypinyin import Style, lazy_pinyin
-
-    syl = lazy_pinyin(word, style=Style.NORMAL, errors=lambda chars: list(chars))
-    if len(syl) != len(word):  # defensive: keep one entry per character
-        syl = [lazy_pinyin(c, errors=lambda chars: list(chars))[0] for c in word]
-    return tuple(syl)
+    return tuple(toneless(word))
 
 
 @lru_cache(maxsize=32_768)
 def run_pinyin(run: str) -> tuple[str, ...]:
     """One syllable per character of a CJK run: its words' readings, then
     :data:`PINYIN_OVERRIDES` for the place names pypinyin reads wrong."""
-    syl = [s for w, _, _ in cut(run) for s in word_pinyin(w)]
-    for phrase, reading in PINYIN_OVERRIDES.items():
-        start = run.find(phrase)
-        while start >= 0:
-            syl[start : start + len(phrase)] = reading
-            start = run.find(phrase, start + 1)
-    return tuple(syl)
+    return corrected(run, [s for w, _, _ in cut(run) for s in word_pinyin(w)])
 
 
 def _pinyin_tokens(run: str, words, freq) -> list[str]:
