@@ -25,13 +25,24 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def text(value: Any) -> str:
+    """A stored value as the text a mask or a pseudonym is computed from (the same text JSON shows)."""
+    return str(jsonable(value))
+
+
 def csv_cell(value: Any) -> Any:
     """A stored value as a CSV cell (None is the empty cell)."""
     return "" if value is None else jsonable(value)
 
 
 def _needs_encoding(t: pa.DataType) -> bool:
-    return pa.types.is_decimal(t) or pa.types.is_temporal(t) or pa.types.is_binary(t)
+    return (
+        pa.types.is_decimal(t)
+        or pa.types.is_temporal(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_fixed_size_binary(t)
+    )
 
 
 def column_values(column: pa.Array | pa.ChunkedArray) -> list[Any]:

@@ -14,6 +14,7 @@ recorded by the emitter with the event's fields and whatever details listeners a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -67,6 +68,32 @@ class DepartmentAdded(Event):
 CATALOGUE: tuple[type[Event], ...] = (VersionLoaded, GrantRevoked, DepartmentAdded)
 
 
+log = logging.getLogger("huitong.events")
+
+
 def emit(session: Any, event: Event) -> dict[str, Any]:
-    """Tell every listener, in the caller's transaction; returns the details they added."""
+    """Tell every listener, in the caller's transaction; returns the details they added. A
+    listener that raises refuses the action: the emitter's transaction rolls back."""
     return plugins.collected(plugins.hook().huitong_event(session=session, event=event), "event detail")
+
+
+def emit_after(session: Any, event: Event) -> dict[str, Any]:
+    """For an event about something already durable outside the database (a version in the
+    store): the listeners run in a savepoint; one that raises cannot undo what happened, so its
+    writes are rolled back, the failure is logged, and it is said in the returned details
+    (``listener_failed``) for the evidence, while the action itself is recorded as it was."""
+    try:
+        with session.begin_nested():
+            return emit(session, event)
+    except Exception as exc:  # a plugin's bug must not leave the action unrecorded
+        log.exception("a listener failed on %s", type(event).__name__)
+        return {"listener_failed": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def merged(details: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
+    """The emitter's evidence details with what listeners added; the emitter's own fields win, so
+    a listener can add to the evidence but never rewrite it."""
+    clash = sorted(set(details) & set(added))
+    if clash:
+        log.warning("listeners tried to replace evidence fields %s; kept the emitter's", clash)
+    return {**added, **details}

@@ -37,8 +37,10 @@ def huitong_mask_rules() -> dict[str, Any] | None:
 @hookspec
 def huitong_event(session: Any, event: Any) -> dict[str, Any] | None:
     """React to a domain event (:mod:`huitong.events`) inside the transaction that caused it.
-    A listener may return details to add to the event's evidence entry; raising refuses the
-    whole action (nothing is stored)."""
+    A listener may return details to add to the event's evidence entry (it cannot replace the
+    emitter's own fields). Raising refuses the action and nothing is stored, except for events
+    about something already durable outside the database (``VersionLoaded``: the version is in
+    the store): then the listener's writes are rolled back and its failure is recorded."""
 
 
 @hookspec

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 import threading
+from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
 
 from huitong import hookspecs
+from huitong.errors import HuitongError
 
 hookimpl = pluggy.HookimplMarker("huitong")
 ENTRY_POINT_GROUP = "huitong"
@@ -24,21 +26,39 @@ DEFAULT_PLUGINS = (
     "huitong.catalog.listeners",
 )
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _manager: pluggy.PluginManager | None = None
+_building: pluggy.PluginManager | None = None  # while plugins load (a plugin may ask for hooks)
 
 
 def manager() -> pluggy.PluginManager:
-    global _manager
-    if _manager is None:
-        with _lock:
-            if _manager is None:
-                pm = pluggy.PluginManager("huitong")
-                pm.add_hookspecs(hookspecs)
-                for name in DEFAULT_PLUGINS:
-                    pm.register(importlib.import_module(name), name=name)
-                pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-                _manager = pm
+    global _manager, _building
+    if _manager is not None:
+        return _manager
+    with _lock:
+        if _manager is not None:
+            return _manager
+        if _building is not None:  # this thread, from a plugin being imported: what is loaded so far
+            return _building
+        pm = _building = pluggy.PluginManager("huitong")
+        try:
+            pm.add_hookspecs(hookspecs)
+            for name in DEFAULT_PLUGINS:
+                pm.register(importlib.import_module(name), name=name)
+            for ep in entry_points(group=ENTRY_POINT_GROUP):
+                if pm.get_plugin(ep.name) is None:
+                    try:
+                        pm.register(ep.load(), name=ep.name)
+                    except Exception as exc:  # name the broken plugin instead of a traceback
+                        raise HuitongError(
+                            f"plugin {ep.name!r} ({ep.value}) could not be loaded: {type(exc).__name__}: {exc}; "
+                            "fix or uninstall it",
+                            code="plugin_error",
+                            status=500,
+                        ) from exc
+        finally:
+            _building = None
+        _manager = pm
     return _manager
 
 
@@ -60,7 +80,7 @@ def collected(results: list[dict[str, Any] | None], what: str) -> dict[str, Any]
     out: dict[str, Any] = {}
     for part in results:
         for name, value in (part or {}).items():
-            if name in out and out[name] is not value:
+            if name in out and out[name] is not value and out[name] != value:
                 raise ValueError(f"two plugins define the {what} {name!r}")
             out[name] = value
     return out

@@ -36,12 +36,25 @@ def _resolve(name: str) -> str | None:
 
 
 def _type_checking(node: ast.AST) -> bool:
-    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+    """``if TYPE_CHECKING:`` or ``if typing.TYPE_CHECKING:`` exactly (not ``if not ...``)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(name: str, path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = {id(n) for block in ast.walk(tree) if _type_checking(block) for n in ast.walk(block)}
+    # only the body of such a block is for the type checker; its ``else:`` runs
+    skipped = {
+        id(n)
+        for block in ast.walk(tree)
+        if _type_checking(block)
+        for stmt in block.body
+        for n in ast.walk(stmt)
+    }
     found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(tree):
@@ -49,6 +62,15 @@ def _imports(name: str, path: Path) -> set[str]:
             continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            targets = [node.args[0].value]  # importlib.import_module("huitong.x") is an import too
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -131,6 +153,19 @@ def test_domain_packages_never_import_the_edges_or_the_top():
         if package(target) in EDGES | TOP and package(target) != package(module)
     )
     assert wrong == []
+
+
+def test_the_scanner_reads_runtime_imports_the_type_checker_skips_and_import_module(tmp_path):
+    code = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from huitong.share import grants\nelse:\n    from huitong.ledger import log\n"
+        "if not TYPE_CHECKING:\n    from huitong.org import service\n"
+        "def f():\n    import importlib\n    importlib.import_module('huitong.catalog.tables')\n"
+    )
+    path = tmp_path / "probe.py"
+    path.write_text(code, encoding="utf-8")
+    found = _imports("huitong.probe", path)
+    assert found == {"huitong.ledger.log", "huitong.org.service", "huitong.catalog.tables"}
 
 
 def test_the_contract_sees_a_cycle_when_there_is_one():

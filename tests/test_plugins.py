@@ -86,3 +86,95 @@ def test_a_plugin_page_section_and_words_appear_in_the_console(example, world):
     assert 'id="section-example"' in dash and "示例插件" in dash
     assert client.post("/lang", data={"csrf": csrf_of(dash), "lang": "en"}).status_code == 303
     assert "0 new versions heard" in client.get("/example").text
+
+
+class _Rogue:
+    """A badly behaved plugin: it raises on a new version, or tries to rewrite the evidence."""
+
+    def __init__(self, mode: str):
+        self.mode = mode
+
+    @plugins.hookimpl
+    def huitong_event(self, session, event):
+        from huitong.events import VersionLoaded
+
+        if isinstance(event, VersionLoaded):
+            if self.mode == "raise":
+                raise RuntimeError("listener bug")
+            return {"status": "forged", "rows_in": 0}
+        return None
+
+
+@pytest.fixture
+def rogue(request):
+    plugin = _Rogue(request.param)
+    plugins.register(plugin, name=f"rogue-{request.param}")
+    yield plugin
+    plugins.unregister(plugin)
+
+
+@pytest.mark.parametrize("rogue", ["raise"], indirect=True)
+def test_a_listener_that_fails_on_a_stored_version_cannot_hide_the_load(
+    rogue, world, test_database, tmp_path
+):
+    flow = make_flow(world, test_database, tmp_path)
+    try:
+        result = run_load(world.db, flow.store, world.actor("ga"), "hj")
+        assert result.status == "loaded" and flow.store.version(flow.code).rows == 4
+    finally:
+        flow.store.close()
+    with world.db.session() as s:
+        entry = s.scalars(select(EvidenceEntry).where(EvidenceEntry.action == "aggregate.load")).one()
+        from huitong.aggregate.tables import LoadRun
+
+        run = s.get(LoadRun, result.load_id)
+    details = json.loads(entry.details)
+    assert run.status == "loaded" and run.snapshot_id == str(result.snapshot_id)
+    assert details["status"] == "loaded" and details["listener_failed"] == "RuntimeError: listener bug"
+
+
+@pytest.mark.parametrize("rogue", ["forge"], indirect=True)
+def test_a_listener_adds_to_the_evidence_but_cannot_rewrite_it(rogue, world, test_database, tmp_path):
+    flow = make_flow(world, test_database, tmp_path)
+    try:
+        run_load(world.db, flow.store, world.actor("ga"), "hj")
+    finally:
+        flow.store.close()
+    with world.db.session() as s:
+        entry = s.scalars(select(EvidenceEntry).where(EvidenceEntry.action == "aggregate.load")).one()
+    details = json.loads(entry.details)
+    assert details["status"] == "loaded" and details["rows_in"] == 4
+
+
+class _Shadow:
+    @plugins.hookimpl
+    def huitong_validators(self):
+        return {"id_number": lambda text: None, "other_check": lambda text: None}
+
+    @plugins.hookimpl
+    def huitong_sources(self):
+        return [("csv", object, {})]
+
+
+def test_a_plugin_cannot_replace_a_builtin_validator_or_source_kind():
+    shadow = _Shadow()
+    plugins.register(shadow, name="shadow")
+    try:
+        with pytest.raises(ValueError, match="redefines the built-in validator 'id_number'"):
+            DataElement("LE00002", "其他", "other", validator="other_check")
+        with pytest.raises(HuitongError, match="redefines the built-in source kind 'csv'"):
+            available_kinds()
+    finally:
+        plugins.unregister(shadow)
+
+
+def test_an_uninstalled_plugins_template_is_not_served_from_the_cache(example, world):
+    from huitong.web.render import env
+
+    assert "example/index.html" in env.get_template("example/index.html").filename
+    plugins.unregister(example)
+    try:
+        with pytest.raises(Exception, match="example/index.html"):
+            env.get_template("example/index.html")
+    finally:
+        plugins.register(example, name="example")

@@ -26,7 +26,7 @@ from huitong.aggregate.validate import LoadPolicy, Summary, Validator, load_verd
 from huitong.catalog.service import spec_of
 from huitong.db.base import Database, utcnow
 from huitong.errors import HuitongError
-from huitong.events import VersionLoaded, emit
+from huitong.events import VersionLoaded, emit_after, merged
 from huitong.ledger.events import record
 from huitong.standards.store import as_element, list_elements
 from huitong.store.schema import columns_for
@@ -231,7 +231,9 @@ def _finish(
                     "updated": version.updated,
                     "deleted": version.deleted,
                 }
-                heard = emit(s, VersionLoaded(code, version.snapshot_id, version.parent_id, counts, run_id))
+                heard = emit_after(
+                    s, VersionLoaded(code, version.snapshot_id, version.parent_id, counts, run_id)
+                )
         if rejects:
             s.execute(
                 insert(LoadReject),
@@ -256,16 +258,18 @@ def _finish(
             "resource",
             code,
             result="ok" if status in ("loaded", "unchanged") else status,
-            details={
-                "load": run_id,
-                "status": status,
-                "rows_in": summary.rows_in,
-                "rows_out": summary.rows_out,
-                "rejected": summary.rows_rejected,
-                "seconds": round(time.monotonic() - started, 3),
-                "snapshot": str(version.snapshot_id) if version else None,
-                **({"reason": message} if message else {}),
-                **({"new_columns": found["new_columns"]} if found and found["new_columns"] else {}),
-            }
-            | heard,  # what listeners added
+            details=merged(
+                {
+                    "load": run_id,
+                    "status": status,
+                    "rows_in": summary.rows_in,
+                    "rows_out": summary.rows_out,
+                    "rejected": summary.rows_rejected,
+                    "seconds": round(time.monotonic() - started, 3),
+                    "snapshot": str(version.snapshot_id) if version else None,
+                    **({"reason": message} if message else {}),
+                    **({"new_columns": found["new_columns"]} if found and found["new_columns"] else {}),
+                },
+                heard,  # what listeners added
+            ),
         )

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -256,7 +257,7 @@ def ingest_show(
                 "rows_in", "rows_out", "rows_rejected", "snapshot_id", "content_hash", "actor", "started_at",
                 "finished_at"):  # fmt: skip
         if shown.get(key) is not None:
-            table.add_row(key, str(shown[key]))
+            table.add_row(key, escape(str(shown[key])))
     console.print(table)
     contract = shown["contract"] or {}
     if contract:
@@ -268,8 +269,8 @@ def ingest_show(
     if shown["new_columns"]:
         console.print(
             "new columns not in the mapping, loaded without them 未映射的新列: "
-            + ", ".join(shown["new_columns"])
-            + f" (map them with huitong ingest map {shown['source']})",
+            + escape(", ".join(shown["new_columns"]))
+            + escape(f" (map them with huitong ingest map {shown['source']})"),
             highlight=False,
         )
 

@@ -124,7 +124,9 @@ class Database:
         return HotReads(self.engine)
 
     def dispose(self) -> None:
-        self.parts.close()  # the evidence writer hands over what it holds first
-        if "hot" in self.__dict__:
-            self.hot.close()
-        self.engine.dispose()
+        try:
+            self.parts.close()  # the evidence writer hands over what it holds first
+        finally:
+            if "hot" in self.__dict__:
+                self.hot.close()
+            self.engine.dispose()

@@ -41,9 +41,20 @@ class Parts:
                 self._parts[kind] = part
 
     def close(self) -> None:
+        """Close every part, newest first; each is forgotten only once closed (a writer handing
+        over its entries is still the one ``get`` returns), and one that fails to close does not
+        keep the others open: the first failure is raised after all were tried."""
+        failure: BaseException | None = None
         with self.lock:
-            parts, self._parts = list(self._parts.values()), {}
-        for part in reversed(parts):
-            close = getattr(part, "close", None)
-            if close is not None:
-                close()
+            for kind in reversed(list(self._parts)):
+                close = getattr(self._parts[kind], "close", None)
+                try:
+                    if close is not None:
+                        close()
+                except Exception as exc:
+                    log.exception("closing %s failed", kind.__name__)
+                    failure = failure or exc
+                finally:
+                    self._parts.pop(kind, None)
+        if failure is not None:
+            raise failure

@@ -16,7 +16,7 @@ from huitong.access import Actor, Target, decide, require
 from huitong.access.roles import Role, check_role_set, parse_role
 from huitong.db.base import utcnow
 from huitong.errors import Conflict, NotFound, Problem, Unauthenticated, invalid
-from huitong.events import DepartmentAdded, emit
+from huitong.events import DepartmentAdded, emit, merged
 from huitong.ledger.events import record, record_apart
 from huitong.org.model import AdminLevel, level_for_division, parse_level
 from huitong.org.secrets import hash_password, new_token, parse_token, token_matches, verify_password
@@ -106,7 +106,7 @@ def add_department(
     session.flush()
     event = DepartmentAdded(dept.id, code, dept.name, region.division_code, region.name)
     added = emit(session, event)  # the catalog gives it its 部门 classification node
-    details = {"name": dept.name, "region": region.division_code} | added
+    details = merged({"name": dept.name, "region": region.division_code}, added)
     record(session, actor, event.action, "department", code, details=details)
     return dept
 

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
@@ -36,15 +37,18 @@ class _Versions:
     def __init__(self, ttl: float = 1.0):
         self.ttl = ttl
         self._lock = threading.Lock()
-        self._current: dict[tuple[Store, str], tuple[float, int]] = {}
-        self._refreshing: set[tuple[Store, str]] = set()
+        # per Store, held weakly: a closed and dropped store takes its entries with it
+        self._current: weakref.WeakKeyDictionary[Store, dict[str, tuple[float, int]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._refreshing: set[tuple[int, str]] = set()
 
     def _read(self, store: Store, code: str) -> int:
         if not store.exists(code):
             raise NotFound(f"resource {code} has not been loaded yet")
         sid = store.version(code).snapshot_id
         with self._lock:
-            self._current[(store, code)] = (time.monotonic(), sid)
+            self._current.setdefault(store, {})[code] = (time.monotonic(), sid)
         return sid
 
     def _refresh(self, store: Store, code: str) -> None:
@@ -54,15 +58,15 @@ class _Versions:
             log.debug("re-reading the current version of %s failed", code, exc_info=True)
         finally:
             with self._lock:
-                self._refreshing.discard((store, code))
+                self._refreshing.discard((id(store), code))
 
     def current(self, store: Store, code: str) -> int:
         with self._lock:
-            hit = self._current.get((store, code))
+            hit = self._current.get(store, {}).get(code)
             stale = hit is not None and time.monotonic() - hit[0] >= self.ttl
-            start = stale and (store, code) not in self._refreshing
+            start = stale and (id(store), code) not in self._refreshing
             if start:
-                self._refreshing.add((store, code))
+                self._refreshing.add((id(store), code))
         if hit is None:
             return self._read(store, code)
         if start:

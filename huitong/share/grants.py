@@ -19,7 +19,7 @@ from huitong.access import Actor, Target, decide, require
 from huitong.catalog.tables import Resource
 from huitong.db.base import utcnow
 from huitong.errors import Forbidden, NotFound, Problem, QuotaExceeded, invalid
-from huitong.events import GrantRevoked, emit
+from huitong.events import GrantRevoked, emit, merged
 from huitong.ledger.events import record
 from huitong.share.calendar import CHINA
 from huitong.share.tables import Delivery, Grant, GrantUsage, Recall, ShareRequest
@@ -319,7 +319,7 @@ def revoke(session: Session, actor: Actor, grant_id: int, reason: str) -> Grant:
     # subscribers are told and their subscriptions closed, in this transaction
     event = GrantRevoked(g.id, g.resource_code, g.revoke_reason, recall.id if recall else None, batches)
     added = emit(session, event)
-    details = {"reason": g.revoke_reason, "recall": event.recall, "batches": batches} | added
+    details = merged({"reason": g.revoke_reason, "recall": event.recall, "batches": batches}, added)
     record(session, actor, event.action, "grant", str(g.id), details=details)
     return g
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from huitong.encoding import text
 from huitong.standards.elements import Grade
 from huitong.standards.masking import rule_function
 
@@ -85,6 +86,6 @@ def render(view: ItemView, values: Iterable, key: bytes | None = None) -> list:
     if view.treatment == Treatment.pseudonym:
         if key is None:
             raise ValueError("a pseudonym needs the consumer's key")
-        return [None if v is None else pseudonym(key, str(v)) for v in values]
+        return [None if v is None else pseudonym(key, text(v)) for v in values]
     fn = mask_function(view.mask_rule)
-    return [None if v is None else fn(str(v)) for v in values]
+    return [None if v is None else fn(text(v)) for v in values]

@@ -116,16 +116,25 @@ def validator_function(name: str) -> Callable[[str], CheckResult]:
     if fn is None:
         from huitong import plugins  # plugins load on first use of a name that is not built in
 
-        fn = plugins.collected(plugins.hook().huitong_validators(), "validator").get(name)
+        found = plugins.collected(plugins.hook().huitong_validators(), "validator")
+        clash = sorted(set(found) & set(VALIDATORS))
+        if clash:
+            raise ValueError(f"a plugin redefines the built-in validator {clash[0]!r}")
+        fn = found.get(name)
     if fn is None:
-        raise ValueError(f"unknown validator {name!r}")
+        raise UnknownValidator(f"unknown validator {name!r}")
     return fn
 
 
+class UnknownValidator(ValueError):
+    pass
+
+
 def is_validator(name: str) -> bool:
+    """Whether a validator of this name exists (a plugin clashing with a built-in still raises)."""
     try:
         validator_function(name)
-    except ValueError:
+    except UnknownValidator:
         return False
     return True
 

@@ -80,7 +80,8 @@ def mask_address(text: str) -> str:
     """Up to the county (区/县); the rest is four stars whatever its length, so the length of the
     street part is not shown either."""
     m = _COUNTY_PREFIX.match(text)
-    kept = m.group(0) if m else text[:6]
+    # no recognisable region: hide at least four characters, so a short address never shows whole
+    kept = m.group(0) if m else text[: max(0, min(6, len(text) - 4))]
     return kept + MASK_CHAR * 4
 
 

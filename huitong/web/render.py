@@ -49,8 +49,7 @@ def _number(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
 
 
-def _plugin_template(name: str) -> tuple[str, str, object] | None:
-    """A template from a plugin page's folder (built-in templates win)."""
+def _plugin_template_path(name: str) -> Path | None:
     from huitong import plugins
     from huitong.web.pages import plugin_pages
 
@@ -58,8 +57,23 @@ def _plugin_template(name: str) -> tuple[str, str, object] | None:
     for folder in [p.templates for p in plugin_pages()] + [s.templates for s in sections]:
         path = folder / name if folder else None
         if path is not None and path.is_file():
-            return path.read_text(encoding="utf-8"), str(path), lambda: True
+            return path
     return None
+
+
+def _plugin_template(name: str) -> tuple[str, str, object] | None:
+    """A template from a plugin page's folder (built-in templates win). It stays cached only while
+    the same plugin still provides the same, unchanged file."""
+    path = _plugin_template_path(name)
+    if path is None:
+        return None
+    mtime = path.stat().st_mtime
+
+    def uptodate() -> bool:
+        now = _plugin_template_path(name)
+        return now == path and now.stat().st_mtime == mtime
+
+    return path.read_text(encoding="utf-8"), str(path), uptodate
 
 
 env = Environment(

@@ -86,3 +86,34 @@ def test_too_many_rejects_abort_and_the_contract_keeps_the_thresholds(flow, monk
     )
     assert shown["status"] == "aborted" and shown["contract"]["max_rejects"] == 1
     assert shown["contract"]["too_many_rejects"] == "abort" and shown["new_columns"] == []
+
+
+def test_the_notes_migration_goes_down_and_up_keeping_every_load_and_reject(flow):
+    # a batch rebuild of agg_load on SQLite would have cascade-deleted every rejected row
+    from alembic import command
+    from sqlalchemy import func, inspect, select
+
+    from huitong.aggregate.tables import LoadReject
+    from huitong.db.migrate import alembic_config, current_revision, head_revision, upgrade
+
+    rewrite(flow, "身份证号,姓名,性别", [f"{person_id(0)},居民0,男", "12345,错号,男"])
+    run_load(flow.world.db, flow.store, flow.world.actor("ga"), "hj")
+    engine = flow.world.db.engine
+    with flow.world.db.session() as s:
+        rejects = s.scalar(select(func.count()).select_from(LoadReject))
+    assert rejects == 1
+    command.downgrade(alembic_config(engine), "0004")
+    assert "notes" not in {c["name"] for c in inspect(engine).get_columns("agg_load")}
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM agg_reject").scalar() == rejects
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM agg_reject").scalar() == rejects
+
+
+def test_ingest_show_prints_column_names_as_written(flow, monkeypatch, test_database):
+    rewrite(flow, "身份证号,姓名,性别,面积[m2],备注[/]", [f"{person_id(n)},居民{n},男,1,x" for n in range(3)])
+    result = run_load(flow.world.db, flow.store, flow.world.actor("ga"), "hj")
+    shown = cli(monkeypatch, test_database, flow.tmp)("--as", "ga", "ingest", "show", str(result.load_id))
+    assert shown.exit_code == 0 and "面积[m2], 备注[/]" in shown.output, shown.output

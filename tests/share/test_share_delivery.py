@@ -228,3 +228,14 @@ def test_a_stored_number_reads_the_same_in_every_delivery_mode(sharing, tmp_path
         sharing.db, sharing.store, sharing.actor("mzu"), gid, first.snapshot_id, second.snapshot_id
     )
     assert sorted(r["补助金额"] for r in changes["changed"]) == ["200.0000000000"] * 4
+
+
+def test_binary_values_are_hex_in_every_encoding():
+    import pyarrow as pa
+
+    from huitong.encoding import column_values, table_rows
+
+    for t in (pa.binary(), pa.large_binary()):
+        col = pa.array([b"\x00\xff", None], type=t)
+        assert column_values(col) == ["00ff", None]
+        assert table_rows(pa.table({"g": col})) == [{"g": "00ff"}, {"g": None}]

@@ -31,6 +31,8 @@ from huitong.standards.masking import keep, rule_function
         ("address", "浙江省杭州市临平区南苑街道人民大道1号", "浙江省杭州市临平区****"),
         ("address", "北京市朝阳区建国路88号", "北京市朝阳区****"),
         ("address", "某某小区5幢301室", "某某小区5幢****"),
+        ("address", "文三路90号", "文三****"),  # no region to keep: never shown whole
+        ("address", "西湖区", "****"),
         ("email", "alice@example.com", "a***@example.com"),
         ("email", "not-an-email", "************"),
         ("full", "秘密", "**"),
@@ -43,6 +45,15 @@ def test_rules(rule, value, masked):
     # (``none`` excepted: an element with no display rule that a grant masks gets ``default``)
     if rule != "none":
         assert render(ItemView("item", Treatment.mask, rule), [value]) == [masked]
+
+
+def test_a_masked_or_pseudonymised_value_reads_as_the_text_json_shows():
+    from decimal import Decimal
+
+    assert render(ItemView("x", Treatment.mask, "full"), [Decimal("0.0000001000"), b"\x00\xff"]) == [
+        "*" * len("0.0000001000"),
+        "****",
+    ]
 
 
 def test_short_values_are_masked_in_full():

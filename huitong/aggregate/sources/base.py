@@ -318,7 +318,11 @@ def _plugin_kinds() -> list[tuple[str, type, dict[str, Any]]]:
     """Kinds that plugins bring through the ``huitong_sources`` hook."""
     from huitong import plugins
 
-    return plugins.flattened(plugins.hook().huitong_sources())
+    kinds = plugins.flattened(plugins.hook().huitong_sources())
+    clash = sorted({k.lower() for k, _, _ in kinds} & set(_BUILTIN_MODULES))
+    if clash:
+        raise invalid(f"a plugin redefines the built-in source kind {clash[0]!r}")
+    return kinds
 
 
 def available_kinds() -> list[str]:

@@ -15,10 +15,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("agg_load") as batch:
-        batch.add_column(sa.Column("notes", sa.JSON(), nullable=True))
+    op.add_column("agg_load", sa.Column("notes", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("agg_load") as batch:
-        batch.drop_column("notes")
+    # a plain DROP COLUMN (SQLite 3.35+): a batch rebuild would drop agg_load and, with foreign
+    # keys on, cascade-delete every rejected row
+    op.drop_column("agg_load", "notes")
