@@ -86,6 +86,15 @@ def collected(results: list[dict[str, Any] | None], what: str) -> dict[str, Any]
     return out
 
 
+def additions(results: list[dict[str, Any] | None], builtins, what: str) -> dict[str, Any]:
+    """What plugins add to a registry of built-ins; a plugin redefining a built-in is refused."""
+    found = collected(results, what)
+    clash = sorted(set(found) & set(builtins))
+    if clash:
+        raise ValueError(f"a plugin redefines the built-in {what} {clash[0]!r}")
+    return found
+
+
 def flattened(results: list[list[Any] | None]) -> list[Any]:
     return [item for part in results for item in (part or [])]
 

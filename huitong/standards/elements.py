@@ -116,11 +116,7 @@ def validator_function(name: str) -> Callable[[str], CheckResult]:
     if fn is None:
         from huitong import plugins  # plugins load on first use of a name that is not built in
 
-        found = plugins.collected(plugins.hook().huitong_validators(), "validator")
-        clash = sorted(set(found) & set(VALIDATORS))
-        if clash:
-            raise ValueError(f"a plugin redefines the built-in validator {clash[0]!r}")
-        fn = found.get(name)
+        fn = plugins.additions(plugins.hook().huitong_validators(), VALIDATORS, "validator").get(name)
     if fn is None:
         raise UnknownValidator(f"unknown validator {name!r}")
     return fn

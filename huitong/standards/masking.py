@@ -110,11 +110,7 @@ def plugin_rules() -> dict[str, Callable[[str], str]]:
     """Rules plugins bring (``huitong_mask_rules``); a built-in name cannot be replaced."""
     from huitong import plugins  # plugins load on first use of a rule that is not built in
 
-    found = plugins.collected(plugins.hook().huitong_mask_rules(), "mask rule")
-    clash = sorted(set(found) & set(RULES))
-    if clash:
-        raise ValueError(f"a plugin redefines the built-in mask rule {clash[0]!r}")
-    return found
+    return plugins.additions(plugins.hook().huitong_mask_rules(), RULES, "mask rule")
 
 
 def rule_function(rule: str) -> Callable[[str], str]:
