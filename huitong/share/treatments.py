@@ -86,6 +86,6 @@ def render(view: ItemView, values: Iterable, key: bytes | None = None) -> list:
     if view.treatment == Treatment.pseudonym:
         if key is None:
             raise ValueError("a pseudonym needs the consumer's key")
-        return [None if v is None else pseudonym(key, text(v)) for v in values]
+        return [None if v is None else pseudonym(key, v if type(v) is str else text(v)) for v in values]
     fn = mask_function(view.mask_rule)
-    return [None if v is None else fn(text(v)) for v in values]
+    return [None if v is None else fn(v if type(v) is str else text(v)) for v in values]
