@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, insert, select, text
 
 from bench.catalog_corpus import AGENCIES, CITIES, PROVINCE, departments, generate_resources
 from huitong.access import PUBLIC, SYSTEM, Actor
+from huitong.access.roles import Role
 from huitong.bootstrap import seed
 from huitong.catalog import service
 from huitong.catalog.model import (
@@ -45,7 +46,6 @@ from huitong.db.base import Database, utcnow
 from huitong.db.migrate import upgrade
 from huitong.errors import Conflict
 from huitong.org import service as org
-from huitong.access.roles import Role
 from huitong.standards.divisions import division_table
 from huitong.standards.uscc import make_credit_code
 
