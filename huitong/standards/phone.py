@@ -12,7 +12,7 @@ import unicodedata
 
 from huitong.standards.findings import CheckResult, error, not_text
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)  # ASCII digits only: ٠ (U+0660) is no phone digit
 _COUNTRY = re.compile(r"^(?:\+86|0086)")
 _EXTENSION = re.compile(r"(?:-|转|ext\.?|x)(\d{1,6})$", re.IGNORECASE)
 
@@ -50,11 +50,11 @@ def _landline(text: str) -> str | None:
     if m and len(re.sub(r"\D", "", text[: m.start()])) >= 10:
         ext, text = m.group(1), text[: m.start()]
     digits = text.replace("-", "")
-    if not digits.isdigit() or not digits.startswith("0"):
+    if not (digits.isascii() and digits.isdigit()) or not digits.startswith("0"):
         return None
     area_len = 3 if digits[1] in "12" else 4
     area, number = digits[:area_len], digits[area_len:]
-    if len(area) != area_len or not re.fullmatch(r"[1-9]\d{6,7}", number):
+    if len(area) != area_len or not re.fullmatch(r"[1-9]\d{6,7}", number, re.ASCII):
         return None
     return f"{area}-{number}" + (f"-{ext}" if ext else "")
 

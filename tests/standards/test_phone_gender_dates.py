@@ -133,3 +133,9 @@ def test_leap_day_and_unrecognised_formats():
     for value in ("2023-01", "05/01/2023", "yesterday", "2023-1-5-1", "2023/1.5"):
         assert parse_date(value).codes == ("format",)
     assert parse_date(None).codes == ("empty",)
+
+
+@pytest.mark.parametrize("value", ["1٣800138000", "13800١38000", "0571-8٧654321", "٠571-87654321"])
+def test_digits_of_other_scripts_are_no_phone_digits(value):
+    """Arabic-Indic digits pass str.isdigit() and a Unicode \\d, but no telephone exchange reads them."""
+    assert not validate_phone(value).ok
