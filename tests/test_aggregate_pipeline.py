@@ -114,3 +114,40 @@ def test_a_key_repeated_many_batches_later_is_a_located_reject_not_a_failed_load
     with world.db.session() as s:
         [reject] = s.scalars(select(LoadReject).where(LoadReject.load_id == result.load_id)).all()
     assert reject.row == 2502 and "already in row 2" in reject.reason
+
+
+def test_an_identical_re_send_is_recognised_before_it_is_read(loading):
+    world, store, code, path = loading
+    first = run_load(world.db, store, world.actor("ga"), "hj")
+    again = run_load(world.db, store, world.actor("ga"), "hj")
+    assert again.status == "unchanged" and "not read again" in again.message
+    assert (again.summary.rows_in, again.summary.rows_rejected, again.snapshot_id) == (
+        3,
+        1,
+        first.snapshot_id,
+    )
+    with world.db.session() as s:
+        run = s.get(LoadRun, again.load_id)
+        assert run.notes["same_input_as"] == first.load_id and run.input_hash
+        # the re-send's own report is complete: the reject is there, at its row and value
+        [reject] = s.scalars(select(LoadReject).where(LoadReject.load_id == again.load_id)).all()
+        assert (reject.row, reject.value) == (5, BAD)
+    # a different policy could decide differently: the file is read again
+    stricter = run_load(world.db, store, world.actor("ga"), "hj", policy=LoadPolicy(max_rejects=5))
+    assert stricter.status == "unchanged" and "not read again" not in (stricter.message or "")
+
+
+def test_a_re_send_is_read_again_when_the_current_version_is_not_its_own(loading, tmp_path):
+    world, store, code, path = loading
+    run_load(world.db, store, world.actor("ga"), "hj")
+    other = tmp_path / "人口-补报.csv"  # another source writes the same resource in between
+    other.write_bytes(EXPORT.replace("李四", "李思").encode("gbk"))
+    with world.db.session() as s:
+        registry.add_source(s, world.actor("ga"), "hj2", code, "csv", {"path": str(other)}, mode="upsert")
+        desc = registry.describe_source(s, world.actor("ga"), "hj2")
+        mapping = propose_mapping([c.name for c in desc.columns], ITEMS).to_mapping()
+        registry.save_mapping(s, world.actor("ga"), "hj2", mapping.to_dict())
+    assert run_load(world.db, store, world.actor("ga"), "hj2").status == "loaded"
+    back = run_load(world.db, store, world.actor("ga"), "hj")  # the same file as hj's last load
+    assert back.status == "loaded" and "not read again" not in (back.message or "")
+    assert {r["姓名"] for r in store.read(code).to_pylist()} == {"张三", "李四"}

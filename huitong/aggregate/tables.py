@@ -57,6 +57,8 @@ class LoadRun(Base):
     rows_out: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # the raw input, mapping and items together: an identical re-send is not read again
+    input_hash: Mapped[str | None] = mapped_column(String(64))
     snapshot_id: Mapped[str | None] = mapped_column(String(32))
     actor_name: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

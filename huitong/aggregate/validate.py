@@ -287,11 +287,8 @@ class Validator:
         self._plan_by_column = {p.column: p for p in self._plans if p.column}
         self._plan_by_column.update({p.label: p for p in self._plans if p.label})
 
-    # -- one row
-
-    def validate(self, row: Row) -> Result:
-        file = row.file or self.file
-        result = Result(row.row, file, row.sheet, None, key=row.key)
+    def _locator(self, row: Row, file: str | None):
+        """Builds a reject or warning placed at this row, naming the plan's source column."""
 
         def located(cls: type[Located], plan: _Plan | None, value: Any, reason: str, code: str, zh: str = ""):
             if row.key:
@@ -308,9 +305,14 @@ class Validator:
                 zh,
             )
 
-        for problem in row.problems:  # what went wrong while reading the row
+        return located
+
+    def _reading_rejects(self, row: Row, file: str | None) -> list[Reject]:
+        """What went wrong while reading the row, as rejects."""
+        out = []
+        for problem in row.problems:
             plan = self._plan_by_column.get(problem.column or "")
-            result.rejects.append(
+            out.append(
                 Reject(
                     problem.file or file,
                     problem.sheet or row.sheet,
@@ -322,6 +324,27 @@ class Validator:
                     "unreadable",
                 )
             )
+        return out
+
+    def _duplicate(self, row: Row, values: Lookup[str, Any], first: int, located) -> Reject:
+        plan = self._key_plans[0]
+        shown = ", ".join(f"{p.item.name}={_element_text(values[p.item.name])}" for p in self._key_plans)
+        return located(
+            Reject,
+            plan,
+            row.values.get(plan.column) if plan.column else None,
+            f"duplicate key {shown}: the same key is already in row {first}",
+            "duplicate_key",
+            f"主键重复，与第 {first} 行相同",
+        )
+
+    # -- one row
+
+    def validate(self, row: Row) -> Result:
+        file = row.file or self.file
+        result = Result(row.row, file, row.sheet, None, key=row.key)
+        located = self._locator(row, file)
+        result.rejects.extend(self._reading_rejects(row, file))
         values: dict[str, Any] = {}
         for plan in self._plans:
             raw = row.values.get(plan.column) if plan.column else None
@@ -333,20 +356,7 @@ class Validator:
             key = tuple(values[p.item.name] for p in self._key_plans)
             first = self._keys_seen.setdefault(key, row.row)
             if first != row.row:
-                plan = self._key_plans[0]
-                shown = ", ".join(
-                    f"{p.item.name}={_element_text(values[p.item.name])}" for p in self._key_plans
-                )
-                result.rejects.append(
-                    located(
-                        Reject,
-                        plan,
-                        row.values.get(plan.column) if plan.column else None,
-                        f"duplicate key {shown}: the same key is already in row {first}",
-                        "duplicate_key",
-                        f"主键重复，与第 {first} 行相同",
-                    )
-                )
+                result.rejects.append(self._duplicate(row, values, first, located))
         if not result.rejects:
             result.values = values
         self.summary.add(result)

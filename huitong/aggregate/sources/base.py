@@ -14,6 +14,7 @@ packages).  The pipeline only ever calls :func:`open_source`.
 from __future__ import annotations
 
 import abc
+import hashlib
 import importlib
 import inspect
 import unicodedata
@@ -209,6 +210,12 @@ class Source(abc.ABC):
         for batch in self.batches():
             yield from batch
 
+    def fingerprint(self) -> str | None:
+        """A digest of the raw input, for a source that can give one cheaply (a file): a load whose
+        input, mapping and items are those of the last load is recognised before it is read.
+        None (a database, an API) means it must be read to be compared."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - most sources hold nothing open between calls
         """Release connections or files; safe to call twice."""
 
@@ -217,6 +224,12 @@ class Source(abc.ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def file_digest(path: Any) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def chunked(rows: Iterable[Row], batch_size: int) -> Iterator[list[Row]]:

@@ -27,6 +27,7 @@ from huitong.aggregate.sources.base import (
     Skipped,
     Source,
     chunked,
+    file_digest,
     register,
 )
 from huitong.aggregate.sources.encoding import Decoding, resolve_encoding
@@ -188,6 +189,9 @@ class DelimitedSource(Source):
 
     # -------------------------------------------------------------- Source
 
+    def fingerprint(self) -> str:
+        return file_digest(self.path)
+
     def describe(self) -> Description:
         layout = self._prepare()
         assert self._decoding is not None
@@ -211,5 +215,13 @@ class DelimitedSource(Source):
         self.skipped = list(layout.skipped)
         with self._open() as f:
             raw = (r for r in self._records(f) if r.number >= layout.data_start)
-            rows = to_rows(raw, layout, file=self.name, exact_width=True, skipped=self.skipped, unit="line")
+            rows = to_rows(
+                raw,
+                layout,
+                file=self.name,
+                exact_width=True,
+                skipped=self.skipped,
+                unit="line",
+                text_cells=True,
+            )
             yield from chunked(rows, batch_size)

@@ -36,6 +36,7 @@ from huitong.aggregate.sources.base import (
     Skipped,
     Source,
     chunked,
+    file_digest,
     register,
 )
 from huitong.aggregate.sources.delimited import check_file
@@ -322,6 +323,9 @@ class ExcelSource(Source):
     def _sheet_name(self) -> str:
         assert self._book is not None and self._index is not None
         return self._book.sheets()[self._index].name
+
+    def fingerprint(self) -> str:
+        return file_digest(self.path)
 
     def describe(self) -> Description:
         layout = self._prepare()

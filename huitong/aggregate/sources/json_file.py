@@ -29,6 +29,7 @@ from huitong.aggregate.sources.base import (
     Row,
     Source,
     chunked,
+    file_digest,
     register,
 )
 from huitong.aggregate.sources.delimited import check_file
@@ -210,6 +211,9 @@ class JsonSource(Source):
 
     def _rows(self) -> Iterator[Row]:
         return self._ndjson_rows() if self.lines else self._json_rows()
+
+    def fingerprint(self) -> str:
+        return file_digest(self.path)
 
     def describe(self) -> Description:
         sample: list[dict[str, Any]] = []

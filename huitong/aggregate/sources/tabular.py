@@ -38,6 +38,11 @@ NOTE_PREFIX = re.compile(
 )
 TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计|总\s*数)[:：]?$")
 _METADATA = re.compile(r"^[^:：]{1,12}[:：]")
+_INVISIBLE = {ord(ch): None for ch in "\u200b\u200c\u200d\u2060\ufeff"}
+# the first characters a note or a total can start with: a row starting with anything else is data
+_NOTE_STARTS = frozenset(
+    ch for word in NOTE_PREFIX.pattern.strip("^()").split("|") + ["合", "总", "小"] for ch in word[:1]
+)
 HEAD_ROWS = 60  # rows looked at to find the layout
 
 
@@ -77,7 +82,10 @@ def text_of(value: Any) -> str:
         value = value.date()
     if isinstance(value, date | datetime):
         return value.isoformat()
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = str(value)
+    if "\n" not in text and "\r" not in text:  # one line, the usual cell
+        return text.strip(BLANKS).translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     # a header wrapped with Alt+Enter reads as one name; keep a space between Latin words only
     parts = [p.strip(BLANKS) for p in text.split("\n")]
     out = ""
@@ -87,7 +95,7 @@ def text_of(value: Any) -> str:
         if out and out[-1].isascii() and out[-1].isalnum() and part[0].isascii() and part[0].isalnum():
             out += " "
         out += part
-    return "".join(ch for ch in out if ch not in "\u200b\u200c\u200d\u2060\ufeff")
+    return out.translate(_INVISIBLE)
 
 
 def _numeric(value: Any) -> bool:
@@ -118,16 +126,22 @@ def first_text(cells: Sequence[Any]) -> str:
 
 def note_like(cells: Sequence[Any]) -> str | None:
     """Why this row is a note or a total rather than data, or None."""
-    filled = [text_of(v) for v in cells if not blank(v)]
-    if not filled:
+    if cells and isinstance(cells[0], str) and cells[0]:
+        lead = cells[0][0]  # the usual data row: decided by its first character
+        if lead not in _NOTE_STARTS and lead not in BLANKS and ord(lead) not in _INVISIBLE:
+            return None
+    for first in cells:
+        if first is not None and not (isinstance(first, str) and not first.strip(BLANKS)):
+            break
+    else:
         return None
-    head = filled[0]
+    head = text_of(first)  # only the first filled cell decides, unless it reads like a note
     if TOTAL.match(head.replace(" ", "")):
         return "total row below the table"
-    if NOTE_PREFIX.match(head) and (
-        len(filled) <= 2 or all(NOTE_PREFIX.match(t) or _METADATA.match(t) for t in filled)
-    ):
-        return "note below the table"
+    if NOTE_PREFIX.match(head):
+        filled = [text_of(v) for v in cells if not blank(v)]
+        if len(filled) <= 2 or all(NOTE_PREFIX.match(t) or _METADATA.match(t) for t in filled):
+            return "note below the table"
     return None
 
 
@@ -353,20 +367,27 @@ def to_rows(
     exact_width: bool,
     skipped: list[Skipped],
     unit: str = "row",
+    text_cells: bool = False,
 ) -> Iterator[Row]:
     """Turn raw rows after the header into :class:`Row`s.
 
     Blank rows are skipped; note/total rows are held back and dropped when nothing but blanks
     and notes follow them (they sit below the table).  ``exact_width`` (delimited text) reports
     rows with fewer fields than the header too; in Excel a short row just has empty cells.
+    ``text_cells`` says every cell is a string (delimited text): a row as wide as the header is
+    then read without looking at each cell.
     """
     columns = layout.columns
     width = len(columns)
+    names = [c.name for c in columns]
+    in_order = text_cells and [c.position for c in columns] == list(range(1, width + 1))
     header_at = layout.header_rows[0] if layout.header_rows else None
     held: list[tuple[RawRow, str | None]] = []
 
     def build(raw: RawRow) -> Row:
         cells = raw.cells
+        if in_order and len(cells) == width and not raw.problems:  # the usual row: "" is None
+            return Row({n: v or None for n, v in zip(names, cells, strict=True)}, raw.number, file, sheet)
         values: dict[str, Any] = {}
         problems = list(raw.problems)
         for col in columns:

@@ -1,0 +1,209 @@
+"""The validators over whole columns: Arrow and NumPy operations that agree with the per-value
+functions on every value they *certify*.
+
+Each function takes a pyarrow string array and says, as boolean masks, which values the per-value
+function (the reference, :mod:`huitong.standards.normalise` and the validators) would accept
+unchanged and without an error, and which of those it would warn about. A value a kernel does not
+certify is not judged here: the caller sends it to the reference, which also writes the exact
+message. So a column's answer is always the reference's, computed at array speed for the values
+that are clean, which in a department's export is nearly all of them. The property tests check
+the agreement on generated samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from huitong.standards.divisions import DivisionTable, division_table
+from huitong.standards.idcard import CHECK_CHARS, MAX_AGE_YEARS, WEIGHTS
+from huitong.standards.normalise import ZERO_WIDTH
+
+
+def _char_class(chars: str) -> str:
+    return "".join(f"\\x{{{ord(ch):x}}}" for ch in chars)
+
+
+# str.strip() removes exactly the characters for which str.isspace() holds (listed, not computed:
+# a scan of every code point would cost a second at import; a test compares the two)
+SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE_CLASS = _char_class(SPACES)
+# what trim and to_halfwidth change: spaces at either end, zero-width characters anywhere, the
+# ideographic space and the full-width ASCII block
+_TEXT_WORK = (
+    f"^[{_SPACE_CLASS}]|[{_SPACE_CLASS}]$|[{_char_class(ZERO_WIDTH)}]|[\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}]"
+)
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    """A boolean Arrow array as NumPy, null as False."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def clean_text(values: pa.Array) -> np.ndarray:
+    """Which strings ``normalise_text`` gives back unchanged and not blank: no space at either end,
+    no zero-width character, nothing full-width. Null and empty strings are not certified."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    work = pc.match_substring_regex(values, _TEXT_WORK)
+    return _mask(pc.and_(pc.invert(work), pc.greater(pc.binary_length(values), 0)))
+
+
+def lengths(values: pa.Array) -> np.ndarray:
+    """Characters per string (null as 0)."""
+    return np.asarray(pc.fill_null(pc.utf8_length(values), 0).to_numpy(zero_copy_only=False))
+
+
+@dataclass(frozen=True)
+class IdColumn:
+    """An ID-number column judged: ``certified`` values pass unchanged with no error;
+    ``implausible_age`` and ``unknown_region`` are the warnings among them."""
+
+    certified: np.ndarray
+    implausible_age: np.ndarray
+    unknown_region: np.ndarray
+
+
+def _fixed_width_bytes(values: pa.Array, width: int) -> np.ndarray:
+    """The bytes of strings that are all ``width`` ASCII characters, one row each."""
+    values = pa.concat_arrays([values]) if values.offset else values  # start at offset 0
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[: len(values) + 1]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+    return data[offsets[0] : offsets[0] + width * len(values)].reshape(-1, width)
+
+
+def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+    return days[np.clip(month, 0, 12)] + ((month == 2) & leap)
+
+
+def _yyyymmdd(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def region_in_force(codes: np.ndarray, on: np.ndarray, table: DivisionTable | None = None) -> np.ndarray:
+    """Whether each 6-digit region code (as an int) was in force on each date (YYYYMMDD int), as
+    ``DivisionTable.is_valid`` answers it: dates before the first list count as its date."""
+    table = table or division_table()
+    on = np.maximum(on, _yyyymmdd(table.first_list) if table.first_list > date.min else 0)
+    distinct, where = np.unique(codes, return_inverse=True)
+    windows = [table.windows(f"{c:06d}") for c in distinct]
+    width = max((len(w) for w in windows), default=0)
+    if width == 0:
+        return np.zeros(len(codes), dtype=bool)
+    starts = np.full((len(distinct), width), 99999999, dtype=np.int64)  # an absent window never holds
+    ends = np.zeros((len(distinct), width), dtype=np.int64)
+    for i, ws in enumerate(windows):
+        for j, w in enumerate(ws):
+            starts[i, j] = _yyyymmdd(w.valid_from) if w.valid_from > date.min else 0
+            ends[i, j] = _yyyymmdd(w.valid_to) if w.valid_to else 99999999
+    day = on[:, None]
+    return ((starts[where] <= day) & (day <= ends[where])).any(axis=1)
+
+
+def id_numbers(values: pa.Array, *, today: date | None = None) -> IdColumn:
+    """公民身份号码 as ``validate_id_number`` judges them, for the canonical form (17 ASCII digits
+    and a digit or X): check character (MOD 11-2), a real birth date not in the future, and the
+    warnings for an age over 130 and a region not in force on the birth date. A 15-digit number,
+    a lowercase x, full-width digits or spaces are left to the reference (it converts them)."""
+    n = len(values)
+    today = today or date.today()
+    certified = np.zeros(n, dtype=bool)
+    implausible = np.zeros(n, dtype=bool)
+    unknown = np.zeros(n, dtype=bool)
+    if n == 0:
+        return IdColumn(certified, implausible, unknown)
+    shaped = np.flatnonzero(_mask(pc.match_substring_regex(values, r"^[0-9]{17}[0-9X]$")))
+    if len(shaped) == 0:
+        return IdColumn(certified, implausible, unknown)
+    raw = _fixed_width_bytes(values.take(pa.array(shaped)), 18)
+    digits = raw[:, :17].astype(np.int64) - 48
+    expected = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[
+        (digits * np.array(WEIGHTS)).sum(axis=1) % 11
+    ]
+    year = digits[:, 6] * 1000 + digits[:, 7] * 100 + digits[:, 8] * 10 + digits[:, 9]
+    month = digits[:, 10] * 10 + digits[:, 11]
+    day = digits[:, 12] * 10 + digits[:, 13]
+    born = year * 10000 + month * 100 + day
+    real = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
+    ok = (raw[:, 17] == expected) & real & (born <= _yyyymmdd(today))
+    region = digits[:, 0] * 100000 + digits[:, 1] * 10000 + digits[:, 2] * 1000
+    region += digits[:, 3] * 100 + digits[:, 4] * 10 + digits[:, 5]
+    certified[shaped] = ok
+    implausible[shaped] = ok & (today.year - year > MAX_AGE_YEARS)
+    unknown[shaped] = ok & ~region_in_force(region, np.where(real, born, 0))
+    return IdColumn(certified, implausible, unknown)
+
+
+# Validators whose canonical form a regular expression certifies: ``validate_mobile`` gives an
+# 11-digit 1[3-9]… number back unchanged, ``validate_landline`` an area code (3 digits for 010 and
+# 02x, else 4), a dash and 7-8 digits; ``validate_phone`` accepts either.
+_MOBILE = r"1[3-9][0-9]{9}"
+_LANDLINE = r"0[12][0-9]-[1-9][0-9]{6,7}|0[03-9][0-9]{2}-[1-9][0-9]{6,7}"
+CANONICAL = {
+    "mobile": f"^(?:{_MOBILE})$",
+    "landline": f"^(?:{_LANDLINE})$",
+    "phone": f"^(?:{_MOBILE}|{_LANDLINE})$",
+}
+
+
+def canonical(values: pa.Array, validator: str) -> np.ndarray | None:
+    """Which values are in the validator's canonical form (accepted unchanged, no finding), or None
+    for a validator without a column kernel."""
+    pattern = CANONICAL.get(validator)
+    if pattern is None:
+        return None
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    return _mask(pc.match_substring_regex(values, pattern))
+
+
+# The text forms of :func:`huitong.standards.dates.parse_date` with ASCII digits and nothing
+# around them; the generic extraction below reads year, month and day from any of them (with a
+# separator the month ends at it; without one there are exactly eight digits).
+_DATE_SHAPE = (
+    r"^(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}|[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,2}"
+    r"|[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日?|[0-9]{8})$"
+)
+_DATE_PARTS = r"^(?P<y>[0-9]{4})[^0-9]?(?P<m>[0-9]{1,2})[^0-9]?(?P<d>[0-9]{1,2})[^0-9]?$"
+
+
+@dataclass(frozen=True)
+class DateColumn:
+    """A date column judged: ``certified`` values are real dates the reference reads the same way
+    without a finding; ``days`` holds them (``NaT`` elsewhere)."""
+
+    certified: np.ndarray
+    days: np.ndarray  # datetime64[D]
+
+
+def dates(values: pa.Array) -> DateColumn:
+    """Dates as ``normalise(value, "date")`` reads text (2023-01-05, 2023/1/5, 2023.1.5,
+    2023年1月5日, 20230105), for values in one of those forms with ASCII digits: month 1-12, a day
+    the month has, a year from 1. Full-width digits, spaces, times of day, Excel serials and
+    anything impossible are left to the reference (it converts them, or writes the message)."""
+    n = len(values)
+    certified = np.zeros(n, dtype=bool)
+    days = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    if n == 0:
+        return DateColumn(certified, days)
+    shaped = np.flatnonzero(_mask(pc.match_substring_regex(values, _DATE_SHAPE)))
+    if len(shaped) == 0:
+        return DateColumn(certified, days)
+    parts = pc.extract_regex(values.take(pa.array(shaped)), _DATE_PARTS)
+    year, month, day = (
+        np.asarray(pc.cast(parts.field(f), pa.int64()).to_numpy(zero_copy_only=False)) for f in "ymd"
+    )
+    real = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
+    year, month, day, keep = year[real], month[real], day[real], shaped[real]
+    first = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype(
+        "timedelta64[M]"
+    )
+    days[keep] = first.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
+    certified[keep] = True
+    return DateColumn(certified, days)
