@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/huitong demo
 
@@ -31,7 +36,7 @@ test: $(STAMP) chromium
 wrk:
 	command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 
-bench: $(STAMP) wrk
+bench: $(BENCH_STAMP) wrk
 	$(BIN)/python -m bench.run
 
 # docs/screenshots/*.png: a small demo city served on a free port, photographed by Chromium.
