@@ -38,9 +38,9 @@ NOTE_PREFIX = re.compile(
 )
 TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计|总\s*数)[:：]?$")
 _METADATA = re.compile(r"^[^:：]{1,12}[:：]")
-_INVISIBLE = {ord(ch): None for ch in "\u200b\u200c\u200d\u2060\ufeff"}
+INVISIBLE = {ord(ch): None for ch in "\u200b\u200c\u200d\u2060\ufeff"}
 # the first characters a note or a total can start with: a row starting with anything else is data
-_NOTE_STARTS = frozenset(
+NOTE_STARTS = frozenset(
     ch for word in NOTE_PREFIX.pattern.strip("^()").split("|") + ["合", "总", "小"] for ch in word[:1]
 )
 HEAD_ROWS = 60  # rows looked at to find the layout
@@ -84,7 +84,7 @@ def text_of(value: Any) -> str:
         return value.isoformat()
     text = str(value)
     if "\n" not in text and "\r" not in text:  # one line, the usual cell
-        return text.strip(BLANKS).translate(_INVISIBLE)
+        return text.strip(BLANKS).translate(INVISIBLE)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # a header wrapped with Alt+Enter reads as one name; keep a space between Latin words only
     parts = [p.strip(BLANKS) for p in text.split("\n")]
@@ -95,7 +95,7 @@ def text_of(value: Any) -> str:
         if out and out[-1].isascii() and out[-1].isalnum() and part[0].isascii() and part[0].isalnum():
             out += " "
         out += part
-    return out.translate(_INVISIBLE)
+    return out.translate(INVISIBLE)
 
 
 def _numeric(value: Any) -> bool:
@@ -128,7 +128,7 @@ def note_like(cells: Sequence[Any]) -> str | None:
     """Why this row is a note or a total rather than data, or None."""
     if cells and isinstance(cells[0], str) and cells[0]:
         lead = cells[0][0]  # the usual data row: decided by its first character
-        if lead not in _NOTE_STARTS and lead not in BLANKS and ord(lead) not in _INVISIBLE:
+        if lead not in NOTE_STARTS and lead not in BLANKS and ord(lead) not in INVISIBLE:
             return None
     for first in cells:
         if first is not None and not (isinstance(first, str) and not first.strip(BLANKS)):
@@ -358,39 +358,77 @@ def find_layout(
 # ---------------------------------------------------------------- data rows
 
 
-def to_rows(
-    raw_rows: Iterable[RawRow],
-    layout: Layout,
-    *,
-    file: str,
-    sheet: str | None = None,
-    exact_width: bool,
-    skipped: list[Skipped],
-    unit: str = "row",
-    text_cells: bool = False,
-) -> Iterator[Row]:
-    """Turn raw rows after the header into :class:`Row`s.
+class RowBuilder:
+    """Raw rows after the header into :class:`Row`s, one at a time (:meth:`push`), so a reader
+    can hand some stretches of a file to a faster path and keep the rules in one place.
 
     Blank rows are skipped; note/total rows are held back and dropped when nothing but blanks
     and notes follow them (they sit below the table).  ``exact_width`` (delimited text) reports
     rows with fewer fields than the header too; in Excel a short row just has empty cells.
     ``text_cells`` says every cell is a string (delimited text): a row as wide as the header is
-    then read without looking at each cell.
+    then read without looking at each cell.  :meth:`finish` lists what was held to the end.
     """
-    columns = layout.columns
-    width = len(columns)
-    names = [c.name for c in columns]
-    in_order = text_cells and [c.position for c in columns] == list(range(1, width + 1))
-    header_at = layout.header_rows[0] if layout.header_rows else None
-    held: list[tuple[RawRow, str | None]] = []
 
-    def build(raw: RawRow) -> Row:
-        cells = raw.cells
-        if in_order and len(cells) == width and not raw.problems:  # the usual row: "" is None
-            return Row({n: v or None for n, v in zip(names, cells, strict=True)}, raw.number, file, sheet)
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        file: str,
+        sheet: str | None = None,
+        exact_width: bool,
+        skipped: list[Skipped],
+        unit: str = "row",
+        text_cells: bool = False,
+    ):
+        self.columns = layout.columns
+        self.width = len(self.columns)
+        self.names = [c.name for c in self.columns]
+        self.in_order = text_cells and [c.position for c in self.columns] == list(range(1, self.width + 1))
+        self.file, self.sheet, self.exact_width, self.skipped, self.unit = (
+            file,
+            sheet,
+            exact_width,
+            skipped,
+            unit,
+        )
+        self.header_at = layout.header_rows[0] if layout.header_rows else None
+        self.held: list[tuple[RawRow, str | None]] = []
+
+    @property
+    def holding(self) -> bool:
+        """Whether blank or note rows wait for what follows them."""
+        return bool(self.held)
+
+    def push(self, raw: RawRow) -> Iterator[Row]:
+        if not span(raw.cells) and not raw.problems:
+            self.held.append((raw, None))
+            return
+        reason = None if raw.problems else note_like(raw.cells)
+        if reason is not None:
+            self.held.append((raw, reason))
+            return
+        for h, why in self.held:
+            if why is None:
+                self.skipped.append(Skipped(h.number, "blank"))
+            else:
+                yield self.build(h)
+        self.held.clear()
+        yield self.build(raw)
+
+    def finish(self) -> None:
+        for h, why in self.held:
+            self.skipped.append(Skipped(h.number, why or "blank", first_text(h.cells)))
+        self.held.clear()
+
+    def build(self, raw: RawRow) -> Row:
+        cells, width, file, sheet, unit = raw.cells, self.width, self.file, self.sheet, self.unit
+        if self.in_order and len(cells) == width and not raw.problems:  # the usual row: "" is None
+            return Row(
+                {n: v or None for n, v in zip(self.names, cells, strict=True)}, raw.number, file, sheet
+            )
         values: dict[str, Any] = {}
         problems = list(raw.problems)
-        for col in columns:
+        for col in self.columns:
             value = cells[col.position - 1] if col.position <= len(cells) else None
             if isinstance(value, Bad):
                 problems.append(
@@ -408,7 +446,7 @@ def to_rows(
                 value = None
             values[col.name] = value
         extra = [(i, v) for i, v in enumerate(cells[width:], start=width + 1) if not blank(v)]
-        header_text = f"the header ({unit} {header_at})" if header_at else "the table"
+        header_text = f"the header ({unit} {self.header_at})" if self.header_at else "the table"
         if raw.problems:  # the reader could not split this row: its problem says why
             pass
         elif extra:
@@ -424,7 +462,7 @@ def to_rows(
                     value=text_of(extra[0][1]),
                 )
             )
-        elif exact_width and len(cells) < width:
+        elif self.exact_width and len(cells) < width:
             problems.append(
                 Problem(
                     f"{unit} {raw.number} has {len(cells)} values but {header_text} has {width} columns "
@@ -436,20 +474,10 @@ def to_rows(
             )
         return Row(values, raw.number, file, sheet, None, problems)
 
+
+def to_rows(raw_rows: Iterable[RawRow], layout: Layout, **options: Any) -> Iterator[Row]:
+    """All raw rows through one :class:`RowBuilder` (its options as keywords)."""
+    builder = RowBuilder(layout, **options)
     for raw in raw_rows:
-        if not span(raw.cells) and not raw.problems:
-            held.append((raw, None))
-            continue
-        reason = None if raw.problems else note_like(raw.cells)
-        if reason is not None:
-            held.append((raw, reason))
-            continue
-        for h, why in held:
-            if why is None:
-                skipped.append(Skipped(h.number, "blank"))
-            else:
-                yield build(h)
-        held.clear()
-        yield build(raw)
-    for h, why in held:
-        skipped.append(Skipped(h.number, why or "blank", first_text(h.cells)))
+        yield from builder.push(raw)
+    builder.finish()
