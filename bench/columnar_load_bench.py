@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -162,29 +161,23 @@ def step_huitong(path: Path, work: Path) -> dict:
 STEPS = {"duckdb": step_duckdb, "pandas": step_pandas, "huitong": step_huitong}
 
 
+def peak_rss_mb() -> int:
+    """This process's peak resident memory (VmHWM: it starts afresh at exec, unlike ru_maxrss,
+    which a child inherits from the parent it was forked from)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    raise SystemExit("no VmHWM in /proc/self/status")
+
+
 def child(name: str, path: Path, work: Path) -> tuple[dict, int]:
     """Run one step in a fresh interpreter; its answer and its peak RSS in MB."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.columnar_load_bench",
-            "--step",
-            name,
-            "--file",
-            str(path),
-            "--work",
-            str(work),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"step {name} failed ({proc.returncode})")
-    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss // 1024
+    command = [sys.executable, "-m", "bench.columnar_load_bench", "--step", name, "--file", str(path)]
+    done = subprocess.run([*command, "--work", str(work)], stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"step {name} failed ({done.returncode})")
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer, answer.pop("peak_rss_mb")
 
 
 def main() -> None:
@@ -196,7 +189,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path)
     args = ap.parse_args()
     if args.step:  # a child: one step, its answer as the last line
-        print(json.dumps(STEPS[args.step](args.file, args.work)))
+        answer = STEPS[args.step](args.file, args.work)
+        print(json.dumps({**answer, "peak_rss_mb": peak_rss_mb()}))
         return
     report: dict = {"date": time.strftime("%Y-%m-%d"), "rows": args.rows}
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from huitong.aggregate.sources.base import Row
+from huitong.aggregate.sources.base import ColumnBatch, Row
 from huitong.aggregate.validate import Reject, RowWarning, Validator, _Plan
 from huitong.standards import columns as kernels
 
@@ -69,6 +69,52 @@ def _key(value: Any) -> tuple[type, Any]:
     return (type(value), value)  # 1, 1.0 and True are different cells
 
 
+def _strings(raws: Any) -> pa.Array:
+    """Raw values as one Arrow string array (raises for numbers or dates among them)."""
+    return raws if isinstance(raws, pa.Array) else pa.array(raws, type=pa.string())
+
+
+def _take(raws: Any, where: np.ndarray) -> Any:
+    return raws.take(pa.array(where)) if isinstance(raws, pa.Array) else [raws[i] for i in where]
+
+
+class _Batch:
+    """Rows or a :class:`ColumnBatch` behind one face: columns of raw values, row numbers,
+    which rows had reading problems, and one row back for a report."""
+
+    def __init__(self, rows: Sequence[Row] | ColumnBatch):
+        self.rows = rows
+        self.columnar = isinstance(rows, ColumnBatch)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str | None) -> pa.Array | list[Any]:
+        if name is not None and self.columnar:
+            found = self.rows.column(name)
+            if found is not None:
+                return found
+        if name is None or self.columnar:
+            return pa.nulls(len(self.rows), pa.string()) if self.columnar else [None] * len(self.rows)
+        return [r.values.get(name) for r in self.rows]
+
+    def troubled(self) -> np.ndarray:
+        if self.columnar or not len(self.rows):
+            return np.zeros(len(self.rows), dtype=bool)
+        return np.array([bool(r.problems) for r in self.rows], dtype=bool)
+
+    def row(self, i: int) -> Row:
+        return self.rows.row(i) if self.columnar else self.rows[i]
+
+    def rows_at(self, where: np.ndarray) -> list[Row]:
+        return self.rows.rows_at(where) if self.columnar else [self.rows[i] for i in where.tolist()]
+
+    def numbers(self, where: np.ndarray) -> list[int]:
+        if self.columnar:
+            return self.rows.numbers[where].tolist()
+        return [self.rows[i].row for i in where.tolist()]
+
+
 class ColumnarValidator(Validator):
     """A :class:`Validator` that also checks whole batches (:meth:`check_batch`)."""
 
@@ -91,7 +137,7 @@ class ColumnarValidator(Validator):
     def _distinct(self, plan: _Plan, raws: list[Any], target: pa.DataType, warned: Counter) -> _Judged:
         """Judge each distinct value once and spread the answers over the rows."""
         try:  # text (every delimited file): Arrow finds the distinct values
-            encoded = pa.array(raws, type=pa.string()).dictionary_encode()
+            encoded = _strings(raws).dictionary_encode()
         except (pa.ArrowTypeError, pa.ArrowInvalid):
             encoded = None
         if encoded is not None:
@@ -129,7 +175,7 @@ class ColumnarValidator(Validator):
         """Plain text, ID numbers and dates through the column kernels, the rest through the
         reference; None when no kernel applies to the column."""
         try:
-            column = pa.array(raws, type=pa.string())
+            column = _strings(raws)
         except (pa.ArrowTypeError, pa.ArrowInvalid):
             return None  # numbers or dates among the text (an Excel sheet): value by value
         if pa.types.is_string(target) or pa.types.is_large_string(target):
@@ -145,7 +191,7 @@ class ColumnarValidator(Validator):
         rest = np.flatnonzero(~certified)
         if len(rest) == len(raws):
             return None
-        judged = self._distinct(plan, [raws[i] for i in rest], target, warned)
+        judged = self._distinct(plan, _take(raws, rest), target, warned)
         if len(rest):
             mask = np.zeros(len(raws), dtype=bool)
             mask[rest] = True
@@ -195,40 +241,37 @@ class ColumnarValidator(Validator):
             and (element.length is None or element.length >= 10)
         )
 
-    def _judge(self, plan: _Plan, rows: Sequence[Row], target: pa.DataType, warned: Counter) -> _Judged:
-        if plan.column is None:
-            raws: list[Any] = [None] * len(rows)
-        else:
-            name = plan.column
-            raws = [r.values.get(name) for r in rows]
+    def _judge(self, plan: _Plan, batch: _Batch, target: pa.DataType, warned: Counter) -> _Judged:
+        raws = batch.column(plan.column)
         return self._kernel(plan, raws, target, warned) or self._distinct(plan, raws, target, warned)
 
     # -- a batch
 
-    def check_batch(self, rows: Sequence[Row]) -> Checked:
-        """Validate a batch: the clean rows in the stored schema and the rejects, with the summary
-        counted as :meth:`validate` counts it."""
+    def check_batch(self, rows: Sequence[Row] | ColumnBatch) -> Checked:
+        """Validate a batch (rows, or rows read as columns): the clean rows in the stored schema and
+        the rejects, with the summary counted as :meth:`validate` counts it."""
         if self._today is None:
             from datetime import date
 
             self._today = date.today()
-        n = len(rows)
+        batch = _Batch(rows)
+        n = len(batch)
         warned: Counter[str] = Counter()
         judged = {
-            p.item.name: self._judge(p, rows, self.schema.field(p.item.name).type, warned)
+            p.item.name: self._judge(p, batch, self.schema.field(p.item.name).type, warned)
             for p in self._plans
         }
         bad = np.zeros(n, dtype=bool)
         for j in judged.values():
             bad |= j.bad
-        troubled = np.array([bool(r.problems) for r in rows], dtype=bool) if n else bad
-        bad |= troubled
+        bad |= batch.troubled()
         by_row: dict[int, list[Reject]] = {}
-        for i in np.flatnonzero(bad).tolist():
-            by_row[i] = self._row_rejects(i, rows[i], judged)
+        where = np.flatnonzero(bad)
+        for i, row in zip(where.tolist(), batch.rows_at(where), strict=True):
+            by_row[i] = self._row_rejects(i, row, judged)
         good = np.flatnonzero(~bad)
         if self.unique_keys and self._key_plans and len(good):
-            self._keys(rows, judged, good, by_row)
+            self._keys(batch, judged, good, by_row)
         keep = np.ones(n, dtype=bool)
         keep[list(by_row)] = False
         table = pa.table({name: j.values for name, j in judged.items()}, schema=self.schema)
@@ -250,12 +293,12 @@ class ColumnarValidator(Validator):
                 out.append(located(Reject, plan, raw, reason, code, zh))
         return out
 
-    def _keys(self, rows: Sequence[Row], judged: dict[str, _Judged], good: np.ndarray, by_row) -> None:
+    def _keys(self, batch: _Batch, judged: dict[str, _Judged], good: np.ndarray, by_row) -> None:
         """Keys unique across the load, as :meth:`validate` keeps them; one set operation per batch
         when no key repeats (the usual case), row by row otherwise."""
         parts = [judged[p.item.name].values.take(pa.array(good)).to_pylist() for p in self._key_plans]
         keys = list(zip(*parts, strict=True))
-        numbers = [rows[i].row for i in good.tolist()]
+        numbers = batch.numbers(good)
         seen = self._keys_seen
         if len(set(keys)) == len(keys) and seen.keys().isdisjoint(keys):
             seen.update(zip(keys, numbers, strict=True))
@@ -263,7 +306,7 @@ class ColumnarValidator(Validator):
         for i, key, number in zip(good.tolist(), keys, numbers, strict=True):
             first = seen.setdefault(key, number)
             if first != number:
-                row = rows[i]
+                row = batch.row(i)
                 values = {
                     p.item.name: self._outcome(p, row.values.get(p.column) if p.column else None).value
                     for p in self._key_plans

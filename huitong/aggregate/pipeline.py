@@ -142,7 +142,7 @@ def execute_load(
         )
         validator.summary = summary
         found = notes(contract, new_columns(description.names, validator.mapping.columns))
-        for batch in src.batches(LOAD_BATCH_ROWS):
+        for batch in src.load_batches(LOAD_BATCH_ROWS):
             checked = validator.check_batch(batch)
             tables.append(checked.table)
             rejects.extend(checked.rejects)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huitong.aggregate.columnar import ColumnarValidator
 from huitong.aggregate.mapping import Mapping
-from huitong.aggregate.sources import Column, Row
+from huitong.aggregate.sources import Column, ColumnBatch, Row
 from huitong.aggregate.validate import validate_all
 from huitong.catalog.model import DataItem, DataType
 from huitong.standards.idcard import make_id_number
@@ -167,3 +168,26 @@ def test_a_clean_export_is_certified_by_the_kernels_and_a_bad_value_still_gets_i
     ]
     assert "the same key is already in row 5" in rejects[-1].reason
     assert table.column("公民身份号码").to_pylist()[:2] == ids[:2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows_strategy, st.lists(st.integers(0, 50), max_size=4), st.integers(0, 60))
+def test_rows_read_as_columns_are_judged_as_the_rows_are(values, repeat, cut):
+    """A ColumnBatch (a plain stretch of a CSV read by Arrow) gets the answer its rows get."""
+    rows = [
+        Row({k: v or None for k, v in r.values.items()}, r.row, r.file) for r in make_rows(values, repeat)
+    ]
+    reference = validate_all(rows, MAPPING, ITEMS, columns=COLUMNS, file="人口.csv")
+    validator = ColumnarValidator(MAPPING, ITEMS, columns=COLUMNS, file="人口.csv", schema=SCHEMA)
+    tables, rejects = [], []
+    for part in (rows[:cut], rows[cut:]):
+        table = pa.table({h: pa.array([r.values[h] for r in part], pa.string()) for h in HEADERS})
+        checked = validator.check_batch(ColumnBatch(table, np.array([r.row for r in part]), "人口.csv"))
+        tables.append(checked.table)
+        rejects.extend(checked.rejects)
+    assert (
+        pa.concat_tables(tables).to_pylist()
+        == pa.Table.from_pylist(reference.records, schema=SCHEMA).to_pylist()
+    )
+    assert rejects == reference.rejects
+    assert validator.summary.as_dict() == reference.summary.as_dict()

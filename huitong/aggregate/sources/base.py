@@ -188,6 +188,38 @@ class Row:
         return replace(located, field=problem.field, value=problem.value)
 
 
+@dataclass(frozen=True)
+class ColumnBatch:
+    """Rows read straight into columns, for a stretch of a file where every row is plain data (a
+    reader proves it before it hands one over): one string column per source column, named as
+    :attr:`Column.name`, empty cells as null, and each row's number. Such rows have no reading
+    problems. :meth:`row` gives one back as a :class:`Row`, for a reject's report.
+    """
+
+    table: Any  # pyarrow.Table of strings
+    numbers: Any  # numpy int64 array, 1-based, what a person would look for
+    file: str | None = None
+    sheet: str | None = None
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def column(self, name: str) -> Any:
+        """The column as one pyarrow string array, or None when the source has no such column."""
+        if name not in self.table.column_names:
+            return None
+        return self.table.column(name).combine_chunks()
+
+    def row(self, i: int) -> Row:
+        return self.rows_at([i])[0]
+
+    def rows_at(self, where: Any) -> list[Row]:
+        """The rows at these positions, in one pass (the rejects of a batch)."""
+        values = self.table.take(where).to_pylist() if len(where) else []
+        numbers = self.numbers[where].tolist() if len(where) else []
+        return [Row(v, n, self.file, self.sheet) for v, n in zip(values, numbers, strict=True)]
+
+
 class Source(abc.ABC):
     """A connector: describe what is there, then hand over the rows in batches.
 
@@ -209,6 +241,11 @@ class Source(abc.ABC):
     def rows(self) -> Iterator[Row]:
         for batch in self.batches():
             yield from batch
+
+    def load_batches(self, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row] | ColumnBatch]:
+        """What a load reads: :meth:`batches`, unless the connector can hand over stretches of plain
+        rows as :class:`ColumnBatch` (the same rows, read at columnar speed)."""
+        return self.batches(batch_size)
 
     def fingerprint(self) -> str | None:
         """A digest of the raw input, for a source that can give one cheaply (a file): a load whose
