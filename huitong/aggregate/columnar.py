@@ -29,6 +29,7 @@ import pyarrow as pa
 from huitong.aggregate.sources.base import ColumnBatch, Row
 from huitong.aggregate.validate import Reject, RowWarning, Validator, _Plan
 from huitong.standards import columns as kernels
+from huitong.store import duck
 
 MEMO_LIMIT = 200_000  # distinct values remembered per item across batches (dates, codes, names)
 
@@ -74,6 +75,10 @@ def _strings(raws: Any) -> pa.Array:
     return raws if isinstance(raws, pa.Array) else pa.array(raws, type=pa.string())
 
 
+def _value(raws: Any, i: int) -> Any:
+    return raws[i].as_py() if isinstance(raws, pa.Array) else raws[i]
+
+
 def _take(raws: Any, where: np.ndarray) -> Any:
     return raws.take(pa.array(where)) if isinstance(raws, pa.Array) else [raws[i] for i in where]
 
@@ -109,10 +114,53 @@ class _Batch:
     def rows_at(self, where: np.ndarray) -> list[Row]:
         return self.rows.rows_at(where) if self.columnar else [self.rows[i] for i in where.tolist()]
 
-    def numbers(self, where: np.ndarray) -> list[int]:
+    def numbers_at(self, where: np.ndarray) -> np.ndarray:
         if self.columnar:
-            return self.rows.numbers[where].tolist()
-        return [self.rows[i].row for i in where.tolist()]
+            return np.asarray(self.rows.numbers[where], dtype=np.int64)
+        return np.array([self.rows[i].row for i in where.tolist()], dtype=np.int64)
+
+
+class _SeenKeys:
+    """The keys a load has accepted so far, with the row each was first seen in, as a DuckDB table
+    (in memory, locked down like every huitong connection)."""
+
+    def __init__(self, width: int):
+        self.con = duck.connect()
+        self.names = [f"k{i}" for i in range(width)]
+        self.ready = False
+
+    def repeats(self, keys: list[pa.Array], numbers: np.ndarray) -> list[tuple[int, int]]:
+        """(position, first row) for each row whose key came before under another row number, in
+        this batch or an earlier one, as ``dict.setdefault`` would find it; the new keys are kept."""
+        cols = ", ".join(self.names)
+        batch = pa.table(
+            {**dict(zip(self.names, keys, strict=True)), "pos": np.arange(len(numbers)), "row": numbers}
+        )
+        self.con.register("batch", batch)
+        try:
+            if not self.ready:
+                self.con.execute(f"CREATE TABLE seen AS SELECT {cols}, row FROM batch LIMIT 0")
+                self.ready = True
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE judged AS
+                SELECT b.pos, b.row, b.first_pos, s.row AS seen_row, coalesce(s.row, b.first_row) AS first
+                FROM (SELECT *, first_value(row) OVER w AS first_row, first_value(pos) OVER w AS first_pos
+                      FROM batch WINDOW w AS (PARTITION BY {cols} ORDER BY pos)) b
+                LEFT JOIN seen s USING ({cols})"""
+            )
+            found = self.con.execute(
+                "SELECT pos, first FROM judged WHERE first <> row ORDER BY pos"
+            ).fetchall()
+            self.con.execute(
+                f"INSERT INTO seen SELECT {cols}, row FROM batch "
+                "WHERE pos IN (SELECT pos FROM judged WHERE seen_row IS NULL AND pos = first_pos)"
+            )
+        finally:
+            self.con.unregister("batch")
+        return [(int(p), int(f)) for p, f in found]
+
+    def close(self) -> None:
+        self.con.close()
 
 
 class ColumnarValidator(Validator):
@@ -123,6 +171,7 @@ class ColumnarValidator(Validator):
         self.schema = schema
         self._today = None
         self._memo: dict[str, dict[str | None, _Outcome]] = {}  # item → text value → its outcome
+        self._seen: _SeenKeys | None = None
 
     # -- one value, by the reference
 
@@ -178,43 +227,86 @@ class ColumnarValidator(Validator):
             column = _strings(raws)
         except (pa.ArrowTypeError, pa.ArrowInvalid):
             return None  # numbers or dates among the text (an Excel sheet): value by value
+        alike = None
         if pa.types.is_string(target) or pa.types.is_large_string(target):
-            certified = self._text_kernel(plan, column, warned)
-            values = None if certified is None else column.cast(target)
+            found = self._text_kernel(plan, column, warned)
+            if found is None:
+                return None
+            certified, alike = found
+            values = column.cast(target)
         elif pa.types.is_date32(target) and self._date_kernel_applies(plan):
-            found = kernels.dates(column)
-            certified, values = found.certified, pa.array(found.days, type=target)
+            dates = kernels.dates(column)
+            certified, values = dates.certified, pa.array(dates.days, type=target)
         else:
             return None
-        if certified is None:
-            return None
         rest = np.flatnonzero(~certified)
-        if len(rest) == len(raws):
+        if len(rest) == len(raws) and alike is None:
             return None
-        judged = self._distinct(plan, _take(raws, rest), target, warned)
-        if len(rest):
-            mask = np.zeros(len(raws), dtype=bool)
-            mask[rest] = True
-            values = pa.compute.replace_with_mask(values, pa.array(mask), judged.values)
-        bad = np.zeros(len(raws), dtype=bool)
-        bad[rest] = judged.bad
-        position = {int(r): i for i, r in enumerate(rest) if judged.bad[i]}
-        return _Judged(values, bad, lambda i: judged.outcome_of(position[i]))
+        if alike is not None:  # rows the reference answers alike, judged once per kind
+            parts = [(rest[alike[rest] < 0], None), (rest[alike[rest] >= 0], alike)]
+        else:
+            parts = [(rest, None)]
+        n = len(raws)
+        bad = np.zeros(n, dtype=bool)
+        mask = np.zeros(n, dtype=bool)
+        outcome_at: dict[int, Any] = {}
+        for where, kinds in parts:
+            if not len(where):
+                continue
+            if kinds is None:
+                judged = self._distinct(plan, _take(raws, where), target, warned)
+            else:
+                judged = self._alike(plan, raws, where, kinds[where], target, warned)
+            mask[where] = True
+            values = pa.compute.replace_with_mask(values, pa.array(mask), judged.values)  # rows in order
+            mask[where] = False
+            bad[where] = judged.bad
+            outcome_at.update((int(r), (judged, i)) for i, r in enumerate(where) if judged.bad[i])
+        return _Judged(values, bad, lambda i: outcome_at[i][0].outcome_of(outcome_at[i][1]))
 
-    def _text_kernel(self, plan: _Plan, column: pa.Array, warned: Counter) -> np.ndarray | None:
+    def _alike(
+        self,
+        plan: _Plan,
+        raws: Any,
+        where: np.ndarray,
+        kinds: np.ndarray,
+        target: pa.DataType,
+        warned: Counter,
+    ) -> _Judged:
+        """Rows a kernel has sorted into kinds the reference answers alike (an ID number whose only
+        fault is its check character: the message names the character found and the one expected,
+        never the number): one reference call per kind, on its first row."""
+        distinct, first, where_kind = np.unique(kinds, return_index=True, return_inverse=True)
+        outcomes = [self._outcome(plan, _value(raws, int(where[j]))) for j in first.tolist()]
+        counts = np.bincount(where_kind, minlength=len(distinct))
+        for j, o in enumerate(outcomes):
+            for code in o.warnings:
+                warned[code] += int(counts[j])
+        bad_of = np.array([bool(o.rejects) for o in outcomes], dtype=bool)
+        typed = pa.array([None if o.rejects else o.value for o in outcomes], type=target)
+        return _Judged(
+            typed.take(pa.array(where_kind)), bad_of[where_kind], lambda i: outcomes[where_kind[i]]
+        )
+
+    def _text_kernel(
+        self, plan: _Plan, column: pa.Array, warned: Counter
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
         """Which text values pass unchanged: trimmed, within the lengths, and in the canonical form
-        of the element's validator (the warnings counted for them)."""
+        of the element's validator (the warnings counted for them); and, for ID numbers, the kinds
+        of the others that the reference answers alike (-1: judge the value itself)."""
         certified = kernels.clean_text(column)
         element = plan.element
         limits = [n for n in (plan.item.length, element.length if element else None) if n is not None]
         if limits:
             certified &= kernels.lengths(column) <= min(limits)
         if element is None:
-            return certified
+            return certified, None
         if element.pattern or element.value_domain is not None or element.data_type != "C":
             return None
+        alike = None
         if element.validator == "id_number":
             found = kernels.id_numbers(column, today=self._today)
+            alike = np.where(certified & (found.kind >= 0), found.kind, -1)
             certified &= found.certified
             warned["implausible_age"] += int((found.implausible_age & certified).sum())
             warned["unknown_region"] += int((found.unknown_region & certified).sum())
@@ -223,7 +315,7 @@ class ColumnarValidator(Validator):
             if shaped is None:
                 return None
             certified &= shaped
-        return certified
+        return certified, alike
 
     @staticmethod
     def _date_kernel_applies(plan: _Plan) -> bool:
@@ -294,24 +386,27 @@ class ColumnarValidator(Validator):
         return out
 
     def _keys(self, batch: _Batch, judged: dict[str, _Judged], good: np.ndarray, by_row) -> None:
-        """Keys unique across the load, as :meth:`validate` keeps them; one set operation per batch
-        when no key repeats (the usual case), row by row otherwise."""
-        parts = [judged[p.item.name].values.take(pa.array(good)).to_pylist() for p in self._key_plans]
-        keys = list(zip(*parts, strict=True))
-        numbers = batch.numbers(good)
-        seen = self._keys_seen
-        if len(set(keys)) == len(keys) and seen.keys().isdisjoint(keys):
-            seen.update(zip(keys, numbers, strict=True))
-            return
-        for i, key, number in zip(good.tolist(), keys, numbers, strict=True):
-            first = seen.setdefault(key, number)
-            if first != number:
-                row = batch.row(i)
-                values = {
-                    p.item.name: self._outcome(p, row.values.get(p.column) if p.column else None).value
-                    for p in self._key_plans
-                }
-                by_row[i] = [self._duplicate(row, values, first, self._locator(row, row.file or self.file))]
+        """Keys unique across the load, as :meth:`validate` keeps them (a key is a duplicate when
+        its first row has another number), found by a join in DuckDB rather than a Python dict:
+        exact, a few dozen bytes per key, and no Python object per row."""
+        if self._seen is None:
+            self._seen = _SeenKeys(len(self._key_plans))
+        keys = [judged[p.item.name].values.take(pa.array(good)) for p in self._key_plans]
+        numbers = batch.numbers_at(good)
+        for position, first in self._seen.repeats(keys, numbers):
+            i = int(good[position])
+            row = batch.row(i)
+            values = {
+                p.item.name: self._outcome(p, row.values.get(p.column) if p.column else None).value
+                for p in self._key_plans
+            }
+            by_row[i] = [self._duplicate(row, values, first, self._locator(row, row.file or self.file))]
+
+    def close(self) -> None:
+        """Release the keys of the load (safe to call twice)."""
+        if self._seen is not None:
+            self._seen.close()
+            self._seen = None
 
     def _count(self, n: int, rejected: int, rejects: list[Reject], warned: Counter[str]) -> None:
         s = self.summary

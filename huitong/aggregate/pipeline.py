@@ -142,12 +142,15 @@ def execute_load(
         )
         validator.summary = summary
         found = notes(contract, new_columns(description.names, validator.mapping.columns))
-        for batch in src.load_batches(LOAD_BATCH_ROWS):
-            checked = validator.check_batch(batch)
-            tables.append(checked.table)
-            rejects.extend(checked.rejects)
-            if progress:
-                progress(len(batch))
+        try:
+            for batch in src.load_batches(LOAD_BATCH_ROWS):
+                checked = validator.check_batch(batch)
+                tables.append(checked.table)
+                rejects.extend(checked.rejects)
+                if progress:
+                    progress(len(batch))
+        finally:
+            validator.close()
         decision = load_verdict(policy, summary.rows_in, summary.rows_rejected)
         version = None
         if not decision.abort:

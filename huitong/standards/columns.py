@@ -61,11 +61,14 @@ def lengths(values: pa.Array) -> np.ndarray:
 @dataclass(frozen=True)
 class IdColumn:
     """An ID-number column judged: ``certified`` values pass unchanged with no error;
-    ``implausible_age`` and ``unknown_region`` are the warnings among them."""
+    ``implausible_age`` and ``unknown_region`` are the warnings among them. ``kind`` sorts the
+    numbers whose only error is the check character by what the reference says of them (the
+    character found, the one expected, the two warnings), -1 for every other value."""
 
     certified: np.ndarray
     implausible_age: np.ndarray
     unknown_region: np.ndarray
+    kind: np.ndarray
 
 
 def _fixed_width_bytes(values: pa.Array, width: int) -> np.ndarray:
@@ -116,11 +119,12 @@ def id_numbers(values: pa.Array, *, today: date | None = None) -> IdColumn:
     certified = np.zeros(n, dtype=bool)
     implausible = np.zeros(n, dtype=bool)
     unknown = np.zeros(n, dtype=bool)
+    kind = np.full(n, -1, dtype=np.int64)
     if n == 0:
-        return IdColumn(certified, implausible, unknown)
+        return IdColumn(certified, implausible, unknown, kind)
     shaped = np.flatnonzero(_mask(pc.match_substring_regex(values, r"^[0-9]{17}[0-9X]$")))
     if len(shaped) == 0:
-        return IdColumn(certified, implausible, unknown)
+        return IdColumn(certified, implausible, unknown, kind)
     raw = _fixed_width_bytes(values.take(pa.array(shaped)), 18)
     digits = raw[:, :17].astype(np.int64) - 48
     expected = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[
@@ -131,13 +135,19 @@ def id_numbers(values: pa.Array, *, today: date | None = None) -> IdColumn:
     day = digits[:, 12] * 10 + digits[:, 13]
     born = year * 10000 + month * 100 + day
     real = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
-    ok = (raw[:, 17] == expected) & real & (born <= _yyyymmdd(today))
+    dated = real & (born <= _yyyymmdd(today))
+    ok = (raw[:, 17] == expected) & dated
     region = digits[:, 0] * 100000 + digits[:, 1] * 10000 + digits[:, 2] * 1000
     region += digits[:, 3] * 100 + digits[:, 4] * 10 + digits[:, 5]
+    old = today.year - year > MAX_AGE_YEARS
+    elsewhere = ~region_in_force(region, np.where(real, born, 0))
     certified[shaped] = ok
-    implausible[shaped] = ok & (today.year - year > MAX_AGE_YEARS)
-    unknown[shaped] = ok & ~region_in_force(region, np.where(real, born, 0))
-    return IdColumn(certified, implausible, unknown)
+    implausible[shaped] = ok & old
+    unknown[shaped] = ok & elsewhere
+    wrong_check = dated & ~ok
+    code = raw[:, 17].astype(np.int64) * 256 + expected.astype(np.int64) + old * 65536 + elsewhere * 131072
+    kind[shaped] = np.where(wrong_check, code, -1)
+    return IdColumn(certified, implausible, unknown, kind)
 
 
 # Validators whose canonical form a regular expression certifies: ``validate_mobile`` gives an

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from huitong.store import duck
 
 HASH_HEX = 32
+HASH_SLICE_ROWS = 250_000  # rows encoded at once: bounds the memory of hashing a large table
 
 
 def _as_bytes(values: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -48,16 +49,20 @@ def encode_rows(data: pa.Table) -> pa.ChunkedArray:
 
 
 def row_hashes(data: pa.Table) -> pa.ChunkedArray:
-    """One hash per row, as 32 hex digits, in row order."""
+    """One hash per row, as 32 hex digits, in row order; a slice at a time, so the encoded rows
+    of a table of millions never sit in memory at once."""
     if data.num_rows == 0:
         return pa.chunked_array([pa.array([], pa.large_string())])
-    encoded = pa.table({"e": encode_rows(data)})
-    con = duck.scratch({"rows": encoded})
-    try:
-        out = con.sql(f"SELECT substr(sha256(e), 1, {HASH_HEX}) AS h FROM rows").to_arrow_table()
-    finally:
-        con.close()
-    return pc.cast(out.column("h"), pa.large_string())
+    chunks = []
+    for start in range(0, data.num_rows, HASH_SLICE_ROWS):
+        encoded = pa.table({"e": encode_rows(data.slice(start, HASH_SLICE_ROWS))})
+        con = duck.scratch({"rows": encoded})
+        try:
+            out = con.sql(f"SELECT substr(sha256(e), 1, {HASH_HEX}) AS h FROM rows").to_arrow_table()
+        finally:
+            con.close()
+        chunks.extend(pc.cast(out.column("h"), pa.large_string()).chunks)
+    return pa.chunked_array(chunks, pa.large_string())
 
 
 def content_hash(hashes: pa.ChunkedArray | pa.Array) -> str:

@@ -471,7 +471,7 @@ class Store:
             by_name = {
                 **{n: rows.column(n) for n in rows.column_names},
                 ROW_HASH: hashes,
-                LOAD_ID: pa.array([load] * rows.num_rows, pa.large_string()),
+                LOAD_ID: pa.repeat(pa.scalar(load, pa.large_string()), rows.num_rows),
             }
             rows = pa.Table.from_arrays([by_name[f.name] for f in full_schema], schema=full_schema)
             props = {P_LOAD: load, P_MODE: mode.value, P_HASH: chash, P_ROWS_IN: str(rows.num_rows)}

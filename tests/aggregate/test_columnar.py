@@ -191,3 +191,26 @@ def test_rows_read_as_columns_are_judged_as_the_rows_are(values, repeat, cut):
     )
     assert rejects == reference.rejects
     assert validator.summary.as_dict() == reference.summary.as_dict()
+
+
+def test_numbers_with_the_same_wrong_check_character_keep_their_own_warnings():
+    """Rows whose only fault is the check character are judged once per kind; a kind is the
+    character found, the one expected and the warnings, so an age over 130 or an unknown region
+    is still counted for exactly the rows that have it."""
+    from huitong.standards.idcard import id_check_char
+
+    def wrong(region: str, born: date) -> str:
+        for seq in range(1000):
+            number = make_id_number(region, born, seq)
+            if id_check_char(number[:17]) == "5":
+                return number[:17] + "0"
+        raise AssertionError("no number with check character 5")
+
+    numbers = [wrong(r, b) for r in ("330106", "999999") for b in (date(1880, 1, 1), date(1980, 1, 1))]
+    values = [{**{h: "" for h in HEADERS}, "身份证号": n, "姓名": "张三"} for n in numbers * 2]
+    rows = make_rows(values, [])
+    reference = validate_all(rows, MAPPING, ITEMS, columns=COLUMNS, file="人口.csv")
+    table, rejects, summary = columnar(rows, 3)
+    assert rejects == reference.rejects and summary == reference.summary.as_dict()
+    assert summary["warnings_by_reason"] == {"implausible_age": 4, "unknown_region": 4}
+    assert {r.code for r in rejects} == {"check_digit"} and len(rejects) == 8

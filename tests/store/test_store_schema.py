@@ -226,3 +226,12 @@ def test_content_hash_ignores_row_order_but_counts_repeats():
     twice = hashing.row_hashes(pa.table({"x": ["a", "a", "b", "c"]}))
     assert hashing.content_hash(twice) != hashing.content_hash(h)
     assert hashing.content_hash(pa.array([], pa.large_string())) == hashing.content_hash(h.slice(0, 0))
+
+
+def test_row_hashes_a_slice_at_a_time_are_the_hashes_of_the_whole(monkeypatch):
+    data = pa.table({"x": [f"v{i}" for i in range(10)], "n": list(range(10))})
+    whole = hashing.row_hashes(data).to_pylist()
+    monkeypatch.setattr(hashing, "HASH_SLICE_ROWS", 3)
+    sliced = hashing.row_hashes(data)
+    assert sliced.to_pylist() == whole and len(sliced) == 10 and sliced.num_chunks == 4
+    assert len(set(whole)) == 10
