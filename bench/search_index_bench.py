@@ -136,6 +136,39 @@ def load_in_fresh_process(path: str) -> None:
     )
 
 
+def snapshot_in_fresh_process(path: Path) -> None:
+    """Child mode: a restarted server's cost with a saved index: load it and answer a search."""
+    from huitong.catalog.search import snapshot
+
+    base = rss_mb()
+    t = time.perf_counter()
+    index, _ = snapshot.load(path)
+    took = time.perf_counter() - t
+    t = time.perf_counter()
+    analyze("户籍 huji")  # jieba's and pypinyin's dictionaries: a server's warm-up loads them too
+    dictionaries = time.perf_counter() - t
+    t = time.perf_counter()
+    index.search("户籍", scope=Scope("public"))
+    first = time.perf_counter() - t
+    print(
+        f"fresh process, saved index loaded: {len(index):,} entries in {took:.2f} s, analyzer dictionaries "
+        f"{dictionaries:.2f} s, first search {first * 1e3:.0f} ms; RSS {base:.0f} MB before -> "
+        f"{rss_mb():.0f} MB (peak {rss_mb('VmHWM'):.0f} MB)"
+    )
+
+
+def measure_snapshot(index: SearchIndex) -> None:
+    """Save the built index as a server does (catalog/search/snapshot.py) and load it elsewhere."""
+    from huitong.catalog.search import snapshot
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "catalog.npz"
+        t = time.perf_counter()
+        snapshot.save(index, path, {"seen_seq": index.max_seq})
+        print(f"saved index: {time.perf_counter() - t:.2f} s, {path.stat().st_size / 2**20:.0f} MB on disk")
+        subprocess.run([sys.executable, __file__, "--from-snapshot", str(path)], check=True)
+
+
 def measure_fresh_process(docs: list[SearchDoc]) -> None:
     with tempfile.NamedTemporaryFile(suffix=".pickle") as f:
         for i in range(0, len(docs), 5000):
@@ -149,9 +182,13 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=50)
     ap.add_argument("--load", help=argparse.SUPPRESS)
+    ap.add_argument("--from-snapshot", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.load:
         load_in_fresh_process(args.load)
+        return
+    if args.from_snapshot:
+        snapshot_in_fresh_process(Path(args.from_snapshot))
         return
 
     analyze("户籍 huji")  # load jieba and pypinyin before the memory baseline
@@ -178,6 +215,7 @@ def main() -> None:
     sample = random.Random(1).sample(docs, 1000)
     measure_fresh_process(docs)
     del docs
+    measure_snapshot(index)
     gc.collect()
     st = index.stats()
     print(f"build from stored terms: {build:.1f} s; {st['postings']:,} postings, {st['terms']:,} terms")

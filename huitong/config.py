@@ -7,6 +7,7 @@ By default everything lives under ``./huitong-data/`` with an embedded SQLite da
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -57,6 +58,14 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def search_index_file(self) -> Path:
+        """The saved catalog search index (catalog/search/snapshot.py), one per metadata
+        database: its name carries a digest of the database URL (never the URL, which may hold
+        a password)."""
+        digest = hashlib.sha256(self.metadata_url.encode("utf-8")).hexdigest()[:16]
+        return self.data_dir / "search" / f"catalog-{digest}.npz"
 
 
 def _coerce(name: str, raw: object, default: object) -> object:

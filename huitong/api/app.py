@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        from huitong.catalog.search_service import warm
+        from huitong.catalog.search_service import save_search, warm
         from huitong.ledger.process import stop_process_writer, use_process_writer
         from huitong.ledger.runtime import LedgerDaemon
         from huitong.share.subscriptions import OutboxDaemon
@@ -60,9 +60,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             # and those pauses were the verification API's p99 (200 ms → 76 ms; docs/benchmarks.md).
             gc.collect()
             gc.freeze()
-            warm(db, then=gc.freeze)  # the search index too, once it has loaded
+            # the search index too, once it has loaded (from its saved copy beside the database)
+            warm(db, then=gc.freeze, snapshot=settings.search_index_file if settings else None)
             yield
         finally:
+            save_search(db)
             if outbox is not None:
                 outbox.stop()
             stop_process_writer(db)  # what it holds is written first, then sequenced by the daemon's last run

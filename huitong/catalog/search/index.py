@@ -560,6 +560,78 @@ class SearchIndex:
         self._by_name = None
         return remap
 
+    # --- a saved copy -----------------------------------------------------------------------
+
+    _ROW_ARRAYS = ("_alive", "_public", "_shared", "_dept", "_seq", "_ids", "_flen")
+    _TEXTS = ("_terms", "_names", "_norm_names", "_summaries", "_codes")
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Everything that is not derivable, as arrays and plain values (the delta merged first),
+        for :mod:`huitong.catalog.search.snapshot`. Caches are left out; they refill."""
+        with self._lock:
+            if self._delta:
+                self._compact([])
+            n = self._n
+            arrays: dict[str, np.ndarray] = {
+                "ptr": self._ptr,
+                "prow": self._prow,
+                "pw": self._pw,
+                "pfm": self._pfm,
+                "len_sum": self._len_sum,
+                **{name[1:]: getattr(self, name)[:n] for name in self._ROW_ARRAYS},
+            }
+            facets = {}
+            for key, f in self._facets.items():
+                facets[key] = {"values": list(f.values), "slots": len(f.cols)}
+                for j, col in enumerate(f.cols):
+                    arrays[f"facet.{key}.{j}"] = col[:n]
+            plain = {
+                "n": n,
+                "n_alive": self._n_alive,
+                "dead": self._dead,
+                "max_seq": self._max_seq,
+                "options": [self._delta_limit, self._dead_ratio, self._bulk_docs],
+                "facets": facets,
+                "texts": {name[1:]: list(getattr(self, name)) for name in self._TEXTS},
+            }
+            return arrays, plain
+
+    @classmethod
+    def restore(cls, arrays: Mapping[str, np.ndarray], plain: Mapping) -> SearchIndex:
+        """The index :meth:`state` described; it answers every search as the original did."""
+        delta_limit, dead_ratio, bulk_docs = plain["options"]
+        index = cls(delta_limit=int(delta_limit), dead_ratio=float(dead_ratio), bulk_docs=int(bulk_docs))
+        n = int(plain["n"])
+        index._ptr, index._prow, index._pw, index._pfm = (arrays[k] for k in ("ptr", "prow", "pw", "pfm"))
+        index._len_sum = np.asarray(arrays["len_sum"], dtype=np.float64)
+        for name in cls._ROW_ARRAYS:
+            setattr(index, name, np.array(arrays[name[1:]]))
+        texts = plain["texts"]
+        for name in cls._TEXTS:
+            setattr(index, name, list(texts[name[1:]]))
+        if any(len(getattr(index, name)) != n for name in cls._TEXTS[1:]) or len(index._ids) != n:
+            raise ValueError("a saved search index whose parts disagree on its size")
+        for tid, term in enumerate(index._terms):
+            index._vocab[term] = tid
+            if _is_cjk_pair(term):
+                for c in set(term):
+                    index._char_terms.setdefault(c, []).append(tid)
+        for key, f in plain["facets"].items():
+            facet = index._facets[key] = _Facet(n)
+            for value in f["values"]:
+                facet.code(value)
+            facet.cols = [np.array(arrays[f"facet.{key}.{j}"]) for j in range(int(f["slots"]))]
+        index._n = index._cap = n
+        index._n_alive, index._dead, index._max_seq = (
+            int(plain["n_alive"]),
+            int(plain["dead"]),
+            int(plain["max_seq"]),
+        )
+        index._sort_keys = [None] * n
+        alive = np.flatnonzero(index._alive)
+        index._row_of = dict(zip(index._ids[alive].tolist(), alive.tolist(), strict=True))
+        return index
+
     # --- reads ------------------------------------------------------------------------------
 
     def _postings(self, tid: int):

@@ -1,0 +1,94 @@
+"""A search index saved and loaded answers every search as the one it was saved from, and keeps
+doing so through later writes; a damaged or foreign file is refused, never half-used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from huitong.access.actor import PUBLIC, SYSTEM, Actor
+from huitong.catalog.search import Scope, SearchDoc, SearchIndex, snapshot
+from tests.catalog_search.test_search_properties import PIECES, docs
+
+QUERIES = ["", "户籍", "登记", "hj", "数据", "人口信息", "API", "表"]
+SCOPES = [Scope.for_actor(PUBLIC), Scope.for_actor(SYSTEM), Scope.for_actor(Actor(1, "u", 2, frozenset()))]
+
+
+def answers(ix: SearchIndex) -> list:
+    out = []
+    for q in QUERIES:
+        for scope in SCOPES:
+            for sort in ("relevance", "name", "recent"):
+                r = ix.search(q, scope=scope, per_page=1000, sort=sort, filters={})
+                out.append((r.total, [(h.id, round(h.score, 5), h.name_html) for h in r.hits], r.facets))
+            r = ix.search(q, scope=scope, per_page=1000, filters={"level": ["city"], "category": ["基础"]})
+            out.append((r.total, [h.id for h in r.hits], r.facets))
+    return out
+
+
+ops = st.lists(
+    st.tuples(
+        st.booleans(),
+        st.integers(1, 30),
+        st.lists(st.sampled_from(PIECES), min_size=1, max_size=3).map("".join),
+    ),
+    max_size=12,
+)
+
+
+def apply(ix: SearchIndex, corpus: list[SearchDoc], todo, start: int) -> None:
+    for seq, (remove, doc_id, name) in enumerate(todo, start=start):
+        if remove:
+            ix.remove([doc_id])
+        else:
+            base = corpus[(doc_id - 1) % len(corpus)]
+            ix.upsert([SearchDoc(**{**base.__dict__, "id": doc_id, "name": name, "seq": seq, "terms": None})])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs(), ops, ops)
+def test_a_loaded_index_answers_as_the_saved_one(tmp_path_factory, corpus, before, after):
+    ix = SearchIndex(delta_limit=20, dead_ratio=0.1, bulk_docs=6)
+    ix.upsert(corpus)
+    apply(ix, corpus, before, 100)
+    path = tmp_path_factory.mktemp("ix") / "catalog.npz"
+    snapshot.save(ix, path, {"seen_seq": ix.max_seq})
+    loaded, meta = snapshot.load(path)
+    assert meta == {"seen_seq": ix.max_seq} and len(loaded) == len(ix) and loaded.max_seq == ix.max_seq
+    assert answers(loaded) == answers(ix)
+    apply(ix, corpus, after, 200)
+    apply(loaded, corpus, after, 200)
+    assert answers(loaded) == answers(ix)
+
+
+def test_a_damaged_or_foreign_file_is_refused(tmp_path):
+    ix = SearchIndex()
+    ix.upsert(
+        [
+            SearchDoc(
+                id=1,
+                code="C1",
+                name="户籍人口信息",
+                summary="",
+                department_id=1,
+                status="published",
+                open_type="unconditional",
+                facets={},
+                seq=1,
+            )
+        ]
+    )
+    path = tmp_path / "catalog.npz"
+    snapshot.save(ix, path, {})
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(snapshot.SnapshotError, match="catalog.npz"):
+        snapshot.load(path)
+    np.savez(path, header=np.frombuffer(b'{"format": "other/9"}', np.uint8))
+    with pytest.raises(snapshot.SnapshotError, match="other/9"):
+        snapshot.load(path)
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.load(tmp_path / "missing.npz")
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
