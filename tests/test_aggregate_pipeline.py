@@ -3,7 +3,7 @@ validate, rejects with row and column, a version in the store, idempotence, time
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -151,3 +151,23 @@ def test_a_re_send_is_read_again_when_the_current_version_is_not_its_own(loading
     back = run_load(world.db, store, world.actor("ga"), "hj")  # the same file as hj's last load
     assert back.status == "loaded" and "not read again" not in (back.message or "")
     assert {r["姓名"] for r in store.read(code).to_pylist()} == {"张三", "李四"}
+
+
+def test_the_progress_of_a_load_says_how_many_rows_to_expect(loading):
+    """The bar's ETA comes from the source's estimate: exact for a small file, close for a big one."""
+    world, store, code, path = loading
+    seen: list[tuple[int, int | None]] = []
+    run_load(
+        world.db, store, world.actor("ga"), "hj", progress=lambda n, expected: seen.append((n, expected))
+    )
+    assert seen == [(3, 3)]
+    lines = ["标题", "身份证号,姓名,性别,出生日期"]
+    born = [date(1950, 1, 1) + timedelta(days=i // 999) for i in range(30_000)]
+    lines += [f"{make_id_number('330106', b, i % 999 + 1)},人{i},男,{b}" for i, b in enumerate(born)]
+    path.write_bytes("\n".join(lines).encode("gbk"))  # 1.4 MB: the estimate reads the first megabyte
+    seen.clear()
+    result = run_load(
+        world.db, store, world.actor("ga"), "hj", progress=lambda n, expected: seen.append((n, expected))
+    )
+    assert result.summary.rows_rejected == 0 and sum(n for n, _ in seen) == 30_000
+    assert all(abs(expected - 30_000) < 300 for _, expected in seen)

@@ -115,9 +115,12 @@ def execute_load(
     pending: PendingLoad,
     *,
     policy: LoadPolicy | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> LoadResult:
-    """Read, validate and store a started load; whatever happens, its run row is finished."""
+    """Read, validate and store a started load; whatever happens, its run row is finished.
+
+    ``progress(rows, expected)`` is called after each batch with the rows it held and the source's
+    estimate of all its rows (None when it cannot tell), for a bar with an ETA."""
     p = pending
     run_id, code, config, actor, started = p.load_id, p.code, p.config, p.actor, p.started
     summary = Summary()
@@ -142,13 +145,14 @@ def execute_load(
         )
         validator.summary = summary
         found = notes(contract, new_columns(description.names, validator.mapping.columns))
+        expected = src.estimated_rows() if progress else None
         try:
             for batch in src.load_batches(LOAD_BATCH_ROWS):
                 checked = validator.check_batch(batch)
                 tables.append(checked.table)
                 rejects.extend(checked.rejects)
                 if progress:
-                    progress(len(batch))
+                    progress(len(batch), expected)
         finally:
             validator.close()
         decision = load_verdict(policy, summary.rows_in, summary.rows_rejected)
@@ -195,7 +199,7 @@ def run_load(
     source_name: str,
     *,
     policy: LoadPolicy | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> LoadResult:
     """One whole load, as the CLI and the worker run it."""
     return execute_load(db, store, start_load(db, actor, source_name), policy=policy, progress=progress)

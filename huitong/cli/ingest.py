@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from huitong.cli.context import command, console, state
@@ -173,14 +180,18 @@ def ingest_run(
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]} rows/s"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(f"loading {name}", total=None, rate="-")
 
-        def advance(n: int) -> None:
-            progress.advance(task, n)
+        def advance(n: int, expected: int | None) -> None:
+            done = progress.tasks[0].completed + n
+            total = max(expected, done) if expected is not None else None  # an estimate never runs short
+            progress.update(task, advance=n, total=total)
             elapsed = progress.tasks[0].elapsed or 0
-            progress.update(task, rate=f"{progress.tasks[0].completed / elapsed:,.0f}" if elapsed else "-")
+            progress.update(task, rate=f"{done / elapsed:,.0f}" if elapsed else "-")
 
         try:
             result = run_load(

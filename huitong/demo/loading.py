@@ -76,7 +76,7 @@ def load_all(
             actor,
             plan.name,
             policy=POLICY,
-            progress=lambda n, task=task: progress.advance(task, n),
+            progress=lambda n, _expected, task=task: progress.advance(task, n),
         )
         progress.update(task, completed=rows)
         out.append(Loaded(plan, code, result))

@@ -247,6 +247,11 @@ class Source(abc.ABC):
         rows as :class:`ColumnBatch` (the same rows, read at columnar speed)."""
         return self.batches(batch_size)
 
+    def estimated_rows(self) -> int | None:
+        """About how many rows :meth:`batches` will give, for a progress bar's ETA; None when a
+        source cannot tell without reading (a database query, an API)."""
+        return None
+
     def fingerprint(self) -> str | None:
         """A digest of the raw input, for a source that can give one cheaply (a file): a load whose
         input, mapping and items are those of the last load is recognised before it is read.
