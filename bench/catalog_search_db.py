@@ -158,7 +158,7 @@ def register_org(db: Database) -> tuple[dict[int, int], dict[int, str]]:
                         make_credit_code("1", "1", codes[region], body),
                     )
             dept_ids[d["id"]] = dept.id
-            nodes[d["id"]] = org.department_class(s, dept)
+            nodes[d["id"]] = service.department_class(s, dept)
     return dept_ids, nodes
 
 
