@@ -75,6 +75,18 @@ def _strings(raws: Any) -> pa.Array:
     return raws if isinstance(raws, pa.Array) else pa.array(raws, type=pa.string())
 
 
+def _spread(outcomes: list[_Outcome], where: np.ndarray, target: pa.DataType, warned: Counter) -> _Judged:
+    """Outcomes judged once each, spread over the rows (``where``: row → outcome), with their
+    warnings counted once per row."""
+    counts = np.bincount(where, minlength=len(outcomes))
+    for j, o in enumerate(outcomes):
+        for code in o.warnings:
+            warned[code] += int(counts[j])
+    bad_of = np.array([bool(o.rejects) for o in outcomes], dtype=bool)
+    typed = pa.array([None if o.rejects else o.value for o in outcomes], type=target)
+    return _Judged(typed.take(pa.array(where)), bad_of[where], lambda i: outcomes[where[i]])
+
+
 def _value(raws: Any, i: int) -> Any:
     return raws[i].as_py() if isinstance(raws, pa.Array) else raws[i]
 
@@ -212,13 +224,7 @@ class ColumnarValidator(Validator):
                     j = index[k] = len(outcomes)
                     outcomes.append(self._outcome(plan, raw))
                 where[i] = j
-        counts = np.bincount(where, minlength=len(outcomes))
-        for j, o in enumerate(outcomes):
-            for code in o.warnings:
-                warned[code] += int(counts[j])
-        bad_of = np.array([bool(o.rejects) for o in outcomes], dtype=bool)
-        typed = pa.array([None if o.rejects else o.value for o in outcomes], type=target)
-        return _Judged(typed.take(pa.array(where)), bad_of[where], lambda i: outcomes[where[i]])
+        return _spread(outcomes, where, target, warned)
 
     def _kernel(self, plan: _Plan, raws: list[Any], target: pa.DataType, warned: Counter) -> _Judged | None:
         """Plain text, ID numbers and dates through the column kernels, the rest through the
@@ -276,17 +282,9 @@ class ColumnarValidator(Validator):
         """Rows a kernel has sorted into kinds the reference answers alike (an ID number whose only
         fault is its check character: the message names the character found and the one expected,
         never the number): one reference call per kind, on its first row."""
-        distinct, first, where_kind = np.unique(kinds, return_index=True, return_inverse=True)
+        _, first, where_kind = np.unique(kinds, return_index=True, return_inverse=True)
         outcomes = [self._outcome(plan, _value(raws, int(where[j]))) for j in first.tolist()]
-        counts = np.bincount(where_kind, minlength=len(distinct))
-        for j, o in enumerate(outcomes):
-            for code in o.warnings:
-                warned[code] += int(counts[j])
-        bad_of = np.array([bool(o.rejects) for o in outcomes], dtype=bool)
-        typed = pa.array([None if o.rejects else o.value for o in outcomes], type=target)
-        return _Judged(
-            typed.take(pa.array(where_kind)), bad_of[where_kind], lambda i: outcomes[where_kind[i]]
-        )
+        return _spread(outcomes, where_kind, target, warned)
 
     def _text_kernel(
         self, plan: _Plan, column: pa.Array, warned: Counter
