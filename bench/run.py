@@ -8,6 +8,7 @@ import sys
 
 BENCHES = [
     ["bench.catalog_search_db", "--docs", "100000"],
+    ["bench.catalog_import_bench", "--entries", "10000", "--existing", "20000"],
     ["bench.ledger_bench", "--entries", "200000"],
     ["bench.search_index_bench", "--docs", "100000"],
     ["bench.load_bench", "--rows", "200000"],

@@ -55,11 +55,10 @@ def _locate(where: object, problem: Problem, filename: str) -> Problem:
 
 
 def _permission(
-    session: Session, actor: Actor, spec: ResourceSpec, current: Resource | None
+    actor: Actor, spec: ResourceSpec, current: Resource | None, provider: Department | None
 ) -> list[Problem]:
     """Refusals found up front, as problems on the provider cell: a file that mixes in
     another department's entries is refused whole, with the rows named."""
-    provider = session.scalar(select(Department).where(Department.code == spec.provider_code))
     if provider is None:
         return []  # already reported by validate
     if current is not None:
@@ -74,41 +73,67 @@ def _permission(
     return [Problem(message, field="provider_code", value=spec.provider_code)]
 
 
+def _problems(
+    session: Session, actor: Actor, entries: list[tuple[str | None, ResourceSpec, object]], filename: str
+) -> tuple[list[Problem], dict[str, Resource]]:
+    """Every problem of every entry, located in the file, and the entries it updates."""
+    codes = [code for code, _, _ in entries if code]
+    current = (
+        {r.code: r for r in session.scalars(select(Resource).where(Resource.code.in_(codes)))}
+        if codes
+        else {}
+    )
+    provider_codes = {spec.provider_code for _, spec, _ in entries}
+    providers = {
+        d.code: d for d in session.scalars(select(Department).where(Department.code.in_(provider_codes)))
+    }
+    new = [i for i, (code, _, _) in enumerate(entries) if not code]
+    found = dict(zip(new, service.check_new(session, [entries[i][1] for i in new]), strict=True))
+    problems: list[Problem] = []
+    for i, (code, spec, where) in enumerate(entries):
+        res = current.get(code) if code else None
+        if code and res is None:
+            missing = Problem(f"no catalog entry {code} to update", field="code", value=code)
+            problems.append(_locate(where, missing, filename))
+            continue
+        own = service.validate(session, spec, res) if res is not None else found[i]
+        own = own + _permission(actor, spec, res, providers.get(spec.provider_code))
+        problems += [_locate(where, p, filename) for p in own]
+    return problems, current
+
+
 def import_file(
     session: Session, actor: Actor, path: Path, *, submit: bool = False, publish: bool = False
 ) -> ImportReport:
+    """Check the whole file, then write it in batches: every new entry registered, every
+    named one updated, then (if asked) all submitted and published, one statement set each."""
     if not path.exists():
         raise HuitongError(f"{path}: no such file")
     entries, problems = _parse(path)
     if not problems:
-        for code, spec, where in entries:
-            current = session.scalar(select(Resource).where(Resource.code == code)) if code else None
-            if code and current is None:
-                problems.append(
-                    _locate(
-                        where,
-                        Problem(f"no catalog entry {code} to update", field="code", value=code),
-                        path.name,
-                    )
-                )
-                continue
-            problems += [_locate(where, p, path.name) for p in service.validate(session, spec, current)]
-            problems += [_locate(where, p, path.name) for p in _permission(session, actor, spec, current)]
+        problems, _ = _problems(session, actor, entries, path.name)
     if problems:
         raise invalid(f"{path.name}: {len(problems)} problem(s); nothing was imported", *problems)
     report = ImportReport()
+    made = iter(
+        service.create_many(session, actor, [spec for code, spec, _ in entries if not code], action="import")
+    )
+    codes = []
     for code, spec, _where in entries:
         if code:
             res, _ = service.update_entry(session, actor, code, spec)
             report.updated.append(res.code)
+            codes.append(res.code)
         else:
-            res = service.create(session, actor, spec, action="import")
-            report.created.append(res.code)
-        if submit or publish:
-            if res.status in ("draft", "returned"):
-                service.submit(session, actor, res.code)
-                report.submitted.append(res.code)
-            if publish and res.status == "submitted":
-                service.publish(session, actor, res.code)
-                report.published.append(res.code)
+            codes.append(next(made))
+            report.created.append(codes[-1])
+    if submit or publish:
+        touched = service.entries(session, codes)
+        due = [r for r in touched if r.status in ("draft", "returned")]
+        service.transition_many(session, actor, due, "submit")
+        report.submitted += [r.code for r in due]
+    if publish:
+        due = [r for r in touched if r.status == "submitted"]
+        service.transition_many(session, actor, due, "publish")
+        report.published += [r.code for r in due]
     return report

@@ -11,6 +11,7 @@ import json
 from dataclasses import MISSING, fields
 from datetime import date
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,17 @@ STR_LISTS = {"related_codes", "also_in", "tags"}
 BOOLS = {"is_key", "required"}
 
 
+@cache
+def _known(cls) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
+@cache
 def _required(cls) -> set[str]:
     return {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
 
 
+@cache
 def _nullable(cls) -> set[str]:
     return {f.name for f in fields(cls) if f.default is None}
 
@@ -88,7 +96,7 @@ class _Collector:
         if not isinstance(d, dict):
             self.add(where or "$", f"expected an object, got {type(d).__name__}")
             return {}
-        known = {f.name for f in fields(cls)}
+        known = _known(cls)
         for key in d:
             if key not in known:
                 self.add(_path(where, key), f"unknown key {key!r}; known keys: {', '.join(sorted(known))}")

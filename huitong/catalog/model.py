@@ -6,9 +6,10 @@ label, which is also what departments type into the Excel template.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+from functools import cache
 
 from huitong.errors import Problem, invalid
 from huitong.standards.elements import GRADE_LABELS, Grade  # noqa: F401 (re-exported)
@@ -27,16 +28,25 @@ class Labeled(StrEnum):
     def parse(cls, value: str, field_name: str | None = None):
         """Accept the English value, the Chinese label or its numeric code."""
         text = str(value).strip()
-        for member in cls:
-            if text in (member.value, member.label_zh) or text == CODES.get(cls.__name__, {}).get(
-                member.value
-            ):
-                return member
+        member = _accepted(cls).get(text)
+        if member is not None:
+            return member
         choices = ", ".join(f"{m.value} ({m.label_zh})" for m in cls)
         raise invalid(
             f"{field_name or cls.__name__}: {text!r} is not one of {choices}",
             Problem(f"{text!r} is not one of {choices}", field=field_name, value=text),
         )
+
+
+@cache
+def _accepted(cls: type[Labeled]) -> dict[str, Labeled]:
+    """Every text ``parse`` accepts for an enumeration: value, Chinese label, numeric code."""
+    out: dict[str, Labeled] = {}
+    for member in reversed(list(cls)):  # the first member wins a text two could claim, as before
+        code = CODES.get(cls.__name__, {}).get(member.value)
+        for text in (member.value, member.label_zh, *([code] if code is not None else [])):
+            out[text] = member
+    return out
 
 
 class ShareType(Labeled):
@@ -232,6 +242,15 @@ class ResourceSpec:
     items: list[DataItem] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        """Plain fields, as ``dataclasses.asdict`` gives them, without its deep copy: a bulk
+        import takes a snapshot of every entry."""
+        d = {f: getattr(self, f) for f in _SPEC_FIELDS}
+        for f in ("related_codes", "also_in", "tags"):
+            d[f] = list(d[f])
+        d["items"] = [{f: getattr(item, f) for f in _ITEM_FIELDS} for item in self.items]
         d["publish_date"] = self.publish_date.isoformat() if self.publish_date else None
         return d
+
+
+_SPEC_FIELDS = tuple(f.name for f in fields(ResourceSpec))
+_ITEM_FIELDS = tuple(f.name for f in fields(DataItem))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from huitong.catalog.classification import CLASS_RE
 from huitong.catalog.model import (
@@ -22,6 +23,7 @@ from huitong.errors import Problem
 MAX_NAME = 200
 
 
+@lru_cache(maxsize=65_536)  # item names repeat across a catalog; a bulk import asks thousands of times
 def normalise_name(name: str) -> str:
     """The key two names must not share within one provider: width, case, spaces and
     punctuation do not make a different resource (a frequent audit finding)."""

@@ -58,7 +58,7 @@ def doc_for(res: Resource, *, with_terms: bool = True) -> SearchDoc:
         summary=res.summary,
         tags=tuple(res.tags or ()),
         item_names=tuple(it.name for it in res.items),
-        provider_name=f"{res.provider.region.name}{res.provider.name}",
+        provider_name=provider_label(res.provider),
         department_id=res.provider_id,
         status=res.status,
         open_type=res.open_type,
@@ -119,8 +119,36 @@ def _doc_from_row(session: Session, row) -> SearchDoc:
     )
 
 
+def provider_label(dept: Department) -> str:
+    """How the index names a provider: its region, then its name (长沙市公安局)."""
+    return f"{dept.region.name}{dept.name}"
+
+
+def terms_of(
+    *, code: str, name: str, summary: str, tags: Any, item_names: Any, provider_name: str
+) -> dict[str, list[str]]:
+    """The analysed terms the catalog stores with an entry, from the fields searched."""
+    doc = SearchDoc(
+        id=0,
+        code=code,
+        name=name,
+        summary=summary,
+        tags=tuple(tags),
+        item_names=tuple(item_names),
+        provider_name=provider_name,
+    )
+    return {k: list(v) for k, v in fields_terms(doc).items()}
+
+
 def terms_for(res: Resource) -> dict[str, list[str]]:
-    return {k: list(v) for k, v in fields_terms(doc_for(res, with_terms=False)).items()}
+    return terms_of(
+        code=res.code,
+        name=res.name,
+        summary=res.summary,
+        tags=res.tags or (),
+        item_names=[it.name for it in res.items],
+        provider_name=provider_label(res.provider),
+    )
 
 
 SAVE_AFTER = 1_000  # entries loaded from the database since the saved copy that make it worth saving again

@@ -22,7 +22,7 @@ from huitong.errors import HuitongError
 from huitong.ledger.leaf import canonical_details, details_hash, new_salt, subject_key
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
 
-__all__ = ["EvidenceEntry", "entries_for", "entry_values", "record", "record_apart"]
+__all__ = ["EvidenceEntry", "entries_for", "entry_values", "record", "record_apart", "record_many"]
 
 
 def _secret_of(session: Session) -> bytes:
@@ -81,6 +81,20 @@ def record(
         session.flush()
         session.add_all(EvidenceSubject(entry_id=entry.id, subject=k) for k in keys)
     return entry
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    entries: Iterable[tuple[str, str, str | None, dict[str, Any] | None]],
+    *,
+    result: str = "ok",
+) -> None:
+    """Record many (action, object type, object id, details) in the caller's transaction,
+    in one statement: a bulk import's evidence, an entry per object as ``record`` would."""
+    rows = [entry_values(actor, a, t, o, result, d) for a, t, o, d in entries]
+    if rows:
+        session.execute(EvidenceEntry.__table__.insert(), rows)
 
 
 def record_apart(

@@ -42,7 +42,7 @@ class Grade(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Grade).index(self)
+        return _GRADE_RANK[self]
 
     @property
     def label_zh(self) -> str:
@@ -62,6 +62,9 @@ class Grade(StrEnum):
             f"{field_name or 'grade'}: {text!r} is not one of {choices}",
             Problem(f"{text!r} is not one of {choices}", field=field_name, value=text),
         )
+
+
+_GRADE_RANK = {g: n for n, g in enumerate(Grade)}  # least to most sensitive
 
 
 GRADE_LABELS = {
