@@ -75,14 +75,9 @@ def _permission(
 
 def _problems(
     session: Session, actor: Actor, entries: list[tuple[str | None, ResourceSpec, object]], filename: str
-) -> tuple[list[Problem], dict[str, Resource]]:
-    """Every problem of every entry, located in the file, and the entries it updates."""
-    codes = [code for code, _, _ in entries if code]
-    current = (
-        {r.code: r for r in session.scalars(select(Resource).where(Resource.code.in_(codes)))}
-        if codes
-        else {}
-    )
+) -> list[Problem]:
+    """Every problem of every entry, located in the file."""
+    current = {r.code: r for r in service.entries(session, [code for code, _, _ in entries if code])}
     provider_codes = {spec.provider_code for _, spec, _ in entries}
     providers = {
         d.code: d for d in session.scalars(select(Department).where(Department.code.in_(provider_codes)))
@@ -99,7 +94,7 @@ def _problems(
         own = service.validate(session, spec, res) if res is not None else found[i]
         own = own + _permission(actor, spec, res, providers.get(spec.provider_code))
         problems += [_locate(where, p, filename) for p in own]
-    return problems, current
+    return problems
 
 
 def import_file(
@@ -111,7 +106,7 @@ def import_file(
         raise HuitongError(f"{path}: no such file")
     entries, problems = _parse(path)
     if not problems:
-        problems, _ = _problems(session, actor, entries, path.name)
+        problems = _problems(session, actor, entries, path.name)
     if problems:
         raise invalid(f"{path.name}: {len(problems)} problem(s); nothing was imported", *problems)
     report = ImportReport()
