@@ -151,6 +151,37 @@ def terms_for(res: Resource) -> dict[str, list[str]]:
     )
 
 
+_TAIL = 256  # a saved copy's last changes compared with the database's before it is used
+
+
+def _disagreement(session: Session, index: SearchIndex, seen: int, count: int, latest: int) -> str | None:
+    """Why a saved copy (read up to change ``seen``, ``count`` entries then) is not this catalog's
+    as it is now; None when it is."""
+    if latest < seen:
+        return f"it was saved at change {seen} and the catalog is back at {latest}"
+    if session.scalar(select(func.count()).select_from(Resource)) < count:
+        return f"it counted {count} entries and the catalog has fewer"
+    tail = {doc[0]: doc for doc in index.latest(_TAIL)}
+    if not tail:
+        return None if count == 0 else "it holds no entries"
+    low = min(doc[1] for doc in tail.values())
+    window = session.execute(
+        select(Resource.id, Resource.change_seq, Resource.code, Resource.name).where(
+            Resource.change_seq.between(low, seen)
+        )
+    ).all()
+    for row in window:
+        if tail.get(row.id) != tuple(row):
+            return f"entry {row.code} at change {row.change_seq} is not in it as the database has it"
+    missing = sorted(set(tail) - {row.id for row in window})  # at most _TAIL: one IN list
+    for row in session.execute(select(Resource.code, Resource.change_seq).where(Resource.id.in_(missing))):
+        if row.change_seq <= seen:
+            return f"entry {row.code} is at change {row.change_seq} in the database, older than the copy's"
+    if len(missing) > len(session.execute(select(Resource.id).where(Resource.id.in_(missing))).all()):
+        return "it holds entries the database does not have"
+    return None
+
+
 SAVE_AFTER = 1_000  # entries loaded from the database since the saved copy that make it worth saving again
 
 
@@ -199,23 +230,25 @@ class CatalogSearch:
             return loaded
 
     def _load_snapshot(self, session: Session, latest: int) -> None:
-        """Use the saved copy if it was saved from this catalog: the entries it counted are still
-        there (entries are never deleted), its last entry still has its code, and the catalog's
-        change number has not gone back (a database restored from an older backup)."""
+        """Use the saved copy only if it was saved from this catalog as it is now. The catalog's
+        change number must not have gone back, the entries it counted must still be there
+        (entries are never deleted), and its last ``_TAIL`` changes must be the database's:
+        every entry the database last changed up to the copy's change number is in the copy
+        with the same number, code and name, and every entry of the copy's tail that the
+        database does not show with that number was changed after it. A copy from another
+        catalog with the same codes, or saved before the database was restored from a backup
+        and changed again, fails that comparison and the index is built from the database."""
         try:
             index, meta = snapshots.load(self.snapshot)
-            seen, count, last_id, last_code = (meta[k] for k in ("seen_seq", "count", "last_id", "last_code"))
-        except (snapshots.SnapshotError, KeyError, TypeError) as exc:
+            seen, count = int(meta["seen_seq"]), int(meta["count"])
+        except (snapshots.SnapshotError, KeyError, TypeError, ValueError) as exc:
             log.warning("the saved search index is not used (%s); building it from the database", exc)
             return
-        counted = session.scalar(select(func.count()).select_from(Resource).where(Resource.id <= last_id))
-        code = session.scalar(select(Resource.code).where(Resource.id == last_id))
-        if latest < seen or counted != count or code != last_code:
-            log.warning(
-                "the saved search index is of another catalog or an older one; building it from the database"
-            )
+        problem = _disagreement(session, index, seen, count, latest)
+        if problem:
+            log.warning("the saved search index is not used (%s); building it from the database", problem)
             return
-        self.index, self.seen_seq, self.saved_seq = index, int(seen), int(seen)
+        self.index, self.seen_seq, self.saved_seq = index, seen, seen
 
     def save(self, session: Session, *, force: bool = False) -> bool:
         """Save the index beside the database if it has read enough since the last copy (or
@@ -227,14 +260,9 @@ class CatalogSearch:
             fresh = self.seen_seq - self.saved_seq
             if self.seen_seq == 0 or fresh <= 0 or (not force and fresh < SAVE_AFTER and self.saved_seq):
                 return False
-            last_id, count = session.execute(
-                select(func.max(Resource.id), func.count()).select_from(Resource)
-            ).one()
             meta = {
                 "seen_seq": self.seen_seq,
-                "count": count,
-                "last_id": last_id,
-                "last_code": session.scalar(select(Resource.code).where(Resource.id == last_id)),
+                "count": session.scalar(select(func.count()).select_from(Resource)),
             }
             snapshots.save(self.index, self.snapshot, meta)
             self.saved_seq = self.seen_seq

@@ -92,3 +92,95 @@ def test_a_damaged_or_foreign_file_is_refused(tmp_path):
     with pytest.raises(snapshot.SnapshotError):
         snapshot.load(tmp_path / "missing.npz")
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+def _altered(path, change) -> None:
+    """Rewrite the saved file with one array changed, its header kept (a crafted file)."""
+    with np.load(path, allow_pickle=False) as z:
+        parts = {k: z[k] for k in z.files}
+    change(parts)
+    with open(path, "wb") as f:
+        np.savez(f, **parts)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: p.update({"a.alive": p["a.alive"][:-1]}),  # fewer live flags than rows
+        lambda p: p.update({"a.prow": p["a.prow"] + 1000}),  # postings of rows it does not have
+        lambda p: p.update({"a.ptr": p["a.ptr"][::-1].copy()}),  # offsets going back
+        lambda p: p.update({"a.pw": p["a.pw"][:-1]}),  # weights shorter than postings
+        lambda p: p.update({"a.flen": p["a.flen"].reshape(-1)}),  # field lengths flattened
+        lambda p: p.update({k: v[:-1] for k, v in p.items() if k.startswith("a.facet.")}),
+        lambda p: p.update({k: v + 50 for k, v in p.items() if k.startswith("a.facet.")}),  # unknown values
+        lambda p: p.update({"a.alive": np.zeros_like(p["a.alive"])}),  # live count disagrees
+    ],
+    ids=["alive", "prow", "ptr", "pw", "flen", "facet-size", "facet-values", "live-count"],
+)
+def test_a_file_whose_parts_disagree_is_refused_before_any_search(tmp_path, change):
+    """A file altered so its arrays disagree must not load and then fail inside a search."""
+    ix = SearchIndex()
+    ix.upsert(
+        [
+            SearchDoc(
+                id=i,
+                code=f"C{i}",
+                name=name,
+                summary="",
+                department_id=1,
+                status="published",
+                open_type="unconditional",
+                facets={"level": "city", "category": ("基础",)},
+                seq=i,
+            )
+            for i, name in enumerate(["户籍人口信息", "低保对象名单", "企业登记信息"], start=1)
+        ]
+    )
+    path = tmp_path / "catalog.npz"
+    snapshot.save(ix, path, {})
+    snapshot.load(path)[0].search("户籍", scope=Scope.for_actor(SYSTEM), filters={})  # the good copy works
+    _altered(path, change)
+    with pytest.raises(snapshot.SnapshotError, match="catalog.npz"):
+        snapshot.load(path)
+
+
+def test_two_saves_at_once_leave_one_whole_copy(tmp_path):
+    """Two threads saving beside one database must not write into one temporary file."""
+    import threading
+
+    ix = SearchIndex()
+    ix.upsert(
+        [
+            SearchDoc(
+                id=i,
+                code=f"C{i}",
+                name=f"人口信息{i}",
+                summary="",
+                department_id=1,
+                status="published",
+                open_type="unconditional",
+                facets={},
+                seq=i,
+            )
+            for i in range(1, 2000)
+        ]
+    )
+    path = tmp_path / "catalog.npz"
+    errors: list[BaseException] = []
+
+    def save() -> None:
+        try:
+            for _ in range(3):
+                snapshot.save(ix, path, {"seen_seq": 1999})
+        except BaseException as exc:  # noqa: BLE001 - the test reports it below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    loaded, meta = snapshot.load(path)
+    assert len(loaded) == 1999 and meta == {"seen_seq": 1999}
+    assert not list(tmp_path.glob(".*.tmp"))

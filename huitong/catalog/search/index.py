@@ -216,6 +216,53 @@ def _sort_key(norm_name: str) -> str:
     return " ".join(out)
 
 
+def _check_saved(index: SearchIndex, n: int) -> None:
+    """Refuse a saved state whose parts disagree (a damaged or crafted file): every row array and
+    text list has ``n`` rows, the postings' offsets run from 0 to their length without going
+    back, and every posting names a row that exists. Without this a bad file loads and then
+    fails with an IndexError in the middle of a search."""
+    kinds = {
+        "_ptr": "i",
+        "_prow": "i",
+        "_pw": "f",
+        "_pfm": "u",
+        "_alive": "b",
+        "_public": "b",
+        "_shared": "b",
+    }
+    kinds |= {"_dept": "i", "_seq": "i", "_ids": "i", "_flen": "f"}
+    wrong = sorted(name[1:] for name, kind in kinds.items() if getattr(index, name).dtype.kind != kind)
+    if wrong:
+        raise ValueError(f"a saved search index with arrays of the wrong type: {', '.join(wrong)}")
+    sizes = {name: len(getattr(index, name)) for name in (*SearchIndex._ROW_ARRAYS, *SearchIndex._TEXTS[1:])}
+    wrong = sorted(name[1:] for name, size in sizes.items() if size != n)
+    if wrong:
+        raise ValueError(
+            f"a saved search index whose parts disagree on its size ({n} rows): {', '.join(wrong)}"
+        )
+    if index._flen.ndim != 2 or index._flen.shape[1] != len(FIELDS) or len(index._len_sum) != len(FIELDS):
+        raise ValueError("a saved search index with field lengths of the wrong shape")
+    ptr, npost = index._ptr, len(index._prow)
+    if ptr.ndim != 1 or len(ptr) != len(index._terms) + 1 or ptr[0] != 0 or ptr[-1] != npost:
+        raise ValueError("a saved search index whose postings do not match its terms")
+    if np.any(np.diff(ptr) < 0) or len(index._pw) != npost or len(index._pfm) != npost:
+        raise ValueError("a saved search index whose postings are out of order or of unequal length")
+    if npost and (int(index._prow.min()) < 0 or int(index._prow.max()) >= n):
+        raise ValueError("a saved search index with postings of rows it does not have")
+    if len(set(index._ids[index._alive].tolist())) != int(index._alive.sum()):
+        raise ValueError("a saved search index with an entry on two live rows")
+
+
+def _check_counts(index: SearchIndex) -> None:
+    n = index._n
+    for key, facet in index._facets.items():
+        for col in facet.cols:
+            if len(col) != n or (n and (int(col.min()) < 0 or int(col.max()) > len(facet.values))):
+                raise ValueError(f"a saved search index with facet {key!r} of the wrong size or values")
+    if index._n_alive != int(index._alive.sum()) or index._dead != n - index._n_alive:
+        raise ValueError("a saved search index whose live count disagrees with its rows")
+
+
 class SearchIndex:
     """Thread-safe (one lock) search index; see the module docstring for the design."""
 
@@ -274,6 +321,16 @@ class SearchIndex:
 
     def __contains__(self, doc_id: int) -> bool:
         return doc_id in self._row_of
+
+    def latest(self, k: int) -> list[tuple[int, int, str, str]]:
+        """(id, seq, code, name) of the ``k`` live docs changed last, the newest first: what a
+        saved copy is compared with before it is trusted."""
+        with self._lock:
+            rows = np.flatnonzero(self._alive[: self._n])
+            if len(rows) > k:
+                rows = rows[np.argpartition(self._seq[rows], len(rows) - k)[len(rows) - k :]]
+            rows = rows[np.argsort(-self._seq[rows], kind="stable")]
+            return [(int(self._ids[r]), int(self._seq[r]), self._codes[r], self._names[r]) for r in rows]
 
     def stats(self) -> dict[str, int]:
         """Sizes for monitoring: live docs, rows incl. tombstones, vocabulary, postings."""
@@ -609,8 +666,7 @@ class SearchIndex:
         texts = plain["texts"]
         for name in cls._TEXTS:
             setattr(index, name, list(texts[name[1:]]))
-        if any(len(getattr(index, name)) != n for name in cls._TEXTS[1:]) or len(index._ids) != n:
-            raise ValueError("a saved search index whose parts disagree on its size")
+        _check_saved(index, n)
         for tid, term in enumerate(index._terms):
             index._vocab[term] = tid
             if _is_cjk_pair(term):
@@ -627,6 +683,7 @@ class SearchIndex:
             int(plain["dead"]),
             int(plain["max_seq"]),
         )
+        _check_counts(index)
         index._sort_keys = [None] * n
         alive = np.flatnonzero(index._alive)
         index._row_of = dict(zip(index._ids[alive].tolist(), alive.tolist(), strict=True))

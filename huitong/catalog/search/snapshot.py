@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,7 @@ def save(index: SearchIndex, path: Path, meta: dict[str, Any]) -> None:
     header = {"format": FORMAT, "meta": meta, "plain": plain, "texts": sorted(texts)}
     out["header"] = np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as f:
             np.savez(f, **out)
