@@ -31,10 +31,11 @@ from typing import Any
 
 from huitong.aggregate.mapping import ItemOptions, Mapping, check_columns, check_items
 from huitong.aggregate.sources.base import Column, Row, show
-from huitong.catalog.model import DataItem
+from huitong.catalog.model import DataItem, DataType
 from huitong.errors import Problem, invalid
 from huitong.standards.elements import ELEMENTS_BY_ID, DataElement, validate_value
 from huitong.standards.normalise import KIND_FOR_TYPE, NormaliseError, is_blank, normalise
+from huitong.store.schema import N_SCALE, Y_SCALE
 
 # Data-type letters beyond the five KIND_FOR_TYPE knows (货币型, 双精度型, 浮点型, 整型, 备注型, 通用型).
 EXTRA_KINDS = {"Y": "number", "B": "number", "F": "number", "I": "integer", "M": "text", "G": "text"}
@@ -237,6 +238,34 @@ def _element_text(value: Any) -> str:
     return str(value)
 
 
+_DECIMAL_SCALE = {DataType.N: N_SCALE, DataType.Y: Y_SCALE}
+
+
+def _decimal_problem(item: DataItem, value: Decimal) -> tuple[str, str, str] | None:
+    """Why a number does not fit the item's stored decimal(38, scale), or None. Trailing zeros
+    change nothing (1.50000000000 is 1.5); a decimal more, or a digit more before the point,
+    would change the value on the way in, so the row is refused here and not the whole load
+    at the store."""
+    scale = _DECIMAL_SCALE.get(item.data_type)
+    if scale is None or not value.is_finite():
+        return None
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > scale:
+        return (
+            f"{item.name}: {value:f} has {-exponent} decimals; at most {scale} decimals fit",
+            "too_many_decimals",
+            f"{item.name}的值 {value:f} 有 {-exponent} 位小数，最多 {scale} 位",
+        )
+    whole = value.adjusted() + 1 if value else 0
+    if whole > 38 - scale:
+        return (
+            f"{item.name}: {value:f} is too large, at most {38 - scale} digits before the decimal point",
+            "number_too_large",
+            f"{item.name}的值过大，整数部分最多 {38 - scale} 位",
+        )
+    return None
+
+
 class Validator:
     """Validates rows one by one against a mapping and the resource's items, keeping a summary.
 
@@ -391,6 +420,9 @@ class Validator:
                 [located(Reject, plan, raw, f"{item.name}: {exc.message}", exc.reason, exc.message_zh)],
                 [],
             )
+        if isinstance(value, Decimal) and (problem := _decimal_problem(item, value)) is not None:
+            message, code, zh = problem
+            return None, [located(Reject, plan, raw, message, code, zh)], []
         rejects: list[Reject] = []
         warnings: list[RowWarning] = []
         element = plan.element

@@ -117,7 +117,21 @@ cell = {
     "信用代码": st.one_of(
         st.just(make_credit_code("9", "1", "330106", "MA2H3K4L")), st.sampled_from(["", "91330106MA2H3K4L0X"])
     ),
-    "金额": st.sampled_from(["1,234.50", "100", "2.5E+3", "-0.01", "1,23", "abc", "", "１２３"]),
+    "金额": st.sampled_from(
+        [
+            "1,234.50",
+            "100",
+            "2.5E+3",
+            "-0.01",
+            "1,23",
+            "abc",
+            "",
+            "１２３",
+            "1E30",
+            "0.12345678901",
+            "1.50000000000",
+        ]
+    ),
     "人数": st.sampled_from(["1", "20", "3.0", "2.5", "", "x"]),
     "登记时间": st.sampled_from(["2023-01-05 10:30", "2023年1月5日10时30分", "2023-01-05", "25:00", ""]),
 }
@@ -214,3 +228,43 @@ def test_numbers_with_the_same_wrong_check_character_keep_their_own_warnings():
     assert rejects == reference.rejects and summary == reference.summary.as_dict()
     assert summary["warnings_by_reason"] == {"implausible_age": 4, "unknown_region": 4}
     assert {r.code for r in rejects} == {"check_digit"} and len(rejects) == 8
+
+
+def test_a_number_the_stored_decimal_cannot_hold_is_rejected_on_its_row_not_the_whole_load():
+    """金额 is stored as decimal(38, 10) and a 货币型 (Y) item as decimal(38, 4): a value with more
+    integer digits or more decimals than that is one reject, in both validators, and the rest load."""
+    items = [
+        DataItem("编号", length=4, is_key=True),
+        DataItem("金额", DataType.N),
+        DataItem("费用", DataType.Y),
+    ]
+    mapping = Mapping({"编号": "编号", "金额": "金额", "费用": "费用"})
+    schema = pa.schema([(c.name, c.arrow_type) for c in columns_for(items)])
+    cols = [Column(n, i, (n,), chr(64 + i)) for i, n in enumerate(["编号", "金额", "费用"], start=1)]
+    values = [
+        ("1", "1E30", "1"),  # 31 integer digits: more than 28
+        ("2", "0.12345678901", "1"),  # 11 decimals: more than 10
+        ("3", "1.50000000000", "2.50000"),  # trailing zeros change nothing: kept
+        ("4", "9" * 28 + ".5", "1.23456"),  # 28 digits fit N; five decimals do not fit Y
+        ("5", "12.5", "9" * 34),  # 34 integer digits fit Y exactly
+        ("6", "12.5", "9" * 35),
+    ]
+    rows = [
+        Row(dict(zip(["编号", "金额", "费用"], v, strict=True)), n + 2, file="费用.csv")
+        for n, v in enumerate(values)
+    ]
+    reference = validate_all(rows, mapping, items, columns=cols, file="费用.csv")
+    found = [(r.row, r.column, r.code) for r in reference.rejects]
+    assert found == [
+        (2, "B (金额)", "number_too_large"),
+        (3, "B (金额)", "too_many_decimals"),
+        (5, "C (费用)", "too_many_decimals"),
+        (7, "C (费用)", "number_too_large"),
+    ]
+    assert "at most 28 digits before the decimal point" in reference.rejects[0].reason
+    assert "at most 10 decimals" in reference.rejects[1].reason
+    validator = ColumnarValidator(mapping, items, columns=cols, file="费用.csv", schema=schema)
+    checked = validator.check_batch(rows)
+    assert checked.rejects == reference.rejects
+    assert checked.table.to_pylist() == pa.Table.from_pylist(reference.records, schema=schema).to_pylist()
+    assert [r["编号"] for r in checked.table.to_pylist()] == ["3", "5"]
