@@ -71,8 +71,20 @@ def _key(value: Any) -> tuple[type, Any]:
 
 
 def _strings(raws: Any) -> pa.Array:
-    """Raw values as one Arrow string array (raises for numbers or dates among them)."""
-    return raws if isinstance(raws, pa.Array) else pa.array(raws, type=pa.string())
+    """Raw values as one Arrow string array; ArrowInvalid or ArrowTypeError when they are not all
+    text (numbers or dates from an Excel sheet, bytes from a database, a lone surrogate from a
+    JSON escape), so the caller judges them value by value as the reference does."""
+    if isinstance(raws, pa.Array):
+        return raws
+    try:
+        column = pa.array(raws)
+    except UnicodeEncodeError as exc:
+        raise pa.ArrowInvalid(str(exc)) from None
+    if pa.types.is_null(column.type):
+        return column.cast(pa.string())
+    if not pa.types.is_string(column.type):
+        raise pa.ArrowTypeError(f"values of type {column.type}, not text")
+    return column
 
 
 def _spread(outcomes: list[_Outcome], where: np.ndarray, target: pa.DataType, warned: Counter) -> _Judged:

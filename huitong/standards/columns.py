@@ -154,7 +154,7 @@ def id_numbers(values: pa.Array, *, today: date | None = None) -> IdColumn:
 # 11-digit 1[3-9]… number back unchanged, ``validate_landline`` an area code (3 digits for 010 and
 # 02x, else 4), a dash and 7-8 digits; ``validate_phone`` accepts either.
 _MOBILE = r"1[3-9][0-9]{9}"
-_LANDLINE = r"0[12][0-9]-[1-9][0-9]{6,7}|0[03-9][0-9]{2}-[1-9][0-9]{6,7}"
+_LANDLINE = r"0[12][0-9]-[1-9][0-9]{6,7}|0[3-9][0-9]{2}-[1-9][0-9]{6,7}"
 CANONICAL = {
     "mobile": f"^(?:{_MOBILE})$",
     "landline": f"^(?:{_LANDLINE})$",

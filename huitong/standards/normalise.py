@@ -470,6 +470,16 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not trim(value))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # from a JSON escape such as "\\ud800"
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with any lone surrogate written as its escape (\\ud800), so it can be shown and stored."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def normalise(value: Any, kind: str, **options: Any) -> Any:
     """``value`` as ``kind`` (see the table in the module docstring); None when blank.
 
@@ -482,4 +492,12 @@ def normalise(value: Any, kind: str, **options: Any) -> Any:
         ) from None
     if is_blank(value):
         return None
+    if isinstance(value, str) and not value.isascii() and (bad := _SURROGATE.search(value)):
+        raise _fail(
+            kind,
+            escape_surrogates(value),
+            f"holds a broken character (a lone UTF-16 surrogate U+{ord(bad.group()):04X}) that no text can store",
+            f"含有无法存储的损坏字符（孤立的 UTF-16 代理项 U+{ord(bad.group()):04X}）",
+            reason="broken_text",
+        )
     return function(value, **options)

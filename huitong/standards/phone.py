@@ -50,7 +50,9 @@ def _landline(text: str) -> str | None:
     if m and len(re.sub(r"\D", "", text[: m.start()])) >= 10:
         ext, text = m.group(1), text[: m.start()]
     digits = text.replace("-", "")
-    if not (digits.isascii() and digits.isdigit()) or not digits.startswith("0"):
+    if not (digits.isascii() and digits.isdigit()) or len(digits) < 3 or not digits.startswith("0"):
+        return None
+    if digits[1] == "0":  # 00 is the international prefix, never an area code
         return None
     area_len = 3 if digits[1] in "12" else 4
     area, number = digits[:area_len], digits[area_len:]

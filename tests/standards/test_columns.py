@@ -114,7 +114,15 @@ def test_region_in_force_agrees_with_the_division_table(pairs):
             st.from_regex(r"[0-9+\- ]{9,14}", fullmatch=True),
             st.from_regex(r"0[0-9]{2,3}-[0-9]{6,9}(-[0-9]{1,4})?", fullmatch=True),
             st.sampled_from(
-                ["+8613800138000", "138-0013-8000", "0571-87654321", "１３８００１３８０００", "1380013800٠"]
+                [
+                    "+8613800138000",
+                    "138-0013-8000",
+                    "0571-87654321",
+                    "１３８００１３８０００",
+                    "1380013800٠",
+                    "0086-87654321",  # 0086 is the country prefix, not an area code
+                    "0012-3456789",
+                ]
             ),
         ),
         max_size=25,

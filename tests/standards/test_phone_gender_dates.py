@@ -50,10 +50,25 @@ def test_landline_forms(value, normal):
 
 
 @pytest.mark.parametrize(
-    "value", ["87654321", "0571-876543", "0571-876543210", "571-87654321", "0571-07654321"]
+    "value",
+    [
+        "87654321",
+        "0571-876543",
+        "0571-876543210",
+        "571-87654321",
+        "0571-07654321",
+        "0012-3456789",  # 00 is the international prefix, never an area code
+        "0086-87654321",
+        "0",
+        "0-",
+        "+86",
+        "0086",
+        "+",
+    ],
 )
 def test_bad_landlines(value):
     assert validate_landline(value).codes == ("format",)
+    assert validate_phone(value).codes == ("format",)
 
 
 def test_phone_accepts_either():

@@ -25,6 +25,7 @@ from importlib.metadata import entry_points
 from typing import Any, ClassVar, TypeVar
 
 from huitong.errors import Problem, invalid
+from huitong.standards.normalise import escape_surrogates
 
 ENTRY_POINT_GROUP = "huitong.sources"
 DEFAULT_BATCH_SIZE = 1000
@@ -47,7 +48,7 @@ def show(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    return escape_surrogates(str(value))
 
 
 def _match_key(text: str) -> str:

@@ -57,6 +57,8 @@ from huitong.errors import NotFound, Problem, invalid
 DELIMITERS = (",", "\t", ";", "|")
 QUOTES = ('"', "'")
 SNIFF_CHARS = 1 << 16
+FIELD_LIMIT = 1 << 24  # characters in one value (the csv module's default, 131,072, cuts long remarks)
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
 ESTIMATE_BYTES = 1 << 20  # read to estimate how many lines a file has
 _NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "vertical bar"}
 
@@ -332,9 +334,9 @@ class DelimitedSource(Source):
 
     def _plain(self, text: str, builder: RowBuilder, quoted: bool = False) -> pa.Table | None:
         """The lines as a table of strings, if every one is a plain data line; else None."""
-        if "\x00" in text or text.count("\r") != text.count("\r\n"):
-            return None
         names = builder.names
+        if not names or "\x00" in text or text.count("\r") != text.count("\r\n") or text.startswith("\ufeff"):
+            return None  # no header yet; a NUL or lone CR; a BOM that Arrow would drop and the rows keep
         try:
             table = pacsv.read_csv(
                 io.BytesIO(text.encode("utf-8")),
@@ -352,6 +354,10 @@ class DelimitedSource(Source):
             )
         except pa.ArrowInvalid:  # a line of another width
             return None
+        if len(text) > FIELD_LIMIT and any(
+            (pc.max(pc.utf8_length(col)).as_py() or 0) > FIELD_LIMIT for col in table.columns
+        ):
+            return None  # a value longer than the row reader takes: it says so, with its line
         first = table.column(0).combine_chunks()
         lead = pc.utf8_slice_codeunits(first, 0, 1)
         doubtful = pc.or_(pc.is_null(first), pc.is_in(lead, value_set=_DOUBTFUL_LEADS))

@@ -267,12 +267,16 @@ def _names(view: _View, block: list[int], letters: bool, notes: list[str], width
             name = "/".join(parts)
         seen[name] += 1
         if seen[name] > 1:
-            renamed = f"{name}({seen[name]})"
+            n = seen[name]
+            while f"{name}({n})" in seen:  # a header already written as 姓名(2)
+                n += 1
+            renamed = f"{name}({n})"
             notes.append(
                 f"header {name!r} appears more than once; column {column_letter(c)} is called {renamed!r}"
             )
-            parts = parts[:-1] + [f"{parts[-1]}({seen[name]})"]
+            parts = parts[:-1] + [f"{parts[-1]}({n})"]
             name = renamed
+            seen[name] += 1
         columns.append(Column(name, c, tuple(parts), letter))
     return tuple(columns)
 
