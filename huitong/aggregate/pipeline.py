@@ -22,6 +22,7 @@ from huitong.access import Actor, Target, require
 from huitong.aggregate.columnar import ColumnarValidator
 from huitong.aggregate.contract import Contract, new_columns, notes
 from huitong.aggregate.mapping import Mapping
+from huitong.aggregate.readahead import read_ahead
 from huitong.aggregate.registry import current_mapping, get_source, redact, resource_of
 from huitong.aggregate.sources import open_source
 from huitong.aggregate.tables import LoadReject, LoadRun
@@ -147,7 +148,7 @@ def execute_load(
         found = notes(contract, new_columns(description.names, validator.mapping.columns))
         expected = src.estimated_rows() if progress else None
         try:
-            for batch in src.load_batches(LOAD_BATCH_ROWS):
+            for batch in read_ahead(src.load_batches(LOAD_BATCH_ROWS)):
                 checked = validator.check_batch(batch)
                 tables.append(checked.table)
                 rejects.extend(checked.rejects)
