@@ -18,6 +18,7 @@ rejected rows are looked at one by one. Keys are unique across the whole load as
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,43 +146,124 @@ class _Batch:
 
 
 class _SeenKeys:
-    """The keys a load has accepted so far, with the row each was first seen in, as a DuckDB table
-    (in memory, locked down like every huitong connection)."""
+    """The keys a load has accepted so far, with the row each was first seen in.
+
+    Each key is kept once, as its value (Arrow, for the exact comparison) and as a 64-bit hash
+    (DuckDB's ``hash``) in sorted runs that merge like a binary counter, so a batch is looked up
+    with ``searchsorted`` in a few runs and inserted at amortised O(log n) copies per key: the
+    cost of a batch does not grow with the keys before it, where a join against every seen key
+    did. A hash is only a candidate: equal hashes are compared by value, so a collision never
+    makes two keys one."""
 
     def __init__(self, width: int):
         self.con = duck.connect()
         self.names = [f"k{i}" for i in range(width)]
-        self.ready = False
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, ordinals)
+        self.keys: list[list[pa.Array]] = [[] for _ in range(width)]  # per column, chunks by ordinal
+        self.rows: list[np.ndarray] = []  # row numbers, chunks by ordinal
+        self.starts: list[int] = []  # first ordinal of each chunk
+        self.count = 0
+
+    def _hash(self, keys: list[pa.Array]) -> np.ndarray:
+        n = len(keys[0])
+        batch = pa.table({**dict(zip(self.names, keys, strict=True)), "pos": np.arange(n)})
+        self.con.register("batch", batch)
+        try:
+            got = self.con.sql(f"SELECT pos, hash({', '.join(self.names)}) AS h FROM batch").to_arrow_table()
+        finally:
+            self.con.unregister("batch")
+        out = np.empty(n, np.uint64)
+        out[got.column("pos").to_numpy()] = got.column("h").to_numpy()
+        return out
+
+    def _key(self, ordinal: int) -> tuple:
+        chunk = bisect.bisect_right(self.starts, ordinal) - 1
+        at = ordinal - self.starts[chunk]
+        return tuple(col[chunk][at].as_py() for col in self.keys)
+
+    def _row(self, ordinal: int) -> int:
+        chunk = bisect.bisect_right(self.starts, ordinal) - 1
+        return int(self.rows[chunk][ordinal - self.starts[chunk]])
+
+    def _earlier(self, h: np.ndarray, where: np.ndarray, key_of) -> dict[int, int]:
+        """Position → first row, for the positions in ``where`` whose key was seen before."""
+        found: dict[int, int] = {}
+        where = where[np.argsort(h[where], kind="stable")]  # sorted needles: searchsorted stays in cache
+        needles = h[where]
+        for hashes, ordinals in self.runs:
+            lo = np.searchsorted(hashes, needles, "left")
+            hit = hashes[np.minimum(lo, len(hashes) - 1)] == needles
+            for j in np.flatnonzero(hit).tolist():
+                position = int(where[j])
+                if position in found:
+                    continue
+                hi = int(np.searchsorted(hashes, needles[j], "right"))
+                for ordinal in ordinals[lo[j] : hi].tolist():
+                    if self._key(ordinal) == key_of(position):
+                        found[position] = self._row(ordinal)
+                        break
+        return found
 
     def repeats(self, keys: list[pa.Array], numbers: np.ndarray) -> list[tuple[int, int]]:
         """(position, first row) for each row whose key came before under another row number, in
         this batch or an earlier one, as ``dict.setdefault`` would find it; the new keys are kept."""
-        cols = ", ".join(self.names)
-        batch = pa.table(
-            {**dict(zip(self.names, keys, strict=True)), "pos": np.arange(len(numbers)), "row": numbers}
-        )
-        self.con.register("batch", batch)
-        try:
-            if not self.ready:
-                self.con.execute(f"CREATE TABLE seen AS SELECT {cols}, row FROM batch LIMIT 0")
-                self.ready = True
-            self.con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE judged AS
-                SELECT b.pos, b.row, b.first_pos, s.row AS seen_row, coalesce(s.row, b.first_row) AS first
-                FROM (SELECT *, first_value(row) OVER w AS first_row, first_value(pos) OVER w AS first_pos
-                      FROM batch WINDOW w AS (PARTITION BY {cols} ORDER BY pos)) b
-                LEFT JOIN seen s USING ({cols})"""
-            )
-            found = self.con.execute(
-                "SELECT pos, first FROM judged WHERE first <> row ORDER BY pos"
-            ).fetchall()
-            self.con.execute(
-                f"INSERT INTO seen SELECT {cols}, row FROM batch "
-                "WHERE pos IN (SELECT pos FROM judged WHERE seen_row IS NULL AND pos = first_pos)"
-            )
-        finally:
-            self.con.unregister("batch")
-        return [(int(p), int(f)) for p, f in found]
+        n = len(numbers)
+        if n == 0:
+            return []
+        h = self._hash(keys)
+        cache: dict[int, tuple] = {}
+
+        def key_of(position: int) -> tuple:
+            if position not in cache:
+                cache[position] = tuple(col[position].as_py() for col in keys)
+            return cache[position]
+
+        # within the batch: equal hashes are candidates, grouped and compared by value
+        order = np.argsort(h, kind="stable")
+        sorted_h = h[order]
+        same = np.flatnonzero(sorted_h[1:] == sorted_h[:-1])
+        first_pos = np.arange(n)
+        if len(same):
+            starts = same[np.r_[True, np.diff(same) > 1]]
+            for a in starts.tolist():
+                b = a + 1
+                while b + 1 < n and sorted_h[b + 1] == sorted_h[a]:
+                    b += 1
+                firsts: dict[tuple, int] = {}
+                for position in sorted(order[a : b + 1].tolist()):
+                    first_pos[position] = firsts.setdefault(key_of(position), position)
+        leaders = np.flatnonzero(first_pos == np.arange(n))
+        earlier = self._earlier(h, leaders, key_of)
+        out = []
+        for position in np.flatnonzero(
+            (first_pos != np.arange(n)) | np.isin(np.arange(n), list(earlier))
+        ).tolist():
+            lead = int(first_pos[position])
+            first = earlier.get(lead, int(numbers[lead]))
+            if first != int(numbers[position]):
+                out.append((position, first))
+        new = leaders[~np.isin(leaders, np.fromiter(earlier, np.int64, len(earlier)))]
+        self._keep(keys, numbers, h, new)
+        return out
+
+    def _keep(self, keys: list[pa.Array], numbers: np.ndarray, h: np.ndarray, new: np.ndarray) -> None:
+        if not len(new):
+            return
+        taken = pa.array(new)
+        for col, values in zip(self.keys, keys, strict=True):
+            col.append(values.take(taken))
+        self.rows.append(np.asarray(numbers[new], np.int64))
+        self.starts.append(self.count)
+        ordinals = np.arange(self.count, self.count + len(new), dtype=np.int64)
+        self.count += len(new)
+        order = np.argsort(h[new], kind="stable")
+        self.runs.append((h[new][order], ordinals[order]))
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= len(self.runs[-1][0]):
+            (ha, oa), (hb, ob) = self.runs[-2], self.runs.pop()
+            merged_h = np.concatenate([ha, hb])
+            merged_o = np.concatenate([oa, ob])
+            order = np.argsort(merged_h, kind="stable")
+            self.runs[-1] = (merged_h[order], merged_o[order])
 
     def close(self) -> None:
         self.con.close()
