@@ -21,22 +21,10 @@ import pyarrow.compute as pc
 
 from huitong.standards.divisions import DivisionTable, division_table
 from huitong.standards.idcard import CHECK_CHARS, MAX_AGE_YEARS, WEIGHTS
-from huitong.standards.normalise import ZERO_WIDTH
-
-
-def _char_class(chars: str) -> str:
-    return "".join(f"\\x{{{ord(ch):x}}}" for ch in chars)
-
 
 # str.strip() removes exactly the characters for which str.isspace() holds (listed, not computed:
 # a scan of every code point would cost a second at import; a test compares the two)
 SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-_SPACE_CLASS = _char_class(SPACES)
-# what trim and to_halfwidth change: spaces at either end, zero-width characters anywhere, the
-# ideographic space and the full-width ASCII block
-_TEXT_WORK = (
-    f"^[{_SPACE_CLASS}]|[{_SPACE_CLASS}]$|[{_char_class(ZERO_WIDTH)}]|[\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}]"
-)
 
 
 def _mask(array: pa.Array) -> np.ndarray:
@@ -44,13 +32,63 @@ def _mask(array: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+# The characters trim or to_halfwidth change anywhere in a text, as UTF-8: (lead byte, second byte,
+# lowest third byte, highest third byte); a two-byte one has no third byte (None). Lead bytes are
+# never continuation bytes, so a match cannot start inside another character.
+_ANYWHERE = (
+    (0xC2, 0xAD, None, None),  # U+00AD soft hyphen
+    (0xE1, 0xA0, 0x8E, 0x8E),  # U+180E
+    (0xE2, 0x80, 0x8B, 0x8D),  # U+200B-U+200D
+    (0xE2, 0x81, 0xA0, 0xA0),  # U+2060
+    (0xEF, 0xBB, 0xBF, 0xBF),  # U+FEFF
+    (0xE3, 0x80, 0x80, 0x80),  # U+3000 ideographic space
+    (0xEF, 0xBC, 0x81, 0xBF),  # U+FF01-U+FF3F
+    (0xEF, 0xBD, 0x80, 0x9E),  # U+FF40-U+FF5E
+)
+_IS_LEAD = np.zeros(256, dtype=bool)
+_IS_LEAD[[lead for lead, *_ in _ANYWHERE]] = True
+
+
+def _changed_anywhere(values: pa.Array) -> np.ndarray:
+    """Which strings hold a character of ``_ANYWHERE``: one NumPy pass over the UTF-8 bytes (a
+    regular expression per value took five times as long)."""
+    n = len(values)
+    out = np.zeros(n, dtype=bool)
+    if n == 0:
+        return out
+    if not pa.types.is_string(values.type):
+        values = values.cast(pa.string())
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + n + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    if end == start:
+        return out
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[start:end]
+    at = np.flatnonzero(_IS_LEAD[data])
+    if not len(at):
+        return out
+    padded = np.concatenate([data, np.zeros(2, np.uint8)])
+    b0, b1, b2 = data[at], padded[at + 1], padded[at + 2]
+    hit = np.zeros(len(at), dtype=bool)
+    for lead, second, low, high in _ANYWHERE:
+        here = (b0 == lead) & (b1 == second)
+        if low is not None:
+            here &= (b2 >= low) & (b2 <= high)
+        hit |= here
+    rows = np.searchsorted(offsets, at[hit] + start, "right") - 1
+    out[rows] = True
+    return out
+
+
 def clean_text(values: pa.Array) -> np.ndarray:
     """Which strings ``normalise_text`` gives back unchanged and not blank: no space at either end,
     no zero-width character, nothing full-width. Null and empty strings are not certified."""
     if len(values) == 0:
         return np.zeros(0, dtype=bool)
-    work = pc.match_substring_regex(values, _TEXT_WORK)
-    return _mask(pc.and_(pc.invert(work), pc.greater(pc.binary_length(values), 0)))
+    if not pa.types.is_string(values.type):
+        values = values.cast(pa.string())
+    ends = pc.equal(pc.binary_length(pc.utf8_trim(values, SPACES)), pc.binary_length(values))
+    kept = _mask(pc.and_(ends, pc.greater(pc.binary_length(values), 0)))
+    return kept & ~_changed_anywhere(values)
 
 
 def lengths(values: pa.Array) -> np.ndarray:

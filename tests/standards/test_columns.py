@@ -9,13 +9,14 @@ from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huitong.standards import columns
 from huitong.standards.divisions import division_table
 from huitong.standards.idcard import make_id_number, validate_id_number
-from huitong.standards.normalise import NormaliseError, is_blank, normalise, normalise_text
+from huitong.standards.normalise import ZERO_WIDTH, NormaliseError, is_blank, normalise, normalise_text
 
 TODAY = date(2026, 12, 6)
 
@@ -37,6 +38,58 @@ def test_clean_text_certifies_the_values_normalise_text_keeps(values):
             assert keeps, value
         elif keeps:
             assert any(0xFF01 <= ord(ch) <= 0xFF5E for ch in value), value
+
+
+def _class(chars: str) -> str:
+    return "".join(f"\\x{{{ord(ch):x}}}" for ch in chars)
+
+
+# The specification of clean_text as one regular expression (what the kernel ran before it read
+# the UTF-8 bytes itself): a space at either end, or a zero-width, ideographic-space or
+# full-width ASCII character anywhere.
+_WORK = (
+    f"^[{_class(columns.SPACES)}]|[{_class(columns.SPACES)}]$|[{_class(ZERO_WIDTH)}]"
+    "|[\\x{3000}\\x{ff01}-\\x{ff5e}]"
+)
+_TRICKY = list(columns.SPACES + ZERO_WIDTH) + ["\uff01", "\uff5e", "\uff5f", "\uff00", "\u3001", "\u2061"]
+_TRICKY += [
+    "\u200a",
+    "\u200e",
+    "\u00ac",
+    "\u00ae",
+    "\u180d",
+    "\ufefe",
+    "\uff3f",
+    "\uff40",
+    "\uff9e",
+    "张",
+    "a",
+    "1",
+]
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(st.sampled_from(_TRICKY), max_size=6), st.text(max_size=5)), max_size=30
+    )
+)
+def test_clean_text_reads_the_bytes_exactly_as_the_regular_expression_specifies(values):
+    array = pa.array(values, type=pa.string())
+    spec = pc.and_(pc.invert(pc.match_substring_regex(array, _WORK)), pc.greater(pc.binary_length(array), 0))
+    expected = pc.fill_null(spec, False).to_pylist()
+    assert columns.clean_text(array).tolist() == expected
+    assert columns.clean_text(array.slice(1)).tolist() == expected[1:]  # an offset into the buffers
+
+
+def test_every_character_normalise_text_changes_anywhere_is_found_in_the_middle_of_a_text():
+    changed = set(ZERO_WIDTH) | {"\u3000"} | {chr(c) for c in range(0xFF01, 0xFF5F)}
+    values = [f"张{ch}三" for ch in sorted(changed)]
+    assert not columns.clean_text(pa.array(values, type=pa.string())).any()
+    kept = [
+        f"张{chr(c)}三" for c in range(0x80, 0x10000) if chr(c) not in changed and not 0xD800 <= c < 0xE000
+    ]
+    assert columns.clean_text(pa.array(kept, type=pa.string())).all()
 
 
 def test_the_listed_spaces_are_the_ones_str_strip_removes():
