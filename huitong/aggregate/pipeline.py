@@ -132,6 +132,7 @@ def execute_load(
     input_hash = None
     try:
         src = open_source(p.kind, **config)
+        src.for_load = True  # its strict read checks the encoding: no whole-file pass before it
         digest = src.fingerprint()
         input_hash = _input_hash(digest, p, contract) if digest else None
         same = _same_input(db, store, p, input_hash) if input_hash else None

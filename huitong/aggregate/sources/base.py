@@ -230,6 +230,10 @@ class Source(abc.ABC):
 
     kind: ClassVar[str] = ""
     watermark: Any = None
+    # Set by a load before it describes the source: a check that the load's own full read makes
+    # anyway (a file's encoding, by its strict decode) may be left to that read instead of being
+    # made over the whole source first.
+    for_load: bool = False
 
     @abc.abstractmethod
     def describe(self) -> Description:

@@ -38,7 +38,13 @@ from huitong.aggregate.sources.base import (
     file_digest,
     register,
 )
-from huitong.aggregate.sources.encoding import Decoding, resolve_encoding
+from huitong.aggregate.sources.encoding import (
+    Decoding,
+    detect_encoding,
+    detect_for_reading,
+    first_bad_bytes,
+    resolve_encoding,
+)
 from huitong.aggregate.sources.tabular import (
     BLANKS,
     HEAD_ROWS,
@@ -52,7 +58,7 @@ from huitong.aggregate.sources.tabular import (
     span,
     to_rows,
 )
-from huitong.errors import NotFound, Problem, invalid
+from huitong.errors import HuitongError, NotFound, Problem, invalid
 
 DELIMITERS = (",", "\t", ";", "|")
 QUOTES = ('"', "'")
@@ -189,7 +195,10 @@ class DelimitedSource(Source):
     def _prepare(self) -> Layout:
         if self._layout is not None:
             return self._layout
-        self._decoding = resolve_encoding(self.path, self.encoding, self.name)
+        if self.for_load and self.encoding is None:
+            self._decoding = detect_for_reading(self.path, self.name)
+        else:
+            self._decoding = resolve_encoding(self.path, self.encoding, self.name)
         if self.delimiter is None or self.quotechar is None:
             with self._open() as f:
                 sample = f.read(SNIFF_CHARS)
@@ -198,11 +207,14 @@ class DelimitedSource(Source):
             self.delimiter = self.delimiter or delimiter
             self.quotechar = self.quotechar or quote
         head: list[RawRow] = []
-        with self._open() as f:
-            for raw in self._records(f):
-                head.append(raw)
-                if len(head) >= HEAD_ROWS:
-                    break
+        try:
+            with self._open() as f:
+                for raw in self._records(f):
+                    head.append(raw)
+                    if len(head) >= HEAD_ROWS:
+                        break
+        except UnicodeDecodeError:  # a head longer than the megabyte the encoding was taken from
+            raise self._not_decodable() from None
         self._layout = find_layout(
             head,
             source=self.name,
@@ -267,7 +279,33 @@ class DelimitedSource(Source):
 
     def load_batches(self, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row] | ColumnBatch]:
         """The rows of :meth:`batches`, with every stretch of plain lines parsed by Arrow's CSV
-        reader into a :class:`ColumnBatch`.
+        reader into a :class:`ColumnBatch` (see :meth:`_load_batches`). An encoding taken from
+        the first megabyte is checked by this read's strict decode; where it fails, the answer
+        of the whole-file check is raised, as :meth:`describe` would have raised it."""
+        try:
+            yield from self._load_batches(batch_size)
+        except UnicodeDecodeError:
+            raise self._not_decodable() from None
+
+    def _not_decodable(self) -> HuitongError:
+        """Why a file whose encoding was taken from its start does not decode further on."""
+        assert self._decoding is not None
+        try:
+            fits = detect_encoding(self.path, self.name)
+        except HuitongError as exc:
+            return exc
+        bad = first_bad_bytes(self.path, self._decoding.encoding)
+        where = bad.describe() if bad else "a later byte"
+        return invalid(
+            f"{self.name} is not valid {self._decoding.label} text at {where}; it reads as {fits.label}: "
+            f"set encoding={fits.encoding!r} and load it again",
+            Problem(
+                f"not valid {self._decoding.label} at {where}", file=self.name, row=bad.line if bad else None
+            ),
+        )
+
+    def _load_batches(self, batch_size: int) -> Iterator[list[Row] | ColumnBatch]:
+        """The reading itself: the plain stretches to Arrow, the rest through the row builder.
 
         A stretch of ``batch_size`` lines is plain when nothing in it needs the rules of
         :class:`RowBuilder`: every line one record (quoted values closed on their line, so line

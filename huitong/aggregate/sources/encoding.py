@@ -42,6 +42,7 @@ class Decoding:
     label: str  # for people
     detected: bool = True
     note: str | None = None
+    verified: bool = True  # checked over the whole file; False: the reader's strict decode checks it
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,37 @@ def detect_encoding(path: Path, name: str | None = None) -> Decoding:
             f"not UTF-8 at {not_utf8.describe()}", file=name, row=not_utf8.line, value=not_utf8.data.hex()
         ),
     )
+
+
+def detect_for_reading(path: Path, name: str | None = None) -> Decoding:
+    """:func:`detect_encoding` for a caller that decodes the whole file strictly anyway (a load):
+    when the first megabyte, with no BOM, is already not UTF-8 and is GB18030, the answer can
+    only be GB18030 or an error, and the caller's own strict read is the whole-file check. The
+    result then says ``verified=False``; the caller must read strictly and, if the read fails,
+    ask :func:`detect_encoding` for the whole answer. Any other file is checked whole here."""
+    with path.open("rb") as f:
+        head = f.read(CHUNK)
+    if head and not any(head.startswith(bom) for bom, _, _ in _BOMS) and not head.isascii():
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 8 and _decodes(head, "gb18030"):
+                return Decoding("gb18030", _LABELS["gb18030"], verified=False)
+    return detect_encoding(path, name)
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    """Whether ``data`` decodes strictly, allowing a character cut at its end."""
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError as exc:
+        if exc.start < len(data) - 8:
+            return False
+        try:
+            data[: exc.start].decode(codec)
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 def resolve_encoding(path: Path, encoding: str | None, name: str | None = None) -> Decoding:
