@@ -38,7 +38,9 @@ def test_a_gbk_file_is_taken_as_gb18030_from_its_start_and_read_once(tmp_path):
     lazy = open_source("csv", path=str(path))
     lazy.for_load = True
     rows = [
-        r for b in lazy.load_batches(5000) for r in (b.rows_at(np.arange(len(b))) if hasattr(b, "rows_at") else b)
+        r
+        for b in lazy.load_batches(5000)
+        for r in (b.rows_at(np.arange(len(b))) if hasattr(b, "rows_at") else b)
     ]
     assert len(rows) == 40_000 and rows[-1].values["姓名"] == "居民39999"
 
