@@ -241,6 +241,18 @@ def _element_text(value: Any) -> str:
 _DECIMAL_SCALE = {DataType.N: N_SCALE, DataType.Y: Y_SCALE}
 
 
+def _significant(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros, exactly (``normalize`` rounds to the context's 28
+    digits first, which would hide a decimal too many in a longer number)."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):
+        return Decimal(0)
+    keep = len(digits)
+    while digits[keep - 1] == 0:
+        keep -= 1
+    return Decimal((sign, digits[:keep], exponent + len(digits) - keep))
+
+
 def _decimal_problem(item: DataItem, value: Decimal) -> tuple[str, str, str] | None:
     """Why a number does not fit the item's stored decimal(38, scale), or None. Trailing zeros
     change nothing (1.50000000000 is 1.5); a decimal more, or a digit more before the point,
@@ -249,7 +261,7 @@ def _decimal_problem(item: DataItem, value: Decimal) -> tuple[str, str, str] | N
     scale = _DECIMAL_SCALE.get(item.data_type)
     if scale is None or not value.is_finite():
         return None
-    exponent = value.normalize().as_tuple().exponent
+    exponent = _significant(value).as_tuple().exponent
     if isinstance(exponent, int) and -exponent > scale:
         return (
             f"{item.name}: {value:f} has {-exponent} decimals; at most {scale} decimals fit",
@@ -420,9 +432,11 @@ class Validator:
                 [located(Reject, plan, raw, f"{item.name}: {exc.message}", exc.reason, exc.message_zh)],
                 [],
             )
-        if isinstance(value, Decimal) and (problem := _decimal_problem(item, value)) is not None:
-            message, code, zh = problem
-            return None, [located(Reject, plan, raw, message, code, zh)], []
+        if isinstance(value, Decimal) and item.data_type in _DECIMAL_SCALE:
+            if (problem := _decimal_problem(item, value)) is not None:
+                message, code, zh = problem
+                return None, [located(Reject, plan, raw, message, code, zh)], []
+            value = _significant(value)  # 0.1000…0 of 41 digits fits decimal(38, 10) as 0.1
         rejects: list[Reject] = []
         warnings: list[RowWarning] = []
         element = plan.element

@@ -56,9 +56,12 @@ def _changed_anywhere(values: pa.Array) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     if n == 0:
         return out
-    if not pa.types.is_string(values.type):
-        values = values.cast(pa.string())
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + n + 1]
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.large_string())
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=width)[values.offset : values.offset + n + 1]
     start, end = int(offsets[0]), int(offsets[-1])
     if end == start:
         return out
@@ -84,8 +87,10 @@ def clean_text(values: pa.Array) -> np.ndarray:
     no zero-width character, nothing full-width. Null and empty strings are not certified."""
     if len(values) == 0:
         return np.zeros(0, dtype=bool)
-    if not pa.types.is_string(values.type):
-        values = values.cast(pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.large_string())
     ends = pc.equal(pc.binary_length(pc.utf8_trim(values, SPACES)), pc.binary_length(values))
     kept = _mask(pc.and_(ends, pc.greater(pc.binary_length(values), 0)))
     return kept & ~_changed_anywhere(values)

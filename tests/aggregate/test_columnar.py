@@ -18,7 +18,7 @@ from huitong.aggregate.validate import validate_all
 from huitong.catalog.model import DataItem, DataType
 from huitong.standards.idcard import make_id_number
 from huitong.standards.uscc import make_credit_code
-from huitong.store.schema import columns_for
+from huitong.store.schema import columns_for, conform
 
 HEADERS = [
     "身份证号",
@@ -248,6 +248,13 @@ def test_a_number_the_stored_decimal_cannot_hold_is_rejected_on_its_row_not_the_
         ("4", "9" * 28 + ".5", "1.23456"),  # 28 digits fit N; five decimals do not fit Y
         ("5", "12.5", "9" * 34),  # 34 integer digits fit Y exactly
         ("6", "12.5", "9" * 35),
+        ("7", "1234567890123456789012345678.12345678901", "1"),  # 39 digits: past the 28 of the context
+        (
+            "8",
+            "0." + "1" + "0" * 40,
+            "9999999999999999999999999999.9999999999",
+        ),  # zeros fit; Y has 4 decimals
+        ("9", "-0", "0E-20"),
     ]
     rows = [
         Row(dict(zip(["编号", "金额", "费用"], v, strict=True)), n + 2, file="费用.csv")
@@ -260,6 +267,8 @@ def test_a_number_the_stored_decimal_cannot_hold_is_rejected_on_its_row_not_the_
         (3, "B (金额)", "too_many_decimals"),
         (5, "C (费用)", "too_many_decimals"),
         (7, "C (费用)", "number_too_large"),
+        (8, "B (金额)", "too_many_decimals"),
+        (9, "C (费用)", "too_many_decimals"),
     ]
     assert "at most 28 digits before the decimal point" in reference.rejects[0].reason
     assert "at most 10 decimals" in reference.rejects[1].reason
@@ -267,4 +276,5 @@ def test_a_number_the_stored_decimal_cannot_hold_is_rejected_on_its_row_not_the_
     checked = validator.check_batch(rows)
     assert checked.rejects == reference.rejects
     assert checked.table.to_pylist() == pa.Table.from_pylist(reference.records, schema=schema).to_pylist()
-    assert [r["编号"] for r in checked.table.to_pylist()] == ["3", "5"]
+    assert [r["编号"] for r in checked.table.to_pylist()] == ["3", "5", "9"]
+    conform(checked.table, columns_for(items))  # the store takes every value the validators let through

@@ -133,3 +133,29 @@ def test_bytes_or_a_broken_character_among_text_values_are_judged_as_the_referen
     assert checked.rejects == reference.rejects
     assert checked.table.to_pylist() == pa.Table.from_pylist(reference.records, schema=schema).to_pylist()
     assert [r.row for r in reference.rejects][-1] == 4 and "\\ud800" in reference.rejects[-1].value
+
+
+def test_a_broken_character_in_a_json_name_is_stored_escaped_and_the_load_finishes(flow):
+    """In the name of the records' array: the reject's place names it escaped."""
+    export = flow.tmp / "人口.json"
+    people = [{"身份证号": person_id(n), "姓名": f"居民{n}", "性别": "男"} for n in range(3)]
+    body = json.dumps(people, ensure_ascii=True).replace("居民1".encode("unicode_escape").decode(), "\\ud800")
+    export.write_text('{"rec\\ud800": ' + body + "}", encoding="utf-8")
+    add_source(flow.world, "hj-json", flow.code, export, kind="json")
+    ga = flow.world.actor("ga")
+    result = run_load(flow.world.db, flow.store, ga, "hj-json")
+    assert result.status == "loaded" and result.summary.rows_rejected == 1
+    with flow.world.db.session() as s:
+        _, rejected = loads.rejects(s, ga, result.load_id)
+    assert "rec\\ud800" in rejected[0].reason
+
+
+def test_a_broken_character_in_a_new_columns_name_does_not_break_the_load(flow):
+    export = flow.tmp / "人口.json"
+    people = [{"身份证号": person_id(n), "姓名": f"居民{n}", "性别": "男", "X": "1"} for n in range(3)]
+    text = json.dumps(people, ensure_ascii=True).replace('"X"', '"\\ud800"')
+    export.write_text(text, encoding="utf-8")
+    add_source(flow.world, "hj-json", flow.code, export, kind="json")
+    ga = flow.world.actor("ga")
+    result = run_load(flow.world.db, flow.store, ga, "hj-json")
+    assert result.status == "loaded" and flow.store.read(flow.code).num_rows == 3

@@ -184,3 +184,45 @@ def test_two_saves_at_once_leave_one_whole_copy(tmp_path):
     loaded, meta = snapshot.load(path)
     assert len(loaded) == 1999 and meta == {"seen_seq": 1999}
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda h: h["plain"].update({"facets": []}),
+        lambda h: h["plain"].update({"options": "x"}),
+        lambda h: h.pop("meta"),
+        lambda h: h.update({"meta": [1]}),
+    ],
+    ids=["facets-list", "options", "no-meta", "meta-list"],
+)
+def test_a_header_of_the_wrong_shape_is_refused(tmp_path, change):
+    import json
+
+    ix = SearchIndex()
+    ix.upsert(
+        [
+            SearchDoc(
+                id=1,
+                code="C1",
+                name="户籍",
+                summary="",
+                department_id=1,
+                status="published",
+                open_type="unconditional",
+                facets={"level": "city"},
+                seq=1,
+            )
+        ]
+    )
+    path = tmp_path / "catalog.npz"
+    snapshot.save(ix, path, {"seen_seq": 1})
+
+    def rewrite(parts):
+        header = json.loads(parts["header"].tobytes().decode("utf-8"))
+        change(header)
+        parts["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), np.uint8)
+
+    _altered(path, rewrite)
+    with pytest.raises(snapshot.SnapshotError, match="catalog.npz"):
+        snapshot.load(path)

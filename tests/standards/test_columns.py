@@ -80,6 +80,9 @@ def test_clean_text_reads_the_bytes_exactly_as_the_regular_expression_specifies(
     expected = pc.fill_null(spec, False).to_pylist()
     assert columns.clean_text(array).tolist() == expected
     assert columns.clean_text(array.slice(1)).tolist() == expected[1:]  # an offset into the buffers
+    assert columns.clean_text(array.cast(pa.large_string())).tolist() == expected
+    halves = pa.chunked_array([array.slice(0, len(values) // 2), array.slice(len(values) // 2)], pa.string())
+    assert columns.clean_text(halves).tolist() == expected
 
 
 def test_every_character_normalise_text_changes_anywhere_is_found_in_the_middle_of_a_text():

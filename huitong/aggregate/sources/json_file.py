@@ -36,10 +36,20 @@ from huitong.aggregate.sources.delimited import check_file
 from huitong.aggregate.sources.encoding import Decoding, resolve_encoding
 from huitong.aggregate.sources.records import find_records, flatten, show_path, type_name
 from huitong.errors import Problem, invalid
+from huitong.standards.normalise import escape_surrogates
 
 SAMPLE_RECORDS = 1000
 _WS = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose names are storable: a lone surrogate from a ``\\ud800`` escape in a
+    name becomes its escape, so it can stand in a column name, a record's place and a ledger
+    entry. (A value keeps it, and its row is rejected as broken text.)"""
+    return {escape_surrogates(k): v for k, v in pairs}
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_object)
 
 
 def columns_of(records: list[dict[str, Any]]) -> tuple[Column, ...]:
@@ -67,7 +77,7 @@ def _value_at(text: str, pos: int, parts: tuple[str | int, ...]) -> int:
         while text[pos] != "}":
             key, pos = _DECODER.raw_decode(text, pos)
             pos = _skip(text, _skip(text, pos) + 1)  # past ':'
-            if key == str(part):
+            if escape_surrogates(key) == str(part):  # names are kept escaped (_object)
                 found = pos
             _, pos = _DECODER.raw_decode(text, pos)
             pos = _skip(text, pos)

@@ -78,8 +78,11 @@ def load(path: Path) -> tuple[SearchIndex, dict[str, Any]]:
         raise
     except Exception as exc:  # a cut or altered file fails in zip, zlib, numpy or json: all mean "rebuild"
         raise SnapshotError(f"{path.name}: {type(exc).__name__}: {exc}") from None
-    try:
+    try:  # a header of the right format but the wrong shape fails in any of these
         index = SearchIndex.restore(arrays, {**header["plain"], "texts": texts})
-    except (KeyError, ValueError, TypeError, IndexError) as exc:
-        raise SnapshotError(f"{path.name}: {exc}") from None
-    return index, header["meta"]
+        meta = header["meta"]
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise SnapshotError(f"{path.name}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(meta, dict):
+        raise SnapshotError(f"{path.name}: its header has no meta")
+    return index, meta
