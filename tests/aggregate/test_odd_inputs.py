@@ -30,6 +30,21 @@ def _rows(source) -> list:
     return out
 
 
+def _json_load(flow, wrap=lambda body: body, extra: dict | None = None):
+    """Load three people from JSON, the second with a ``\\ud800`` escape for a name; the result
+    and its rejects."""
+    export = flow.tmp / "人口.json"
+    people = [{"身份证号": person_id(n), "姓名": f"居民{n}", "性别": "男", **(extra or {})} for n in range(3)]
+    body = json.dumps(people, ensure_ascii=True).replace("居民1".encode("unicode_escape").decode(), "\\ud800")
+    export.write_text(wrap(body), encoding="utf-8")
+    add_source(flow.world, "hj-json", flow.code, export, kind="json")
+    ga = flow.world.actor("ga")
+    result = run_load(flow.world.db, flow.store, ga, "hj-json")
+    with flow.world.db.session() as s:
+        total, rejected = loads.rejects(s, ga, result.load_id)
+    return result, total, rejected
+
+
 @pytest.mark.parametrize("data", [b"\r\n\r\n", b"\n", b"   \n\n", "\ufeff\n\n".encode(), b"\t\n \n"])
 def test_a_file_of_blank_lines_has_no_rows_and_says_it_has_no_header(tmp_path, data):
     path = tmp_path / "空.csv"
@@ -54,16 +69,8 @@ def test_a_load_of_a_file_of_blank_lines_fails_with_a_message_and_keeps_the_vers
 def test_a_broken_character_from_a_json_escape_rejects_its_row_and_the_rest_load(flow):
     """``"\\ud800"`` in JSON decodes to a lone surrogate, which no database or Parquet file can
     hold: the row is rejected with the value shown escaped, the other rows are stored."""
-    export = flow.tmp / "人口.json"
-    people = [{"身份证号": person_id(n), "姓名": f"居民{n}", "性别": "男"} for n in range(3)]
-    text = json.dumps(people, ensure_ascii=True).replace("居民1".encode("unicode_escape").decode(), "\\ud800")
-    export.write_text(text, encoding="utf-8")
-    add_source(flow.world, "hj-json", flow.code, export, kind="json")
-    ga = flow.world.actor("ga")
-    result = run_load(flow.world.db, flow.store, ga, "hj-json")
+    result, total, rejected = _json_load(flow)
     assert result.status == "loaded" and result.summary.rows_rejected == 1
-    with flow.world.db.session() as s:
-        total, rejected = loads.rejects(s, ga, result.load_id)
     assert total == 1 and rejected[0].value == "\\ud800"
     assert "U+D800" in rejected[0].reason
     names = sorted(flow.store.read(flow.code).column("姓名").to_pylist())
@@ -137,25 +144,11 @@ def test_bytes_or_a_broken_character_among_text_values_are_judged_as_the_referen
 
 def test_a_broken_character_in_a_json_name_is_stored_escaped_and_the_load_finishes(flow):
     """In the name of the records' array: the reject's place names it escaped."""
-    export = flow.tmp / "人口.json"
-    people = [{"身份证号": person_id(n), "姓名": f"居民{n}", "性别": "男"} for n in range(3)]
-    body = json.dumps(people, ensure_ascii=True).replace("居民1".encode("unicode_escape").decode(), "\\ud800")
-    export.write_text('{"rec\\ud800": ' + body + "}", encoding="utf-8")
-    add_source(flow.world, "hj-json", flow.code, export, kind="json")
-    ga = flow.world.actor("ga")
-    result = run_load(flow.world.db, flow.store, ga, "hj-json")
+    result, _, rejected = _json_load(flow, lambda body: '{"rec\\ud800": ' + body + "}")
     assert result.status == "loaded" and result.summary.rows_rejected == 1
-    with flow.world.db.session() as s:
-        _, rejected = loads.rejects(s, ga, result.load_id)
     assert "rec\\ud800" in rejected[0].reason
 
 
 def test_a_broken_character_in_a_new_columns_name_does_not_break_the_load(flow):
-    export = flow.tmp / "人口.json"
-    people = [{"身份证号": person_id(n), "姓名": f"居民{n}", "性别": "男", "X": "1"} for n in range(3)]
-    text = json.dumps(people, ensure_ascii=True).replace('"X"', '"\\ud800"')
-    export.write_text(text, encoding="utf-8")
-    add_source(flow.world, "hj-json", flow.code, export, kind="json")
-    ga = flow.world.actor("ga")
-    result = run_load(flow.world.db, flow.store, ga, "hj-json")
-    assert result.status == "loaded" and flow.store.read(flow.code).num_rows == 3
+    result, _, _ = _json_load(flow, lambda body: body.replace('"X"', '"\\ud800"'), extra={"X": "1"})
+    assert result.status == "loaded" and flow.store.read(flow.code).num_rows == 2  # 居民1 is broken text

@@ -63,23 +63,23 @@ def test_a_loaded_index_answers_as_the_saved_one(tmp_path_factory, corpus, befor
     assert answers(loaded) == answers(ix)
 
 
+def _doc(i: int = 1, name: str = "户籍人口信息", facets: dict | None = None) -> SearchDoc:
+    return SearchDoc(
+        id=i,
+        code=f"C{i}",
+        name=name,
+        summary="",
+        department_id=1,
+        status="published",
+        open_type="unconditional",
+        facets=facets or {},
+        seq=i,
+    )
+
+
 def test_a_damaged_or_foreign_file_is_refused(tmp_path):
     ix = SearchIndex()
-    ix.upsert(
-        [
-            SearchDoc(
-                id=1,
-                code="C1",
-                name="户籍人口信息",
-                summary="",
-                department_id=1,
-                status="published",
-                open_type="unconditional",
-                facets={},
-                seq=1,
-            )
-        ]
-    )
+    ix.upsert([_doc(1, "户籍人口信息")])
     path = tmp_path / "catalog.npz"
     snapshot.save(ix, path, {})
     raw = path.read_bytes()
@@ -122,17 +122,7 @@ def test_a_file_whose_parts_disagree_is_refused_before_any_search(tmp_path, chan
     ix = SearchIndex()
     ix.upsert(
         [
-            SearchDoc(
-                id=i,
-                code=f"C{i}",
-                name=name,
-                summary="",
-                department_id=1,
-                status="published",
-                open_type="unconditional",
-                facets={"level": "city", "category": ("基础",)},
-                seq=i,
-            )
+            _doc(i, name, {"level": "city", "category": ("基础",)})
             for i, name in enumerate(["户籍人口信息", "低保对象名单", "企业登记信息"], start=1)
         ]
     )
@@ -149,22 +139,7 @@ def test_two_saves_at_once_leave_one_whole_copy(tmp_path):
     import threading
 
     ix = SearchIndex()
-    ix.upsert(
-        [
-            SearchDoc(
-                id=i,
-                code=f"C{i}",
-                name=f"人口信息{i}",
-                summary="",
-                department_id=1,
-                status="published",
-                open_type="unconditional",
-                facets={},
-                seq=i,
-            )
-            for i in range(1, 2000)
-        ]
-    )
+    ix.upsert([_doc(i, f"人口信息{i}") for i in range(1, 2000)])
     path = tmp_path / "catalog.npz"
     errors: list[BaseException] = []
 
@@ -200,21 +175,7 @@ def test_a_header_of_the_wrong_shape_is_refused(tmp_path, change):
     import json
 
     ix = SearchIndex()
-    ix.upsert(
-        [
-            SearchDoc(
-                id=1,
-                code="C1",
-                name="户籍",
-                summary="",
-                department_id=1,
-                status="published",
-                open_type="unconditional",
-                facets={"level": "city"},
-                seq=1,
-            )
-        ]
-    )
+    ix.upsert([_doc(1, "户籍", {"level": "city"})])
     path = tmp_path / "catalog.npz"
     snapshot.save(ix, path, {"seen_seq": 1})
 
