@@ -232,18 +232,17 @@ class _SeenKeys:
                 firsts: dict[tuple, int] = {}
                 for position in sorted(order[a : b + 1].tolist()):
                     first_pos[position] = firsts.setdefault(key_of(position), position)
-        leaders = np.flatnonzero(first_pos == np.arange(n))
-        earlier = self._earlier(h, leaders, key_of)
+        leading = first_pos == np.arange(n)
+        earlier = self._earlier(h, np.flatnonzero(leading), key_of)
+        seen_before = np.zeros(n, dtype=bool)
+        seen_before[list(earlier)] = True
         out = []
-        for position in np.flatnonzero(
-            (first_pos != np.arange(n)) | np.isin(np.arange(n), list(earlier))
-        ).tolist():
+        for position in np.flatnonzero(~leading | seen_before).tolist():
             lead = int(first_pos[position])
             first = earlier.get(lead, int(numbers[lead]))
             if first != int(numbers[position]):
                 out.append((position, first))
-        new = leaders[~np.isin(leaders, np.fromiter(earlier, np.int64, len(earlier)))]
-        self._keep(keys, numbers, h, new)
+        self._keep(keys, numbers, h, np.flatnonzero(leading & ~seen_before))
         return out
 
     def _keep(self, keys: list[pa.Array], numbers: np.ndarray, h: np.ndarray, new: np.ndarray) -> None:

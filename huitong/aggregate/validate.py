@@ -253,29 +253,28 @@ def _significant(value: Decimal) -> Decimal:
     return Decimal((sign, digits[:keep], exponent + len(digits) - keep))
 
 
-def _decimal_problem(item: DataItem, value: Decimal) -> tuple[str, str, str] | None:
-    """Why a number does not fit the item's stored decimal(38, scale), or None. Trailing zeros
-    change nothing (1.50000000000 is 1.5); a decimal more, or a digit more before the point,
-    would change the value on the way in, so the row is refused here and not the whole load
-    at the store."""
-    scale = _DECIMAL_SCALE.get(item.data_type)
-    if scale is None or not value.is_finite():
-        return None
-    exponent = _significant(value).as_tuple().exponent
+def _fit_decimal(scale: int, name: str, value: Decimal) -> tuple[Decimal, tuple[str, str, str] | None]:
+    """``value`` as stored in a decimal(38, ``scale``) column (without trailing zeros: 1.50000000000
+    is 1.5), or why it does not fit: a decimal more, or a digit more before the point, would change
+    it on the way in, so the row is refused here and not the whole load at the store."""
+    if not value.is_finite():
+        return value, None
+    value = _significant(value)
+    exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > scale:
-        return (
-            f"{item.name}: {value:f} has {-exponent} decimals; at most {scale} decimals fit",
+        return value, (
+            f"{name}: {value:f} has {-exponent} decimals; at most {scale} decimals fit",
             "too_many_decimals",
-            f"{item.name}的值 {value:f} 有 {-exponent} 位小数，最多 {scale} 位",
+            f"{name}的值 {value:f} 有 {-exponent} 位小数，最多 {scale} 位",
         )
     whole = value.adjusted() + 1 if value else 0
     if whole > 38 - scale:
-        return (
-            f"{item.name}: {value:f} is too large, at most {38 - scale} digits before the decimal point",
+        return value, (
+            f"{name}: {value:f} is too large, at most {38 - scale} digits before the decimal point",
             "number_too_large",
-            f"{item.name}的值过大，整数部分最多 {38 - scale} 位",
+            f"{name}的值过大，整数部分最多 {38 - scale} 位",
         )
-    return None
+    return value, None
 
 
 class Validator:
@@ -433,10 +432,10 @@ class Validator:
                 [],
             )
         if isinstance(value, Decimal) and item.data_type in _DECIMAL_SCALE:
-            if (problem := _decimal_problem(item, value)) is not None:
+            value, problem = _fit_decimal(_DECIMAL_SCALE[item.data_type], item.name, value)
+            if problem is not None:
                 message, code, zh = problem
                 return None, [located(Reject, plan, raw, message, code, zh)], []
-            value = _significant(value)  # 0.1000…0 of 41 digits fits decimal(38, 10) as 0.1
         rejects: list[Reject] = []
         warnings: list[RowWarning] = []
         element = plan.element
