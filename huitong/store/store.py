@@ -33,7 +33,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +84,18 @@ from huitong.store.schema import (
     show_key,
     table_name,
 )
+from huitong.store.versions import (
+    P_DELETED,
+    P_HASH,
+    P_INSERTED,
+    P_LOAD,
+    P_MODE,
+    P_ROWS_IN,
+    P_UPDATED,
+    Mode,
+    Version,
+    version_of,
+)
 
 CATALOG_NAME = "huitong"
 TABLE_PROPERTIES = {
@@ -93,44 +104,6 @@ TABLE_PROPERTIES = {
     "write.metadata.previous-versions-max": "20",
     "write.parquet.compression-codec": "zstd",
 }
-P_LOAD, P_MODE, P_HASH = "huitong.load-id", "huitong.mode", "huitong.content-hash"
-P_ROWS_IN, P_INSERTED, P_UPDATED, P_DELETED = (
-    "huitong.rows-in",
-    "huitong.inserted",
-    "huitong.updated",
-    "huitong.deleted",
-)
-
-
-class Mode(StrEnum):
-    full = "full"  # the load is the whole new content
-    append = "append"  # the load's rows are added (their keys must be new)
-    upsert = "upsert"  # rows replace those with the same key, others are added
-
-
-@dataclass(frozen=True)
-class Version:
-    """One snapshot of a resource's table."""
-
-    snapshot_id: int
-    committed_at: datetime  # UTC
-    operation: str  # Iceberg's: append, overwrite, delete
-    mode: str | None  # the load's: full, append, upsert
-    load_id: str | None
-    rows: int  # rows in this version
-    inserted: int
-    updated: int
-    deleted: int
-    content_hash: str | None  # of the load's rows
-    parent_id: int | None
-    unchanged: bool = False  # set by write(): the load changed nothing, this is the existing version
-
-    def as_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["committed_at"] = self.committed_at.isoformat()
-        d["snapshot_id"] = str(self.snapshot_id)  # 64-bit ids do not survive JSON numbers
-        d["parent_id"] = None if self.parent_id is None else str(self.parent_id)
-        return d
 
 
 @dataclass(frozen=True)
@@ -140,35 +113,6 @@ class TableInfo:
     location: str
     columns: list[StoredColumn]
     key: list[str]
-
-
-def _prop_int(summary: Mapping[str, Any] | None, name: str, fallback: str | None = None) -> int:
-    if summary is None:
-        return 0
-    value = summary[name]
-    if value is None and fallback:
-        value = summary[fallback]
-    try:
-        return int(value) if value is not None else 0
-    except ValueError:
-        return 0
-
-
-def _version(s: Snapshot) -> Version:
-    sm = s.summary
-    return Version(
-        snapshot_id=s.snapshot_id,
-        committed_at=datetime.fromtimestamp(s.timestamp_ms / 1000, UTC),
-        operation=sm.operation.value if sm else "unknown",
-        mode=sm[P_MODE] if sm else None,
-        load_id=sm[P_LOAD] if sm else None,
-        rows=_prop_int(sm, "total-records"),
-        inserted=_prop_int(sm, P_INSERTED, "added-records"),
-        updated=_prop_int(sm, P_UPDATED),
-        deleted=_prop_int(sm, P_DELETED, "deleted-records"),
-        content_hash=sm[P_HASH] if sm else None,
-        parent_id=s.parent_snapshot_id,
-    )
 
 
 def _utc(moment: datetime) -> datetime:
@@ -371,7 +315,7 @@ class Store:
     def versions(self, code: str) -> list[Version]:
         """The versions still kept, oldest first (each load's snapshot)."""
         tbl = self._table(code)
-        return [_version(s) for s in reversed(self._lineage(tbl))]
+        return [version_of(s) for s in reversed(self._lineage(tbl))]
 
     def version(self, code: str, snapshot_id: int | None = None, as_of: datetime | None = None) -> Version:
         """One version: by id, the one current at a time, or (neither given) the current one."""
@@ -379,7 +323,7 @@ class Store:
         snap = self._snapshot(tbl, code, snapshot_id, as_of)
         if snap is None:
             raise NotFound(f"resource {normalise_code(code)} has not been loaded yet")
-        return _version(snap)
+        return version_of(snap)
 
     @staticmethod
     def _lineage(tbl: Table) -> list[Snapshot]:
@@ -483,7 +427,7 @@ class Store:
             return self._write_upsert(tbl, code, rows, key, current, props)
 
     def _unchanged(self, snap: Snapshot) -> Version:
-        return replace(_version(snap), unchanged=True)
+        return replace(version_of(snap), unchanged=True)
 
     def _write_full(self, tbl, code, rows, key, chash, current, props) -> Version:
         sm = current.summary if current is not None else None
@@ -624,7 +568,7 @@ class Store:
             ) from exc
         snap = tbl.current_snapshot()
         assert snap is not None
-        return _version(snap)
+        return version_of(snap)
 
     # ------------------------------------------------------------ read
 
@@ -798,7 +742,7 @@ class Store:
         """The versions :meth:`expire` would forget with the same arguments now, oldest first."""
         cutoff = _cutoff(older_than, retain_last)
         doomed = self._doomed(self._table(code), cutoff, retain_last)
-        return sorted((_version(s) for s in doomed), key=lambda v: v.committed_at)
+        return sorted((version_of(s) for s in doomed), key=lambda v: v.committed_at)
 
     def _doomed(self, tbl: Table, cutoff: datetime, retain_last: int) -> list[Snapshot]:
         keep = {s.snapshot_id for s in self._lineage(tbl)[:retain_last]}
