@@ -140,7 +140,6 @@ def execute_load(
             return _finish_same_input(db, p, same, input_hash)
         description = src.describe()
         schema = pa.schema([(c.name, c.arrow_type) for c in columns_for(p.items)])
-        tables = []
         # One validator for the whole load: a key repeated a batch later is still a duplicate.
         validator = ColumnarValidator(
             p.mapping, p.items, p.elements, columns=description.columns, file=_origin(config), schema=schema
@@ -148,21 +147,20 @@ def execute_load(
         validator.summary = summary
         found = notes(contract, new_columns(description.names, validator.mapping.columns))
         expected = src.estimated_rows() if progress else None
-        try:
-            for batch in read_ahead(src.load_batches(LOAD_BATCH_ROWS)):
-                checked = validator.check_batch(batch)
-                tables.append(checked.table)
-                rejects.extend(checked.rejects)
-                if progress:
-                    progress(len(batch), expected)
-        finally:
-            validator.close()
-        decision = load_verdict(policy, summary.rows_in, summary.rows_rejected)
-        version = None
-        if not decision.abort:
-            store.ensure_table(code, p.items)
-            data = pa.concat_tables(tables) if tables else schema.empty_table()
-            version = store.write(code, data, p.mode, load_id=str(run_id))
+        # The accepted rows leave as Parquet files while the load runs; nothing is visible before
+        # the commit, and an aborted or failed load deletes what it wrote.
+        with store.writer(code, p.mode, load_id=str(run_id), items=p.items) as parts:
+            try:
+                for batch in read_ahead(src.load_batches(LOAD_BATCH_ROWS)):
+                    checked = validator.check_batch(batch)
+                    parts.add(checked.table)
+                    rejects.extend(checked.rejects)
+                    if progress:
+                        progress(len(batch), expected)
+            finally:
+                validator.close()
+            decision = load_verdict(policy, summary.rows_in, summary.rows_rejected)
+            version = None if decision.abort else parts.commit()
         status = "aborted" if decision.abort else ("unchanged" if version.unchanged else "loaded")
         message = decision.reason if decision.abort else None
     except HuitongError as exc:

@@ -69,11 +69,14 @@ def data_files(metadata: TableMetadata, data: pa.Table, io, write_uuid: uuid.UUI
         WriteTask(write_uuid=write_uuid, task_id=i, record_batches=batches, schema=schema)
         for i, batches in enumerate(bin_pack_arrow_table(data, target))
     )
-    return write_file(io=io, table_metadata=metadata, tasks=tasks)
+    for data_file in write_file(io=io, table_metadata=metadata, tasks=tasks):
+        # pyiceberg sets this when a manifest is read; a file read back before its commit needs it
+        data_file.spec_id = metadata.default_spec_id
+        yield data_file
 
 
 __all__ = [
-    "AlwaysTrue", "And", "ArrowScan", "BinaryType", "BooleanExpression", "BooleanType", "CommitFailedException",
+    "AlwaysTrue", "And", "ArrowScan", "BinaryType", "BooleanExpression", "BooleanType", "CommitFailedException", "DataFile",
     "DateType", "DecimalType", "DoubleType", "EqualTo", "FileScanTask", "IcebergType", "In", "IsNull", "LongType",
     "NamespaceAlreadyExistsError", "NestedField", "NoSuchTableError", "PrimitiveType", "Schema", "Snapshot",
     "SqlCatalog", "StringType", "Table", "TableAlreadyExistsError", "TimestampType", "ValidationException", "bind",

@@ -9,7 +9,10 @@ User SQL must also be a single ``SELECT`` and is interrupted when its time is up
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -30,9 +33,20 @@ LOCKED_CONFIG = {
 }
 
 
-def connect(tables: Mapping[str, pa.Table] | None = None) -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory connection that sees only ``tables``."""
-    con = duckdb.connect(":memory:", config=dict(LOCKED_CONFIG))
+STORE_MEMORY_LIMIT = (
+    "1GB"  # the store's own work beyond this spills to disk: a large load's memory stays flat
+)
+
+
+def connect(
+    tables: Mapping[str, pa.Table] | None = None, *, spill_to: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory connection that sees only ``tables``; with ``spill_to`` (a directory of its
+    own) its joins, sorts and groupings use at most :data:`STORE_MEMORY_LIMIT` and spill the rest."""
+    config = dict(LOCKED_CONFIG)
+    if spill_to is not None:
+        config |= {"memory_limit": STORE_MEMORY_LIMIT, "temp_directory": spill_to}
+    con = duckdb.connect(":memory:", config=config)
     for name, table in (tables or {}).items():
         con.register(name, table)
     return con
@@ -45,11 +59,15 @@ _shared_lock = threading.Lock()
 def scratch(tables: Mapping[str, pa.Table] | None = None) -> duckdb.DuckDBPyConnection:
     """A connection for the store's own work (hashes, diffs): a cursor on one shared locked-down
     database, so it costs microseconds instead of a new database's tens of milliseconds.  Tables
-    registered on a cursor are visible to that cursor only.  User SQL never runs here."""
+    registered on a cursor are visible to that cursor only; the database spills to a temporary
+    directory of this process's own, so a diff of millions of rows does not need them all in
+    memory.  User SQL never runs here."""
     global _shared
     with _shared_lock:
         if _shared is None or _shared[0] != os.getpid():  # a forked child needs its own
-            _shared = (os.getpid(), connect())
+            spill = tempfile.mkdtemp(prefix="huitong-duckdb-")
+            atexit.register(shutil.rmtree, spill, True)
+            _shared = (os.getpid(), connect(spill_to=spill))
         con = _shared[1].cursor()
     for name, table in (tables or {}).items():
         con.register(name, table)

@@ -101,15 +101,14 @@ def row_hashes(data: pa.Table) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, pa.large_string())
 
 
-def content_hash(hashes: pa.ChunkedArray | pa.Array) -> str:
-    """The hash of a multiset of row hashes (order does not matter): SHA-256 of them sorted and
-    concatenated.  Every row hash is exactly 32 ASCII characters, so the concatenation is
-    unambiguous and numpy can sort the buffer as fixed-width strings (fast)."""
+def fixed_width(hashes: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Row hashes as a NumPy array of 32-byte strings (a copy: 32 bytes a row, no offsets), which
+    is what a load written in parts keeps of each row for its content hash."""
     values = hashes.combine_chunks() if isinstance(hashes, pa.ChunkedArray) else hashes
     values = values.cast(pa.large_string())
     n = len(values)
     if n == 0:
-        return hashlib.sha256(b"").hexdigest()
+        return np.empty(0, dtype=f"S{HASH_HEX}")
     if values.null_count:
         raise ValueError("a row hash is missing")
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset : values.offset + n + 1]
@@ -117,4 +116,18 @@ def content_hash(hashes: pa.ChunkedArray | pa.Array) -> str:
     if end - start != HASH_HEX * n:
         raise ValueError(f"row hashes must be {HASH_HEX} characters each")
     raw = np.frombuffer(values.buffers()[2], dtype=np.uint8)[start:end]
-    return hashlib.sha256(np.sort(raw.view(f"S{HASH_HEX}")).tobytes()).hexdigest()
+    return raw.view(f"S{HASH_HEX}").copy()
+
+
+def sorted_digest(hashes: np.ndarray) -> str:
+    """The content hash of :func:`fixed_width` hashes; sorts them in place (NumPy sorts the
+    fixed-width strings fast)."""
+    hashes.sort()
+    return hashlib.sha256(hashes.tobytes()).hexdigest()
+
+
+def content_hash(hashes: pa.ChunkedArray | pa.Array) -> str:
+    """The hash of a multiset of row hashes (order does not matter): SHA-256 of them sorted and
+    concatenated.  Every row hash is exactly 32 ASCII characters, so the concatenation is
+    unambiguous."""
+    return sorted_digest(fixed_width(hashes))

@@ -308,12 +308,13 @@ def _show_value(values: pa.ChunkedArray, row: int) -> str | None:
         return None
 
 
-def conform(data: pa.Table, columns: Sequence[StoredColumn]) -> pa.Table:
+def conform(data: pa.Table, columns: Sequence[StoredColumn], first_row: int = 0) -> pa.Table:
     """The incoming rows with exactly the stored columns and types, or an error naming each column.
 
     Columns may come in any order; the store's own columns (``_row_hash``, ``_load_id``) are
     recomputed if present.  A value that would change on the way in (too many decimals, a
-    fraction for an integer, nanoseconds) is refused, with its row (1-based) and value.
+    fraction for an integer, nanoseconds) is refused, with its row (1-based, counted from
+    ``first_row`` rows before ``data`` when it is one part of a load) and value.
     """
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
@@ -358,7 +359,7 @@ def conform(data: pa.Table, columns: Sequence[StoredColumn]) -> pa.Table:
                 Problem(
                     f"{shown}does not fit {col.describe()} ({target}): {exc}",
                     column=col.name,
-                    row=row + 1,
+                    row=first_row + row + 1,
                     value=value,
                 )
             )
@@ -368,20 +369,30 @@ def conform(data: pa.Table, columns: Sequence[StoredColumn]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def check_key(data: pa.Table, key: Sequence[str]) -> None:
-    """Key columns hold no nulls and no key appears twice (rows are 1-based)."""
-    if not key:
-        return
+def check_key_present(data: pa.Table, key: Sequence[str], first_row: int = 0) -> None:
+    """Key columns hold no nulls (rows are 1-based, counted from ``first_row`` rows before)."""
     problems: list[Problem] = []
     for k in key:
         nulls = pc.is_null(data.column(k))
         if pc.any(nulls).as_py():
             first = pc.index(nulls, True).as_py()
-            problems.append(Problem("key column has no value", column=k, row=first + 1))
+            problems.append(Problem("key column has no value", column=k, row=first_row + first + 1))
     if problems:
         raise invalid("every row needs its key", *problems)
+
+
+def check_key(data: pa.Table, key: Sequence[str]) -> None:
+    """Key columns hold no nulls and no key appears twice (rows are 1-based)."""
+    if not key:
+        return
+    check_key_present(data, key)
+    check_unique(data.select(list(key)), key)
+
+
+def check_unique(rows: pa.Table | pa.RecordBatchReader, key: Sequence[str]) -> None:
+    """No key appears twice in ``rows`` (a table, or a stream of a load's parts read once)."""
     cols = ", ".join(duck.quote(k) for k in key)
-    con = duck.scratch({"rows": data.select(list(key))})
+    con = duck.scratch({"rows": rows})
     try:
         dupes = con.sql(
             f"SELECT {cols}, count(*) AS __n, count(*) OVER () AS __keys FROM rows "

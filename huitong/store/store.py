@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -43,13 +42,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from huitong.catalog.model import DataItem
 from huitong.errors import Conflict, HuitongError, NotFound, Problem, invalid
-from huitong.store import duck, hashing
+from huitong.store import duck
 from huitong.store._iceberg import (
     AlwaysTrue,
     And,
     ArrowScan,
     BooleanExpression,
     CommitFailedException,
+    DataFile,
     DecimalType,
     EqualTo,
     FileScanTask,
@@ -66,9 +66,8 @@ from huitong.store._iceberg import (
     bind,
     data_files,
 )
-from huitong.store.diff import Counts, Diff, compare, count
+from huitong.store.diff import Counts, Diff, compare
 from huitong.store.schema import (
-    LOAD_ID,
     NAMESPACE,
     ROW_HASH,
     SYSTEM_COLUMNS,
@@ -76,26 +75,21 @@ from huitong.store.schema import (
     check_key,
     columns_for,
     columns_from_properties,
-    conform,
     iceberg_schema,
     items_property,
     normalise_code,
     resolve_key,
-    show_key,
     table_name,
 )
 from huitong.store.versions import (
     P_DELETED,
-    P_HASH,
     P_INSERTED,
-    P_LOAD,
-    P_MODE,
-    P_ROWS_IN,
     P_UPDATED,
     Mode,
     Version,
     version_of,
 )
+from huitong.store.writer import VersionWriter
 
 CATALOG_NAME = "huitong"
 TABLE_PROPERTIES = {
@@ -389,87 +383,26 @@ class Store:
         ``full`` replaces the table's rows, ``append`` adds rows (refusing keys already stored),
         ``upsert`` replaces rows with the same key and adds the rest.  If the load would change
         nothing, no version is made: the current one is returned with ``unchanged=True`` (its
-        ``load_id`` is the load that made it).  ``load_id`` defaults to a random id.
+        ``load_id`` is the load that made it).  ``load_id`` defaults to a random id.  A load too
+        large for memory goes through :meth:`writer` a batch at a time instead.
         """
-        try:
-            mode = Mode(str(mode))
-        except ValueError:
-            raise invalid(
-                f"load mode {mode!r}: use full, append or upsert", Problem("bad mode", field="mode")
-            ) from None
-        load = str(load_id).strip() if load_id is not None else uuid.uuid4().hex
-        if not load or len(load) > 200:
-            raise invalid("a load id is 1 to 200 characters", Problem("bad load id", field="load_id"))
-        with self._lock(code):
-            tbl = self._table(code)
-            columns, key = self._columns(tbl), self._key(tbl)
-            if mode == Mode.upsert and not key:
-                raise invalid(
-                    f"resource {normalise_code(code)} has no key columns, so it cannot be loaded by upsert"
-                )
-            rows = conform(data, columns)
-            check_key(rows, key)
-            hashes = hashing.row_hashes(rows)
-            chash = hashing.content_hash(hashes)
-            full_schema = tbl.schema().as_arrow()
-            by_name = {
-                **{n: rows.column(n) for n in rows.column_names},
-                ROW_HASH: hashes,
-                LOAD_ID: pa.repeat(pa.scalar(load, pa.large_string()), rows.num_rows),
-            }
-            rows = pa.Table.from_arrays([by_name[f.name] for f in full_schema], schema=full_schema)
-            props = {P_LOAD: load, P_MODE: mode.value, P_HASH: chash, P_ROWS_IN: str(rows.num_rows)}
-            current = tbl.current_snapshot()
-            if mode == Mode.full:
-                return self._write_full(tbl, code, rows, key, chash, current, props)
-            if mode == Mode.append:
-                return self._write_append(tbl, code, rows, key, chash, current, props)
-            return self._write_upsert(tbl, code, rows, key, current, props)
+        with self.writer(code, mode, load_id) as version:
+            version.add(data)
+            return version.commit()
+
+    def writer(
+        self,
+        code: str,
+        mode: Mode | str = Mode.full,
+        load_id: str | int | None = None,
+        items: Sequence[DataItem] | None = None,
+    ) -> VersionWriter:
+        """A version written in parts (see :mod:`huitong.store.writer`): ``add`` batches, then
+        ``commit`` once; with ``items`` the table is set up for them before the first part."""
+        return VersionWriter(self, code, mode, load_id, items)
 
     def _unchanged(self, snap: Snapshot) -> Version:
         return replace(version_of(snap), unchanged=True)
-
-    def _write_full(self, tbl, code, rows, key, chash, current, props) -> Version:
-        sm = current.summary if current is not None else None
-        if sm and sm[P_MODE] == Mode.full.value and sm[P_HASH] == chash:
-            return self._unchanged(current)
-        tasks = self._tasks(tbl, current)
-        narrow = [*key, ROW_HASH]
-        old = self._read_tasks(tbl, tasks, narrow)
-        if current is not None and hashing.content_hash(old.column(ROW_HASH)) == chash:
-            return self._unchanged(current)
-        counts = count(old, rows.select(narrow), key)
-        return self._commit(tbl, code, [t.file for t in tasks], rows, props, counts)
-
-    def _write_append(self, tbl, code, rows, key, chash, current, props) -> Version:
-        if current is not None:
-            if rows.num_rows == 0:
-                return self._unchanged(current)
-            for snap in self._lineage(tbl):
-                sm = snap.summary
-                if sm and sm[P_MODE] == Mode.append.value and sm[P_HASH] == chash:
-                    return self._unchanged(current)
-            if key:
-                old = self._read_tasks(tbl, self._tasks(tbl, current), key)
-                con = duck.scratch({"old_rows": old, "new_rows": rows.select(key)})
-                try:
-                    using = ", ".join(duck.quote(k) for k in key)
-                    clash = con.sql(
-                        f"SELECT * FROM new_rows SEMI JOIN old_rows USING ({using})"
-                    ).to_arrow_table()
-                finally:
-                    con.close()
-                if clash.num_rows:
-                    shown = [
-                        Problem(f"key {show_key(r, key)} is already stored", field="key")
-                        for r in clash.slice(0, 5).to_pylist()
-                    ]
-                    raise Conflict(
-                        f"{clash.num_rows} row(s) of this append have keys that resource "
-                        f"{normalise_code(code)} already holds; load them by upsert to replace them",
-                        shown,
-                    )
-        return self._commit(tbl, code, [], rows, props, Counts(rows.num_rows, 0, 0))
 
     def _write_upsert(self, tbl, code, rows, key, current, props) -> Version:
         tasks = self._tasks(tbl, current)
@@ -540,7 +473,22 @@ class Store:
             return target.empty_table()
         return pa.concat_tables([t.cast(target) for t in out])
 
-    def _commit(self, tbl, code, delete, add: pa.Table, props, counts: Counts) -> Version:
+    @staticmethod
+    def _stream_tasks(
+        tbl: Table, tasks: Sequence[FileScanTask], names: Sequence[str]
+    ) -> pa.RecordBatchReader:
+        """Some columns of a version's data files, read one file at a time (for DuckDB to stream)."""
+        projected = tbl.schema().select(*names)
+        target = projected.as_arrow()
+        scan = ArrowScan(tbl.metadata, tbl.io, projected, AlwaysTrue())
+        batches = (batch.cast(target) for batch in scan.to_record_batches(tasks))
+        return pa.RecordBatchReader.from_batches(target, batches)
+
+    def _commit(
+        self, tbl, code, delete, add: pa.Table | Sequence[DataFile], props, counts: Counts
+    ) -> Version:
+        """Commit one snapshot: ``delete`` these data files, add ``add`` (rows to write, or data
+        files a :class:`VersionWriter` has written already)."""
         props = {
             **props,
             P_INSERTED: str(counts.inserted),
@@ -553,9 +501,14 @@ class Store:
                 with update.overwrite() if delete else update.fast_append() as producer:
                     for data_file in delete:
                         producer.delete_data_file(data_file)
-                    if add.num_rows:
-                        for data_file in data_files(tx.table_metadata, add, tbl.io, producer.commit_uuid):
-                            producer.append_data_file(data_file)
+                    if isinstance(add, pa.Table):
+                        add = (
+                            data_files(tx.table_metadata, add, tbl.io, producer.commit_uuid)
+                            if add.num_rows
+                            else []
+                        )
+                    for data_file in add:
+                        producer.append_data_file(data_file)
         except (CommitFailedException, ValidationException) as exc:
             raise Conflict(
                 f"another load changed resource {normalise_code(code)} meanwhile; run this load again ({exc})"

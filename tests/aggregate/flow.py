@@ -64,11 +64,12 @@ def add_source(
     by: str = "ga",
     kind: str = "csv",
     config: dict | None = None,
+    mode: str = "upsert",
 ) -> None:
     actor = world.actor(by)
     with world.db.session() as s:
         registry.add_source(
-            s, actor, name, code, kind, config or {"path": str(path)}, mode="upsert", schedule=schedule
+            s, actor, name, code, kind, config or {"path": str(path)}, mode=mode, schedule=schedule
         )
     if mapped:
         with world.db.session() as s:
@@ -94,14 +95,16 @@ class Flow:
     tmp: Path
 
 
-def make_flow(world: World, test_database, tmp_path: Path, *, good: int = 4, bad: int = 0) -> Flow:
+def make_flow(
+    world: World, test_database, tmp_path: Path, *, good: int = 4, bad: int = 0, mode: str = "upsert"
+) -> Flow:
     """The resource is published: every department sees the entry, only the police its data."""
     with world.db.session() as s:
         code = catalog.create(s, world.actor("ga"), spec(world.police, items=ITEMS)).code
         catalog.submit(s, world.actor("ga"), code)
         catalog.review(s, world.actor("op"), code, "approve")
     export = write_export(tmp_path / "人口.csv", good, bad)
-    add_source(world, "hj", code, export)
+    add_source(world, "hj", code, export, mode=mode)
     return Flow(world, Store(test_database.url, tmp_path / "warehouse"), code, export, tmp_path)
 
 

@@ -59,6 +59,8 @@ def test_unkeyed_diff_is_the_multiset_difference(before, after):
     assert Counter(pairs_of(d.added)) == Counter(after) - Counter(before)
     assert Counter(pairs_of(d.removed)) == Counter(before) - Counter(after)
     assert d.changed.num_rows == 0
+    n = count(table(before), table(after), [])
+    assert (n.inserted, n.deleted, n.updated) == (d.added.num_rows, d.removed.num_rows, 0)
     # Applying the diff to the old rows gives the new ones.
     assert Counter(before) - Counter(pairs_of(d.removed)) + Counter(pairs_of(d.added)) == Counter(after)
 

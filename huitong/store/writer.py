@@ -1,0 +1,259 @@
+"""Writing one version in parts (分批写入): a load's rows leave memory as Parquet files while it runs.
+
+A load hands its checked batches to a :class:`VersionWriter` as they come. Every
+:data:`PART_ROWS` rows are conformed to the table, hashed and written as data files that no snapshot
+references yet; :meth:`VersionWriter.commit` then checks the whole load (keys unique across parts,
+content hash, the counts against the current version) by streaming the parts' narrow columns
+through DuckDB, which spills beyond its memory limit, and commits every file in the one snapshot.
+So a ten-million-row load holds about one part, not the whole table, and still makes exactly one
+version. What stays in memory per row is its hash for the content hash (32 bytes).
+
+Nothing is visible until the commit: a writer left without one (an aborted load, an error, an
+unchanged result) deletes the files it wrote. ``upsert`` keeps its rows until the commit, because
+which rows it appends depends on the stored rows they replace; an upsert is usually a delta.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from huitong.catalog.model import DataItem
+from huitong.errors import Conflict, HuitongError, Problem, invalid
+from huitong.store import duck, hashing
+from huitong.store._iceberg import DataFile, FileScanTask, Table, data_files
+from huitong.store.diff import Counts, count
+from huitong.store.schema import (
+    LOAD_ID,
+    ROW_HASH,
+    check_key_present,
+    check_unique,
+    conform,
+    normalise_code,
+    show_key,
+)
+from huitong.store.versions import P_HASH, P_LOAD, P_MODE, P_ROWS_IN, Mode, Version, version_of
+
+if TYPE_CHECKING:
+    from huitong.store.store import Store
+
+PART_ROWS = 500_000  # rows written as one part: large enough for good Parquet files, small for memory
+
+
+def parse_mode(mode: Mode | str) -> Mode:
+    try:
+        return Mode(str(mode))
+    except ValueError:
+        raise invalid(
+            f"load mode {mode!r}: use full, append or upsert", Problem("bad mode", field="mode")
+        ) from None
+
+
+def parse_load_id(load_id: str | int | None) -> str:
+    load = str(load_id).strip() if load_id is not None else uuid.uuid4().hex
+    if not load or len(load) > 200:
+        raise invalid("a load id is 1 to 200 characters", Problem("bad load id", field="load_id"))
+    return load
+
+
+class VersionWriter:
+    """One new version of one resource, written in parts; use as a context manager.
+
+    With ``items`` the table is created or brought in line with them when the first part is
+    written (so a small load that aborts touches nothing); without, it must exist already."""
+
+    def __init__(
+        self,
+        store: Store,
+        code: str,
+        mode: Mode | str = Mode.full,
+        load_id: str | int | None = None,
+        items: Sequence[DataItem] | None = None,
+    ):
+        self.mode = parse_mode(mode)
+        self.load = parse_load_id(load_id)
+        self._store, self._code, self._items = store, code, items
+        self._pending: list[tuple[int, pa.Table]] = []  # (rows before it, batch), not yet conformed
+        self._pending_rows = 0
+        self.rows = 0
+        self._files: list[DataFile] = []  # written, not yet in any snapshot
+        self._hashes: list[np.ndarray] = []  # each part's row hashes, as fixed-width bytes
+        self._kept: list[pa.Table] = []  # upsert: the prepared rows, until the commit
+        self._tbl: Table | None = None
+        self._done = False
+        if items is None:
+            self._open()
+
+    def __enter__(self) -> VersionWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._done:
+            self.discard()
+
+    # ------------------------------------------------------------ parts
+
+    def _open(self) -> Table:
+        if self._tbl is None:
+            if self._items is not None:
+                self._store.ensure_table(self._code, self._items)
+            tbl = self._store._table(self._code)
+            self._columns, self._key = self._store._columns(tbl), self._store._key(tbl)
+            if self.mode == Mode.upsert and not self._key:
+                raise invalid(
+                    f"resource {normalise_code(self._code)} has no key columns, so it cannot be loaded by upsert"
+                )
+            self._tbl = tbl
+        return self._tbl
+
+    def add(self, data: pa.Table) -> None:
+        """Take the next rows of the load (columns as for :meth:`Store.write`)."""
+        if self._done:
+            raise RuntimeError("this version has been committed or discarded")
+        self._pending.append((self.rows, data))
+        self.rows += data.num_rows
+        self._pending_rows += data.num_rows
+        if self.mode != Mode.upsert and self._pending_rows >= PART_ROWS:
+            self._write(self._prepare())
+
+    def _prepare(self) -> pa.Table:
+        """The pending rows conformed and hashed, with the store's columns, in the table's order."""
+        tbl = self._open()
+        parts = []
+        for first, data in self._pending:
+            rows = conform(data, self._columns, first)
+            if self._key:
+                check_key_present(rows, self._key, first)
+            parts.append(rows)
+        self._pending, self._pending_rows = [], 0
+        schema = pa.schema([pa.field(c.name, c.arrow_type) for c in self._columns])
+        rows = pa.concat_tables(parts) if parts else schema.empty_table()
+        hashes = hashing.row_hashes(rows)
+        self._hashes.append(hashing.fixed_width(hashes))
+        full_schema = tbl.schema().as_arrow()
+        by_name = {
+            **{n: rows.column(n) for n in rows.column_names},
+            ROW_HASH: hashes,
+            LOAD_ID: pa.repeat(pa.scalar(self.load, pa.large_string()), rows.num_rows),
+        }
+        return pa.Table.from_arrays([by_name[f.name] for f in full_schema], schema=full_schema)
+
+    def _write(self, rows: pa.Table) -> None:
+        if self.mode == Mode.upsert:
+            self._kept.append(rows)
+            return
+        if not rows.num_rows:
+            return
+        tbl = self._open()
+        try:
+            self._files.extend(data_files(tbl.metadata, rows, tbl.io, uuid.uuid4()))
+        except OSError as exc:
+            raise HuitongError(
+                f"could not write resource {normalise_code(self._code)}'s files: {exc}",
+                code="storage_error",
+                status=500,
+            ) from exc
+
+    def _stream(self, tbl: Table, names: Sequence[str]) -> pa.RecordBatchReader:
+        """Some columns of every part written so far, read back one file at a time."""
+        return self._store._stream_tasks(tbl, [FileScanTask(f) for f in self._files], names)
+
+    # ------------------------------------------------------------ commit
+
+    def discard(self) -> None:
+        """Forget the load: delete the files it wrote (none of them is in a snapshot)."""
+        self._done = True
+        self._pending, self._kept, self._hashes = [], [], []
+        if self._files and self._tbl is not None:
+            for f in self._files:
+                with suppress(OSError):
+                    self._tbl.io.delete(f.file_path)
+        self._files = []
+
+    def commit(self) -> Version:
+        """Make the load one new version, or return the current one with ``unchanged=True``."""
+        if self._done:
+            raise RuntimeError("this version has been committed or discarded")
+        try:
+            self._open()  # before the lock: setting up the table takes it too
+            with self._store._lock(self._code):
+                self._write(self._prepare())
+                version = self._commit()
+        except BaseException:
+            self.discard()
+            raise
+        self._done = True
+        if version.unchanged:
+            self.discard()
+        return version
+
+    def _content_hash(self) -> str:
+        hashes = np.concatenate(self._hashes) if self._hashes else np.empty(0, f"S{hashing.HASH_HEX}")
+        self._hashes = []
+        return hashing.sorted_digest(hashes)
+
+    def _commit(self) -> Version:
+        store, key = self._store, self._key
+        tbl = store._table(self._code)  # as committed now: another load may have come first
+        if key and self.mode != Mode.upsert:
+            check_unique(self._stream(tbl, key), key)
+        chash = self._content_hash()
+        props = {P_LOAD: self.load, P_MODE: self.mode.value, P_HASH: chash, P_ROWS_IN: str(self.rows)}
+        current = tbl.current_snapshot()
+        unchanged = replace(version_of(current), unchanged=True) if current is not None else None
+        if self.mode == Mode.upsert:
+            rows = pa.concat_tables(self._kept)
+            if key:
+                check_unique(rows.select(key), key)
+            return store._write_upsert(tbl, self._code, rows, key, current, props)
+        if self.mode == Mode.full:
+            sm = current.summary if current is not None else None
+            if sm and sm[P_MODE] == Mode.full.value and sm[P_HASH] == chash:
+                return unchanged
+            tasks = store._tasks(tbl, current)
+            if current is None:
+                counts = Counts(self.rows, 0, 0)
+            else:
+                narrow = [*key, ROW_HASH]
+                counts = count(store._stream_tasks(tbl, tasks, narrow), self._stream(tbl, narrow), key)
+                if not (counts.inserted or counts.updated or counts.deleted):
+                    return unchanged
+            return store._commit(tbl, self._code, [t.file for t in tasks], self._files, props, counts)
+        if current is not None:
+            if self.rows == 0:
+                return unchanged
+            for snap in store._lineage(tbl):
+                sm = snap.summary
+                if sm and sm[P_MODE] == Mode.append.value and sm[P_HASH] == chash:
+                    return unchanged
+            if key:
+                self._refuse_stored_keys(tbl, current)
+        return store._commit(tbl, self._code, [], self._files, props, Counts(self.rows, 0, 0))
+
+    def _refuse_stored_keys(self, tbl: Table, current) -> None:
+        key = self._key
+        old = self._store._stream_tasks(tbl, self._store._tasks(tbl, current), key)
+        con = duck.scratch({"old_rows": old, "new_rows": self._stream(tbl, key)})
+        try:
+            using = ", ".join(duck.quote(k) for k in key)
+            clash = con.sql(
+                f"SELECT *, count(*) OVER () AS __n FROM new_rows SEMI JOIN old_rows USING ({using}) "
+                f"ORDER BY {using} LIMIT 5"
+            ).to_arrow_table()
+        finally:
+            con.close()
+        if clash.num_rows:
+            shown = [
+                Problem(f"key {show_key(r, key)} is already stored", field="key") for r in clash.to_pylist()
+            ]
+            raise Conflict(
+                f"{clash.column('__n')[0].as_py()} row(s) of this append have keys that resource "
+                f"{normalise_code(self._code)} already holds; load them by upsert to replace them",
+                shown,
+            )
