@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -86,6 +87,8 @@ class VersionWriter:
         self._hashes: list[np.ndarray] = []  # each part's row hashes, as fixed-width bytes
         self._kept: list[pa.Table] = []  # upsert: the prepared rows, until the commit
         self._tbl: Table | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._inflight: Future | None = None
         self._done = False
         if items is None:
             self._open()
@@ -119,19 +122,48 @@ class VersionWriter:
         self._pending.append((self.rows, data))
         self.rows += data.num_rows
         self._pending_rows += data.num_rows
+        if self._inflight is not None and self._inflight.done():
+            self._await()  # a part that failed stops the load at its next batch
         if self.mode != Mode.upsert and self._pending_rows >= PART_ROWS:
-            self._write(self._prepare())
+            self._submit()
 
-    def _prepare(self) -> pa.Table:
-        """The pending rows conformed and hashed, with the store's columns, in the table's order."""
+    def _take(self) -> list[tuple[int, pa.Table]]:
+        pending, self._pending, self._pending_rows = self._pending, [], 0
+        return pending
+
+    def _submit(self) -> None:
+        """Write the pending rows as a part in the writer's thread, while the caller goes on
+        checking the next batches (hashing and Parquet run mostly outside the GIL). One part at
+        most is in flight, so memory holds two parts."""
+        self._open()
+        pending = self._take()
+        self._await()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huitong-part")
+        self._inflight = self._pool.submit(lambda: self._write(self._prepare(pending)))
+
+    def _await(self) -> None:
+        """Wait for the part in flight; its error, if any, is raised here."""
+        if self._inflight is not None:
+            done, self._inflight = self._inflight, None
+            done.result()
+
+    def _stop(self) -> None:
+        with suppress(BaseException):
+            self._await()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _prepare(self, pending: list[tuple[int, pa.Table]]) -> pa.Table:
+        """Rows conformed and hashed, with the store's columns, in the table's order."""
         tbl = self._open()
         parts = []
-        for first, data in self._pending:
+        for first, data in pending:
             rows = conform(data, self._columns, first)
             if self._key:
                 check_key_present(rows, self._key, first)
             parts.append(rows)
-        self._pending, self._pending_rows = [], 0
         schema = pa.schema([pa.field(c.name, c.arrow_type) for c in self._columns])
         rows = pa.concat_tables(parts) if parts else schema.empty_table()
         hashes = hashing.row_hashes(rows)
@@ -169,6 +201,7 @@ class VersionWriter:
     def discard(self) -> None:
         """Forget the load: delete the files it wrote (none of them is in a snapshot)."""
         self._done = True
+        self._stop()  # a part still being written would leave its files behind
         self._pending, self._kept, self._hashes = [], [], []
         if self._files and self._tbl is not None:
             for f in self._files:
@@ -182,13 +215,15 @@ class VersionWriter:
             raise RuntimeError("this version has been committed or discarded")
         try:
             self._open()  # before the lock: setting up the table takes it too
+            self._await()
             with self._store._lock(self._code):
-                self._write(self._prepare())
+                self._write(self._prepare(self._take()))
                 version = self._commit()
         except BaseException:
             self.discard()
             raise
         self._done = True
+        self._stop()
         if version.unchanged:
             self.discard()
         return version
