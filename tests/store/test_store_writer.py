@@ -162,3 +162,26 @@ def test_an_append_of_a_stored_key_in_a_later_part_is_a_conflict(keyed, monkeypa
     assert "1 row(s) of this append have keys" in err.value.message
     assert parquet_files(keyed) == files
     assert len(keyed.versions(CODE)) == 1
+
+
+def test_a_part_that_does_not_fit_stops_the_load_with_its_row(keyed, monkeypatch):
+    monkeypatch.setattr(writer, "PART_ROWS", 2)
+    before = parquet_files(keyed)
+    good = enterprises(("91110000100000000A", "甲", "1.5", None), ("91110000100000000B", "乙", None, None))
+    bad = pa.table(
+        {
+            "统一社会信用代码": ["91110000100000000C", "91110000100000000D"],
+            "企业名称": ["丙", "丁"],
+            "注册资本（万元）": pa.array([Decimal("1"), Decimal("0.00000000001")], pa.decimal128(24, 11)),
+            "成立日期": pa.array([None, None], pa.date32()),
+        }
+    )
+    with pytest.raises(HuitongError) as err, keyed.writer(CODE, "full", "misfit") as version:
+        version.add(good)
+        version.add(bad)  # written in the writer's thread: its error comes at the next call
+        version.add(good.slice(0, 0))
+        version.commit()
+    problem = err.value.problems[0]
+    assert (problem.column, problem.row, problem.value) == ("注册资本（万元）", 4, "1E-11")
+    assert parquet_files(keyed) == before
+    assert keyed.versions(CODE) == []
