@@ -35,6 +35,7 @@ from huitong.aggregate.sources.base import (
     Source,
     check_batch_size,
     chunked,
+    estimate_lines,
     file_digest,
     register,
 )
@@ -65,7 +66,6 @@ QUOTES = ('"', "'")
 SNIFF_CHARS = 1 << 16
 FIELD_LIMIT = 1 << 24  # characters in one value (the csv module's default, 131,072, cuts long remarks)
 csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
-ESTIMATE_BYTES = 1 << 20  # read to estimate how many lines a file has
 _NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "vertical bar"}
 
 
@@ -232,14 +232,7 @@ class DelimitedSource(Source):
         """The file's size over the bytes per line of its first megabyte, less the lines above
         the data (exact for a file read whole in that megabyte)."""
         layout = self._prepare()
-        size = self.path.stat().st_size
-        with self.path.open("rb") as f:
-            sample = f.read(ESTIMATE_BYTES)
-        lines = sample.count(b"\n") + (0 if sample.endswith(b"\n") or not sample else 1)
-        if not lines:
-            return 0
-        total = lines if len(sample) == size else round(size * lines / len(sample))
-        return max(total - (layout.data_start - 1), 0)
+        return max(estimate_lines(self.path) - (layout.data_start - 1), 0)
 
     def describe(self) -> Description:
         layout = self._prepare()

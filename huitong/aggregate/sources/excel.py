@@ -327,6 +327,13 @@ class ExcelSource(Source):
     def fingerprint(self) -> str:
         return file_digest(self.path)
 
+    def estimated_rows(self) -> int | None:
+        """The rows the sheet records as in use, less those above the data (a workbook that
+        records a wrong dimension gives a wrong estimate, never a wrong load)."""
+        layout = self._prepare()
+        assert self._book is not None and self._index is not None
+        return max(self._book.sheets()[self._index].rows - (layout.data_start - 1), 0)
+
     def describe(self) -> Description:
         layout = self._prepare()
         assert self._book is not None

@@ -29,6 +29,7 @@ from huitong.aggregate.sources.base import (
     Row,
     Source,
     chunked,
+    estimate_lines,
     file_digest,
     register,
 )
@@ -142,6 +143,7 @@ class JsonSource(Source):
         self.encoding = encoding
         self._decoding: Decoding | None = None
         self._found: str | None = None
+        self._parsed: tuple[str, Any] | None = None
 
     def _text_encoding(self) -> str:
         if self._decoding is None:
@@ -151,6 +153,9 @@ class JsonSource(Source):
     # -------------------------------------------------------------- JSON document
 
     def _document(self) -> tuple[str, Any]:
+        if self._parsed is not None:  # parsed for the estimate: read once, then let it go
+            parsed, self._parsed = self._parsed, None
+            return parsed
         text = self.path.read_text(encoding=self._text_encoding())
         try:
             return text, _DECODER.decode(text)
@@ -224,6 +229,16 @@ class JsonSource(Source):
 
     def fingerprint(self) -> str:
         return file_digest(self.path)
+
+    def estimated_rows(self) -> int | None:
+        """NDJSON: the file's size over the bytes per line of its first megabyte. A JSON document
+        is parsed whole to be read anyway, so it is parsed here (once: the read takes it over) and
+        its records counted exactly."""
+        if self.lines:
+            return estimate_lines(self.path)
+        self._parsed = self._document()
+        _, records = find_records(self._parsed[1], self.records_path, source=self.name)
+        return len(records)
 
     def describe(self) -> Description:
         sample: list[dict[str, Any]] = []
