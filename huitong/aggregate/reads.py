@@ -204,8 +204,9 @@ def expire(
                 raise NotFound(f"resource {normalise_code(target)} has no stored data")
             continue
         doomed = store.expirable(target, cutoff, keep_last)
-        if doomed and not dry_run:
+        if not dry_run:  # even with no version to forget, a killed load's parts may be left over
             store.expire(target, cutoff, keep_last)
+        if doomed and not dry_run:
             with db.session() as s:
                 record(
                     s,

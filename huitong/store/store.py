@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -92,6 +93,7 @@ from huitong.store.versions import (
 from huitong.store.writer import VersionWriter
 
 CATALOG_NAME = "huitong"
+ORPHAN_GRACE = timedelta(days=1)  # a data file younger than this may be a running load's part
 TABLE_PROPERTIES = {
     "commit.retry.num-retries": "0",
     "write.metadata.delete-after-commit.enabled": "true",
@@ -669,11 +671,13 @@ class Store:
         always keeping the current version and the ``retain_last`` newest; returns how many went.
 
         The data and metadata files that only those versions used are deleted, so an expired
-        version can no longer be read by anyone.
+        version can no longer be read by anyone; so are data files no version refers to (the
+        parts of a killed load) once they are older than the cutoff and a day.
         """
         cutoff = _cutoff(older_than, retain_last)
         with self._lock(code):
             tbl = self._table(code)
+            self._remove_orphans(tbl, cutoff)
             doomed = self._doomed(tbl, cutoff, retain_last)
             if not doomed:
                 return 0
@@ -690,6 +694,23 @@ class Store:
                 with suppress(FileNotFoundError):
                     tbl.io.delete(path)
             return len(doomed)
+
+    def _remove_orphans(self, tbl: Table, cutoff: datetime) -> int:
+        """Delete the data files no version refers to: the parts of a load that was killed before
+        its commit (a load that fails deletes its own). Only files older than the cutoff and than
+        :data:`ORPHAN_GRACE` go, so a load still running keeps its parts."""
+        data = Path(unquote(urlparse(tbl.location()).path)) / "data"
+        if not data.is_dir():
+            return 0
+        kept = {Path(unquote(urlparse(f).path)) for snap in tbl.snapshots() for f in self._files(tbl, snap)}
+        before = min(cutoff, datetime.now(UTC) - ORPHAN_GRACE).timestamp()
+        removed = 0
+        for path in data.rglob("*.parquet"):
+            with suppress(FileNotFoundError):
+                if path not in kept and path.stat().st_mtime < before:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def expirable(self, code: str, older_than: datetime | timedelta, retain_last: int = 1) -> list[Version]:
         """The versions :meth:`expire` would forget with the same arguments now, oldest first."""

@@ -4,8 +4,11 @@ and a writer that does not commit leaves no file behind."""
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from hypothesis import strategies as st
 from huitong.catalog.model import DataItem, DataType
 from huitong.errors import Conflict, HuitongError
 from huitong.store import Store, writer
-from tests.store.conftest import CODE, LOG, enterprises, inspections
+from tests.store.conftest import CODE, LOG, by_key, enterprises, inspections
 
 KEYED = [DataItem("k", DataType.C, is_key=True), DataItem("v", DataType.N)]
 PLAIN = [DataItem("k", DataType.C), DataItem("v", DataType.N)]
@@ -185,3 +188,21 @@ def test_a_part_that_does_not_fit_stops_the_load_with_its_row(keyed, monkeypatch
     assert (problem.column, problem.row, problem.value) == ("注册资本（万元）", 4, "1E-11")
     assert parquet_files(keyed) == before
     assert keyed.versions(CODE) == []
+
+
+def test_expiry_removes_the_parts_a_killed_load_left_and_nothing_else(keyed):
+    data = enterprises(("91110000100000000A", "甲", "1.5", None), ("91110000100000000B", "乙", None, None))
+    keyed.write(CODE, data, "full", "first")
+    [stored] = parquet_files(keyed)
+    old, fresh = (
+        stored.with_name("00000-0-killed-old.parquet"),
+        stored.with_name("00000-0-killed-new.parquet"),
+    )
+    shutil.copy(stored, old)  # what a killed load leaves: Parquet no snapshot refers to
+    shutil.copy(stored, fresh)
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    os.utime(stored, (two_days_ago, two_days_ago))
+    assert keyed.expire(CODE, timedelta(0)) == 0  # the one version stays
+    assert parquet_files(keyed) == {stored, fresh}  # a part younger than a day may be a running load's
+    assert by_key(keyed.read(CODE)).keys() == {"91110000100000000A", "91110000100000000B"}
