@@ -135,9 +135,14 @@ def step_huitong(path: Path, work: Path) -> dict:
     db, store, code = load_bench.setup(work)
     load_bench.add_source(db, "hj", code, path, "full")
     out: dict = {}
+    reading = [0]  # the largest resident memory seen between batches: what reading holds
+
+    def progress(rows: int, expected: int | None) -> None:
+        reading[0] = max(reading[0], resident_mb())
+
     for label in ("full", "again"):
         t = time.perf_counter()
-        result = run_load(db, store, SYSTEM, "hj")
+        result = run_load(db, store, SYSTEM, "hj", progress=progress if label == "full" else None)
         out[label] = {
             "seconds": time.perf_counter() - t,
             "status": result.status,
@@ -153,12 +158,21 @@ def step_huitong(path: Path, work: Path) -> dict:
                 (out["full"]["load_id"],),
             ).all()
         )
+    out["peak_rss_reading_mb"] = reading[0]
     store.close()
     db.dispose()
     return out
 
 
 STEPS = {"duckdb": step_duckdb, "pandas": step_pandas, "huitong": step_huitong}
+
+
+def resident_mb() -> int:
+    """This process's resident memory now (VmRSS), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    raise SystemExit("no VmRSS in /proc/self/status")
 
 
 def peak_rss_mb() -> int:
@@ -224,6 +238,9 @@ def main() -> None:
         ("(d) huitong, the same file again", again, report["huitong"]["peak_rss_mb"]),
     ):
         print(f"{label}: {seconds:.2f} s, {n / seconds:,.0f} rows/s, peak RSS {rss:,} MB")
+    print(
+        f"(c) peak RSS while reading (sampled between batches): {report['huitong']['peak_rss_reading_mb']:,} MB"
+    )
     h = report["huitong"]["full"]
     print(
         f"huitong: {h['rows_out']:,} stored, {h['rejected']:,} rejected; again: {report['huitong']['again']['status']}"
