@@ -147,8 +147,9 @@ def execute_load(
         validator.summary = summary
         found = notes(contract, new_columns(description.names, validator.mapping.columns))
         expected = src.estimated_rows() if progress else None
-        # The accepted rows leave as Parquet files while the load runs; nothing is visible before
-        # the commit, and an aborted or failed load deletes what it wrote.
+        # The accepted rows leave as Parquet files while the load runs; no row is visible before
+        # the commit, the table's columns change only then (a first load may create it empty), and
+        # an aborted or failed load deletes what it wrote.
         with store.writer(code, p.mode, load_id=str(run_id), items=p.items) as parts:
             try:
                 for batch in read_ahead(src.load_batches(LOAD_BATCH_ROWS)):

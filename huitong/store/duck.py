@@ -56,6 +56,13 @@ _shared: tuple[int, duckdb.DuckDBPyConnection] | None = None
 _shared_lock = threading.Lock()
 
 
+def _remove_spill(owner: int, directory: str) -> None:
+    """At exit, the spill directory goes, but only in the process that made it: a forked child
+    inherits the exit handler and must not delete its parent's files."""
+    if os.getpid() == owner:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def scratch(tables: Mapping[str, pa.Table] | None = None) -> duckdb.DuckDBPyConnection:
     """A connection for the store's own work (hashes, diffs): a cursor on one shared locked-down
     database, so it costs microseconds instead of a new database's tens of milliseconds.  Tables
@@ -66,7 +73,7 @@ def scratch(tables: Mapping[str, pa.Table] | None = None) -> duckdb.DuckDBPyConn
     with _shared_lock:
         if _shared is None or _shared[0] != os.getpid():  # a forked child needs its own
             spill = tempfile.mkdtemp(prefix="huitong-duckdb-")
-            atexit.register(shutil.rmtree, spill, True)
+            atexit.register(_remove_spill, os.getpid(), spill)
             _shared = (os.getpid(), connect(spill_to=spill))
         con = _shared[1].cursor()
     for name, table in (tables or {}).items():

@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pyarrow as pa
@@ -35,8 +37,10 @@ from huitong.store.schema import (
     ROW_HASH,
     check_key_present,
     check_unique,
+    columns_for,
     conform,
     normalise_code,
+    resolve_key,
     show_key,
 )
 from huitong.store.versions import P_HASH, P_LOAD, P_MODE, P_ROWS_IN, Mode, Version, version_of
@@ -89,6 +93,9 @@ class VersionWriter:
         self._tbl: Table | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: Future | None = None
+        self._failed: BaseException | None = None
+        self._uuids: list[uuid.UUID] = []  # one per part: the names of every file it may have begun
+        self._sent = False  # the commit has gone to the catalog: from here on, delete nothing
         self._done = False
         if items is None:
             self._open()
@@ -102,18 +109,32 @@ class VersionWriter:
 
     # ------------------------------------------------------------ parts
 
-    def _open(self) -> Table:
+    def _open(self, at_commit: bool = True) -> Table | None:
+        """The table the parts are written for, set up for ``items`` if given. Before the commit
+        a table is created if there is none, but an existing one is not changed (an aborted load
+        must leave its columns as they were): None then, and the rows wait for the commit."""
         if self._tbl is None:
             if self._items is not None:
-                self._store.ensure_table(self._code, self._items)
+                store, code = self._store, self._code
+                if at_commit or not store.exists(code):
+                    store.ensure_table(code, self._items)
+                elif not self._fits(store._table(code)):
+                    return None
             tbl = self._store._table(self._code)
             self._columns, self._key = self._store._columns(tbl), self._store._key(tbl)
             if self.mode == Mode.upsert and not self._key:
                 raise invalid(
                     f"resource {normalise_code(self._code)} has no key columns, so it cannot be loaded by upsert"
                 )
-            self._tbl = tbl
+            self._tbl, self._schema_id = tbl, tbl.schema().schema_id
         return self._tbl
+
+    def _fits(self, tbl: Table) -> bool:
+        """Whether the table already is what ``ensure_table(items)`` would make it."""
+        columns = columns_for(self._items)
+        return self._store._columns(tbl) == columns and self._store._key(tbl) == resolve_key(
+            columns, self._items, None
+        )
 
     def add(self, data: pa.Table) -> None:
         """Take the next rows of the load (columns as for :meth:`Store.write`)."""
@@ -124,7 +145,7 @@ class VersionWriter:
         self._pending_rows += data.num_rows
         if self._inflight is not None and self._inflight.done():
             self._await()  # a part that failed stops the load at its next batch
-        if self.mode != Mode.upsert and self._pending_rows >= PART_ROWS:
+        if self.mode != Mode.upsert and self._pending_rows >= PART_ROWS and self._open(at_commit=False):
             self._submit()
 
     def _take(self) -> list[tuple[int, pa.Table]]:
@@ -135,7 +156,6 @@ class VersionWriter:
         """Write the pending rows as a part in the writer's thread, while the caller goes on
         checking the next batches (hashing and Parquet run mostly outside the GIL). One part at
         most is in flight, so memory holds two parts."""
-        self._open()
         pending = self._take()
         self._await()
         if self._pool is None:
@@ -143,10 +163,17 @@ class VersionWriter:
         self._inflight = self._pool.submit(lambda: self._write(self._prepare(pending)))
 
     def _await(self) -> None:
-        """Wait for the part in flight; its error, if any, is raised here."""
+        """Wait for the part in flight; its error, if any, is raised here, and the writer can
+        no longer commit (the part's rows are not on disk)."""
+        if self._failed is not None:
+            raise self._failed
         if self._inflight is not None:
             done, self._inflight = self._inflight, None
-            done.result()
+            try:
+                done.result()
+            except BaseException as exc:
+                self._failed = exc
+                raise
 
     def _stop(self) -> None:
         with suppress(BaseException):
@@ -183,8 +210,10 @@ class VersionWriter:
         if not rows.num_rows:
             return
         tbl = self._open()
+        name = uuid.uuid4()
+        self._uuids.append(name)
         try:
-            self._files.extend(data_files(tbl.metadata, rows, tbl.io, uuid.uuid4()))
+            self._files.extend(data_files(tbl.metadata, rows, tbl.io, name))
         except OSError as exc:
             raise HuitongError(
                 f"could not write resource {normalise_code(self._code)}'s files: {exc}",
@@ -203,24 +232,36 @@ class VersionWriter:
         self._done = True
         self._stop()  # a part still being written would leave its files behind
         self._pending, self._kept, self._hashes = [], [], []
-        if self._files and self._tbl is not None:
+        if self._tbl is not None:
             for f in self._files:
                 with suppress(OSError):
                     self._tbl.io.delete(f.file_path)
-        self._files = []
+            data = Path(unquote(urlparse(self._tbl.location()).path)) / "data"
+            for name in self._uuids:  # a file begun by a part that failed is in no list
+                for path in data.glob(f"*{name}*.parquet"):
+                    with suppress(OSError):
+                        path.unlink()
+        self._files, self._uuids = [], []
 
     def commit(self) -> Version:
         """Make the load one new version, or return the current one with ``unchanged=True``."""
         if self._done:
             raise RuntimeError("this version has been committed or discarded")
         try:
-            self._open()  # before the lock: setting up the table takes it too
             self._await()
+            self._open()  # before the lock: setting up the table takes it too
             with self._store._lock(self._code):
                 self._write(self._prepare(self._take()))
                 version = self._commit()
+        except Conflict:
+            self.discard()  # refused by the catalog (or by a check before it): nothing committed
+            raise
         except BaseException:
-            self.discard()
+            if self._sent:  # it may have been committed: its files must stay (orphans otherwise,
+                self._done = True  # which retention removes)
+                self._stop()
+            else:
+                self.discard()
             raise
         self._done = True
         self._stop()
@@ -236,6 +277,10 @@ class VersionWriter:
     def _commit(self) -> Version:
         store, key = self._store, self._key
         tbl = store._table(self._code)  # as committed now: another load may have come first
+        if tbl.schema().schema_id != self._schema_id or store._key(tbl) != key:
+            raise Conflict(
+                f"resource {normalise_code(self._code)}'s items changed while this load ran; run the load again"
+            )
         if key and self.mode != Mode.upsert:
             check_unique(self._stream(tbl, key), key)
         chash = self._content_hash()
@@ -246,6 +291,7 @@ class VersionWriter:
             rows = pa.concat_tables(self._kept)
             if key:
                 check_unique(rows.select(key), key)
+            self._sent = True
             return store._write_upsert(tbl, self._code, rows, key, current, props)
         if self.mode == Mode.full:
             sm = current.summary if current is not None else None
@@ -259,6 +305,7 @@ class VersionWriter:
                 counts = count(store._stream_tasks(tbl, tasks, narrow), self._stream(tbl, narrow), key)
                 if not (counts.inserted or counts.updated or counts.deleted):
                     return unchanged
+            self._sent = True
             return store._commit(tbl, self._code, [t.file for t in tasks], self._files, props, counts)
         if current is not None:
             if self.rows == 0:
@@ -269,6 +316,7 @@ class VersionWriter:
                     return unchanged
             if key:
                 self._refuse_stored_keys(tbl, current)
+        self._sent = True
         return store._commit(tbl, self._code, [], self._files, props, Counts(self.rows, 0, 0))
 
     def _refuse_stored_keys(self, tbl: Table, current) -> None:

@@ -3,9 +3,12 @@ and a writer that does not commit leaves no file behind."""
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -13,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +24,7 @@ from hypothesis import strategies as st
 from huitong.catalog.model import DataItem, DataType
 from huitong.errors import Conflict, HuitongError
 from huitong.store import Store, writer
+from huitong.store import store as store_module
 from tests.store.conftest import CODE, LOG, by_key, enterprises, inspections
 
 KEYED = [DataItem("k", DataType.C, is_key=True), DataItem("v", DataType.N)]
@@ -206,3 +211,110 @@ def test_expiry_removes_the_parts_a_killed_load_left_and_nothing_else(keyed):
     assert keyed.expire(CODE, timedelta(0)) == 0  # the one version stays
     assert parquet_files(keyed) == {stored, fresh}  # a part younger than a day may be a running load's
     assert by_key(keyed.read(CODE)).keys() == {"91110000100000000A", "91110000100000000B"}
+
+
+def test_a_failure_after_the_catalog_took_the_commit_keeps_the_files(keyed, monkeypatch):
+    """Ctrl-C (or a dropped connection) just after the snapshot is committed: the version is
+    there, so its files must be too."""
+    real = store_module.version_of
+
+    def interrupted(snap):
+        monkeypatch.setattr(store_module, "version_of", real)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store_module, "version_of", interrupted)
+    data = enterprises(("91110000100000000A", "甲", None, None), ("91110000100000000B", "乙", None, None))
+    with pytest.raises(KeyboardInterrupt):
+        keyed.write(CODE, data, "full", "interrupted")
+    assert len(keyed.versions(CODE)) == 1
+    assert by_key(keyed.read(CODE)).keys() == {"91110000100000000A", "91110000100000000B"}
+
+
+def test_a_writer_whose_part_failed_cannot_commit_the_rest(keyed, monkeypatch):
+    monkeypatch.setattr(writer, "PART_ROWS", 2)
+    good = enterprises(("91110000100000000A", "甲", None, None), ("91110000100000000B", "乙", None, None))
+    misfit = pa.table(
+        {
+            "统一社会信用代码": ["91110000100000000C", "91110000100000000D"],
+            "企业名称": ["丙", "丁"],
+            "注册资本（万元）": pa.array([Decimal("1"), Decimal("0.00000000001")], pa.decimal128(24, 11)),
+            "成立日期": pa.array([None, None], pa.date32()),
+        }
+    )
+    with keyed.writer(CODE, "full", "partial") as version:
+        version.add(good)
+        version.add(misfit)
+        with pytest.raises(HuitongError):
+            for _ in range(50):  # the part's error comes at a later call
+                version.add(good.slice(0, 0))
+                time.sleep(0.01)
+            version.commit()
+        with pytest.raises(HuitongError):
+            version.commit()  # not the two rows that were written: nothing
+    assert keyed.versions(CODE) == []
+
+
+def test_items_changed_during_a_load_are_a_conflict_and_nothing_is_left(store, monkeypatch):
+    monkeypatch.setattr(writer, "PART_ROWS", 2)
+    items = [DataItem("k", DataType.C, is_key=True), DataItem("a", DataType.C)]
+    store.ensure_table("900003/00001", items)
+    files = parquet_files(store)
+    raced = store.writer("900003/00001", "full", "raced")
+    with pytest.raises(Conflict, match="items changed while this load ran"), raced as version:
+        version.add(pa.table({"k": ["x", "y"], "a": ["1", "2"]}))
+        store.ensure_table("900003/00001", [items[0]])  # an operator drops item a meanwhile
+        version.add(pa.table({"k": ["z"], "a": ["3"]}))
+        version.commit()
+    assert parquet_files(store) == files and store.versions("900003/00001") == []
+
+
+def test_a_load_that_never_commits_leaves_the_columns_as_they_were(store, monkeypatch):
+    monkeypatch.setattr(writer, "PART_ROWS", 2)
+    code = "900003/00002"
+    store.ensure_table(code, [DataItem("k", DataType.C, is_key=True), DataItem("gone", DataType.C)])
+    store.write(code, pa.table({"k": ["a"], "gone": ["kept"]}), "full", "first")
+    new = [DataItem("k", DataType.C, is_key=True), DataItem("added", DataType.C)]
+    with store.writer(code, "full", "aborted", items=new) as version:
+        version.add(pa.table({"k": ["a", "b"], "added": ["x", "y"]}))
+        version.add(pa.table({"k": ["c", "d"], "added": ["x", "y"]}))
+    assert [c.name for c in store.describe(code).columns] == ["k", "gone"]
+    assert store.read(code).to_pylist() == [{"k": "a", "gone": "kept"}]
+    with store.writer(code, "full", "committed", items=new) as version:  # the same rows, committed
+        version.add(pa.table({"k": ["a", "b"], "added": ["x", "y"]}))
+        version.add(pa.table({"k": ["c", "d"], "added": ["x", "y"]}))
+        assert version.commit().rows == 4
+    assert [c.name for c in store.describe(code).columns] == ["k", "added"]
+
+
+def test_a_part_cut_short_by_a_full_disk_leaves_no_file(keyed, monkeypatch):
+    monkeypatch.setattr(writer, "PART_ROWS", 2)
+    real, calls = pq.ParquetWriter.write_table, []
+
+    def full_disk(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
+    rows = [(f"9111000010000000{i:02d}", f"企业{i}", None, None) for i in range(8)]
+    with pytest.raises(HuitongError, match="No space left"), keyed.writer(CODE, "full", "disk") as version:
+        for i in range(0, 8, 2):
+            version.add(enterprises(*rows[i : i + 2]))
+        version.commit()
+    assert parquet_files(keyed) == set() and keyed.versions(CODE) == []
+
+
+def test_a_forked_child_leaves_its_parents_spill_directory(tmp_path):
+    script = (
+        "import os, sys\n"
+        "from huitong.store import duck\n"
+        "con = duck.scratch(); spill = con.sql(\"SELECT current_setting('temp_directory')\").fetchall()[0][0]\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    sys.exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print(os.path.isdir(spill))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"
