@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide
 from huitong.catalog import service
+from huitong.catalog.bulk import gc_paused
 from huitong.catalog.model import ResourceSpec
 from huitong.catalog.tables import Resource
 from huitong.errors import HuitongError, Problem, invalid
@@ -75,15 +76,17 @@ def _permission(
 
 def _problems(
     session: Session, actor: Actor, entries: list[tuple[str | None, ResourceSpec, object]], filename: str
-) -> list[Problem]:
-    """Every problem of every entry, located in the file."""
+) -> tuple[list[Problem], service.CheckedBatch]:
+    """Every problem of every entry, located in the file, and the new entries' checks (which
+    registering them reuses)."""
     current = {r.code: r for r in service.entries(session, [code for code, _, _ in entries if code])}
     provider_codes = {spec.provider_code for _, spec, _ in entries}
     providers = {
         d.code: d for d in session.scalars(select(Department).where(Department.code.in_(provider_codes)))
     }
     new = [i for i, (code, _, _) in enumerate(entries) if not code]
-    found = dict(zip(new, service.check_new(session, [entries[i][1] for i in new]), strict=True))
+    checked = service.check_batch(session, [entries[i][1] for i in new])
+    found = dict(zip(new, checked.problems, strict=True))
     problems: list[Problem] = []
     for i, (code, spec, where) in enumerate(entries):
         res = current.get(code) if code else None
@@ -94,7 +97,7 @@ def _problems(
         own = service.validate(session, spec, res) if res is not None else found[i]
         own = own + _permission(actor, spec, res, providers.get(spec.provider_code))
         problems += [_locate(where, p, filename) for p in own]
-    return problems
+    return problems, checked
 
 
 def import_file(
@@ -104,15 +107,20 @@ def import_file(
     named one updated, then (if asked) all submitted and published, one statement set each."""
     if not path.exists():
         raise HuitongError(f"{path}: no such file")
+    with gc_paused():  # see huitong.catalog.bulk: reading a big file is mostly allocation
+        return _import(session, actor, path, submit=submit, publish=publish)
+
+
+def _import(session: Session, actor: Actor, path: Path, *, submit: bool, publish: bool) -> ImportReport:
     entries, problems = _parse(path)
+    checked = None
     if not problems:
-        problems = _problems(session, actor, entries, path.name)
+        problems, checked = _problems(session, actor, entries, path.name)
     if problems:
         raise invalid(f"{path.name}: {len(problems)} problem(s); nothing was imported", *problems)
     report = ImportReport()
-    made = iter(
-        service.create_many(session, actor, [spec for code, spec, _ in entries if not code], action="import")
-    )
+    new = [spec for code, spec, _ in entries if not code]
+    made = iter(service.create_many(session, actor, new, action="import", checked=checked))
     codes = []
     for code, spec, _where in entries:
         if code:

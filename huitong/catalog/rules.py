@@ -23,6 +23,18 @@ from huitong.errors import Problem
 MAX_NAME = 200
 
 
+class _Dropped(dict):
+    """``str.translate`` table that drops punctuation, separators, control and symbol
+    characters (categories P, Z, C, S) and keeps the rest, filled as characters are met."""
+
+    def __missing__(self, cp: int) -> int | None:
+        self[cp] = None if unicodedata.category(chr(cp))[0] in "PZCS" else cp
+        return self[cp]
+
+
+_DROPPED = _Dropped()
+
+
 @lru_cache(maxsize=65_536)  # item names repeat across a catalog; a bulk import asks thousands of times
 def normalise_name(name: str) -> str:
     """The key two names must not share within one provider: width, case, spaces and
@@ -30,8 +42,7 @@ def normalise_name(name: str) -> str:
     text, previous = name or "", None
     while text != previous:  # dropping a spacing accent can let NFKC compose again: repeat to a fixed point
         previous = text
-        text = unicodedata.normalize("NFKC", text).casefold()
-        text = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "Z", "C", "S")))
+        text = unicodedata.normalize("NFKC", text).casefold().translate(_DROPPED)
     return text
 
 

@@ -11,12 +11,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Row, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide, require
 from huitong.access.roles import Role
 from huitong.catalog import rules
+from huitong.catalog.bulk import gc_paused, insert_rows, new_revision_json
 from huitong.catalog.classification import make_code
 from huitong.catalog.lifecycle import next_status
 from huitong.catalog.model import (
@@ -107,8 +108,14 @@ def stored_form(spec: ResourceSpec) -> ResourceSpec:
         related_codes=list(spec.related_codes),
         also_in=list(spec.also_in),
         tags=[t.strip() for t in spec.tags if t.strip()],
-        items=[replace(it, name=it.name.strip(), element=it.element or None) for it in spec.items],
+        items=[_stored_item(it) for it in spec.items],
     )
+
+
+def _stored_item(it: DataItem) -> DataItem:
+    """``replace(it, name=it.name.strip(), element=it.element or None)`` at a third of the
+    cost (an import stores a hundred thousand items): a dataclass's ``__dict__`` is its fields."""
+    return DataItem(**(it.__dict__ | {"name": it.name.strip(), "element": it.element or None}))
 
 
 def _columns(stored: ResourceSpec, grades: dict[str, str]) -> tuple[dict, list[dict]]:
@@ -116,7 +123,8 @@ def _columns(stored: ResourceSpec, grades: dict[str, str]) -> tuple[dict, list[d
     items, top = [], Grade.general_1
     for pos, item in enumerate(stored.items, start=1):
         grade = item.grade or (Grade(grades[item.element]) if item.element in grades else DEFAULT_ITEM_GRADE)
-        top = max(top, grade, key=lambda g: g.rank)
+        if grade.rank > top.rank:  # max by rank, the first of equals kept
+            top = grade
         items.append(
             {
                 "position": pos,
@@ -339,7 +347,27 @@ def validate(session: Session, spec: ResourceSpec, current: Resource | None = No
 def check_new(session: Session, specs: Sequence[ResourceSpec]) -> list[list[Problem]]:
     """Every problem with each of a batch of new entries, in order: the checks of
     :func:`validate`, and a name given twice to one provider within the batch."""
-    return _check_new(_Lookups.load(session, specs), specs)
+    return check_batch(session, specs).problems
+
+
+@dataclass
+class CheckedBatch:
+    """New entries checked together, with what the checks read: registering the same specs
+    (the same objects, unchanged) next in the transaction reads and checks nothing again."""
+
+    specs: list[ResourceSpec]
+    ctx: _Lookups
+    problems: list[list[Problem]]
+
+    def covers(self, specs: Sequence[ResourceSpec]) -> bool:
+        return len(specs) == len(self.specs) and all(a is b for a, b in zip(specs, self.specs, strict=True))
+
+
+def check_batch(session: Session, specs: Sequence[ResourceSpec]) -> CheckedBatch:
+    """:func:`check_new`, keeping its lookups for :func:`create_many`."""
+    specs = list(specs)
+    ctx = _Lookups.load(session, specs)
+    return CheckedBatch(specs, ctx, _check_new(ctx, specs))
 
 
 def _check_new(ctx: _Lookups, specs: Sequence[ResourceSpec]) -> list[list[Problem]]:
@@ -378,7 +406,7 @@ def _fill(
 def _record_revisions(
     session: Session,
     actor: Actor,
-    revised: Sequence[tuple[int, str, str, dict, ResourceRevision | None]],
+    revised: Sequence[tuple[int, str, str, dict, Row | None]],
     action: str,
     reason: str | None,
 ) -> list[list[Change]]:
@@ -387,24 +415,26 @@ def _record_revisions(
     revisions, evidence, out = [], [], []
     for rid, code, status, snap, last in revised:
         changes = diff_snapshots(last.snapshot if last else None, snap)
+        rev = (last.rev + 1) if last else 1
         revisions.append(
-            {
-                "resource_id": rid,
-                "rev": (last.rev + 1) if last else 1,
-                "action": action,
-                "actor_id": actor.user_id,
-                "actor_name": actor.username,
-                "reason": reason,
-                "snapshot": snap,
-                "changes": [c.as_dict() for c in changes],
-            }
+            (
+                rid,
+                rev,
+                action,
+                actor.user_id,
+                actor.username,
+                utcnow(),
+                reason,
+                snap,
+                [c.as_dict() for c in changes],
+            )
         )
         fields = [c.field for c in changes][:50]
         evidence.append(
             (f"catalog.{action}", "resource", code, {"status": status, "fields": fields, "reason": reason})
         )
         out.append(changes)
-    session.execute(ResourceRevision.__table__.insert(), revisions)
+    insert_rows(session, ResourceRevision.__table__, _REVISION_COLUMNS, revisions)
     record_many(session, actor, evidence)
     return out
 
@@ -416,8 +446,10 @@ def _stamp(res: Resource, change_seq: int, at) -> None:
     res.search_terms = terms_for(res)
 
 
-def _last_revisions(session: Session, ids: Sequence[int]) -> dict[int, ResourceRevision]:
-    out: dict[int, ResourceRevision] = {}
+def _last_revisions(session: Session, ids: Sequence[int]) -> dict[int, Row]:
+    """Each entry's latest revision number and snapshot (``.rev``, ``.snapshot``): the
+    columns a next revision needs, not the whole revision (its changes are as large)."""
+    out: dict[int, Row] = {}
     for chunk in _chunks(ids):
         latest = (
             select(ResourceRevision.resource_id, func.max(ResourceRevision.rev).label("rev"))
@@ -425,11 +457,11 @@ def _last_revisions(session: Session, ids: Sequence[int]) -> dict[int, ResourceR
             .group_by(ResourceRevision.resource_id)
             .subquery()
         )
-        stmt = select(ResourceRevision).join(
+        stmt = select(ResourceRevision.resource_id, ResourceRevision.rev, ResourceRevision.snapshot).join(
             latest,
             and_(ResourceRevision.resource_id == latest.c.resource_id, ResourceRevision.rev == latest.c.rev),
         )
-        out.update((r.resource_id, r) for r in session.scalars(stmt))
+        out.update((r.resource_id, r) for r in session.execute(stmt))
     return out
 
 
@@ -468,23 +500,35 @@ def entries(session: Session, codes: Sequence[str]) -> list[Resource]:
 
 
 def create_many(
-    session: Session, actor: Actor, specs: Sequence[ResourceSpec], *, action: str = "create"
+    session: Session,
+    actor: Actor,
+    specs: Sequence[ResourceSpec],
+    *,
+    action: str = "create",
+    checked: CheckedBatch | None = None,
 ) -> list[str]:
     """Register new entries in the caller's transaction, all or none, and return their codes
     in order: the same permission check, rules, codes, revision and evidence for each as one
     at a time, in a few statements for the whole batch (bulk import registers thousands a
-    second)."""
+    second). ``checked``: these specs' :func:`check_batch`, when the caller already has it."""
     specs = list(specs)
     if not specs:
         return []
-    ctx = _Lookups.load(session, specs)
+    with gc_paused():
+        return _create_many(session, actor, specs, action, checked)
+
+
+def _create_many(
+    session: Session, actor: Actor, specs: list[ResourceSpec], action: str, checked: CheckedBatch | None
+) -> list[str]:
+    ctx = checked.ctx if checked is not None and checked.covers(specs) else _Lookups.load(session, specs)
     for spec in specs:
         provider = ctx.departments.get(spec.provider_code)
         if provider is not None:
             require(actor, "catalog.create", Target(department_id=provider.id))
         elif not actor.is_system:
             require(actor, "catalog.create", Target(department_id=-1))
-    found = _check_new(ctx, specs)
+    found = checked.problems if checked is not None and checked.ctx is ctx else _check_new(ctx, specs)
     if len(specs) == 1 and found[0]:
         raise invalid(f"catalog entry {specs[0].name!r} has {len(found[0])} problem(s)", *found[0])
     if any(found):
@@ -502,26 +546,26 @@ def create_many(
         ).all()
     )
     now = utcnow()
-    rows, items, snaps = [], [], []
-    for n, spec in enumerate(specs):
-        seq = taken.get(spec.class_code, 0) + 1
-        taken[spec.class_code] = seq
-        code = make_code(spec.class_code, seq)
-        provider = ctx.departments[spec.provider_code]
-        authoritative = ctx.departments.get(spec.authoritative_code or "")
-        stored = stored_form(spec)
-        columns, item_rows = _columns(stored, ctx.grades)
-        terms = terms_of(
-            code=code,
-            name=stored.name,
-            summary=stored.summary,
-            tags=stored.tags,
-            item_names=[it["name"] for it in item_rows],
-            provider_name=provider_label(provider),
-        )
-        rows.append(
-            columns
-            | {
+    codes, ids, items, snaps = [], [], [], []
+
+    def entry_rows():  # made as they are sent: PostgreSQL stores the first while the rest are made
+        for n, spec in enumerate(specs):
+            seq = taken.get(spec.class_code, 0) + 1
+            taken[spec.class_code] = seq
+            code = make_code(spec.class_code, seq)
+            provider = ctx.departments[spec.provider_code]
+            authoritative = ctx.departments.get(spec.authoritative_code or "")
+            stored = stored_form(spec)
+            columns, item_rows = _columns(stored, ctx.grades)
+            terms = terms_of(
+                code=code,
+                name=stored.name,
+                summary=stored.summary,
+                tags=stored.tags,
+                item_names=[it["name"] for it in item_rows],
+                provider_name=provider_label(provider),
+            )
+            row = columns | {
                 "code": code,
                 "class_code": spec.class_code,
                 "seq_no": seq,
@@ -534,33 +578,71 @@ def create_many(
                 "change_seq": last_seq - len(specs) + 1 + n,
                 "search_terms": terms,
             }
-        )
-        items.append(item_rows)
-        snaps.append(
-            _snapshot(
-                stored,
-                code=code,
-                status=Status.draft.value,
-                grade=columns["grade"],
-                provider=provider.name,
-                item_grades=[it["grade"] for it in item_rows],
+            codes.append(code)
+            items.append(item_rows)
+            snaps.append(
+                _snapshot(
+                    stored,
+                    code=code,
+                    status=Status.draft.value,
+                    grade=columns["grade"],
+                    provider=provider.name,
+                    item_grades=[it["grade"] for it in item_rows],
+                )
             )
+            assert len(row) == len(_RESOURCE_COLUMNS), "every column _columns gives is written"
+            yield tuple(row[k] for k in _RESOURCE_COLUMNS)
+
+    insert_rows(session, Resource.__table__, _RESOURCE_COLUMNS, entry_rows())
+    for chunk in _chunks(codes):  # no RETURNING, whose batches SQLAlchemy splices in quadratic time
+        id_of = dict(
+            session.execute(select(Resource.code, Resource.id).where(Resource.code.in_(chunk))).all()
         )
-    session.execute(Resource.__table__.insert(), rows)  # Core: the ORM's bulk path costs more per row
-    id_of = {
-        code: rid
-        for chunk in _chunks(row["code"] for row in rows)
-        for rid, code in session.execute(select(Resource.id, Resource.code).where(Resource.code.in_(chunk)))
-    }  # codes are unique; no RETURNING, whose batches SQLAlchemy splices in quadratic time
-    ids = [id_of[row["code"]] for row in rows]
-    item_values = [row | {"resource_id": rid} for rid, its in zip(ids, items, strict=True) for row in its]
-    if item_values:
-        session.execute(ResourceItem.__table__.insert(), item_values)
-    revised = [
-        (rid, row["code"], row["status"], snap, None) for rid, row, snap in zip(ids, rows, snaps, strict=True)
-    ]
-    _record_revisions(session, actor, revised, action, None)
-    return [row["code"] for row in rows]
+        ids += [id_of[code] for code in chunk]  # codes are unique
+    insert_rows(
+        session,
+        ResourceItem.__table__,
+        ("resource_id", *_ITEM_COLUMNS),
+        ((rid, *(row[k] for k in _ITEM_COLUMNS)) for rid, its in zip(ids, items, strict=True) for row in its),
+    )
+    _record_new(session, actor, list(zip(ids, codes, snaps, strict=True)), action)
+    return codes
+
+
+_RESOURCE_COLUMNS = tuple(c.name for c in Resource.__table__.columns if c.name not in ("id", "return_reason"))
+_ITEM_COLUMNS = tuple(
+    c.name for c in ResourceItem.__table__.columns if c.name not in ("id", "resource_id")
+)  # the keys of _columns' item rows
+
+
+def _record_new(session: Session, actor: Actor, new: Sequence[tuple[int, str, dict]], action: str) -> None:
+    """:func:`_record_revisions` for entries that have no revision yet (drafts, no reason),
+    their diffs and JSON made in one pass (see :func:`bulk.new_revision_json`) as the rows
+    are sent."""
+    evidence = []
+
+    def revision_rows():
+        for rid, code, snap in new:
+            snap_json, changes_json, fields_changed = new_revision_json(snap)
+            details = {"status": Status.draft.value, "fields": fields_changed[:50], "reason": None}
+            evidence.append((f"catalog.{action}", "resource", code, details))
+            yield (rid, 1, action, actor.user_id, actor.username, utcnow(), None, snap_json, changes_json)
+
+    insert_rows(session, ResourceRevision.__table__, _REVISION_COLUMNS, revision_rows())
+    record_many(session, actor, evidence)
+
+
+_REVISION_COLUMNS = (
+    "resource_id",
+    "rev",
+    "action",
+    "actor_id",
+    "actor_name",
+    "at",
+    "reason",
+    "snapshot",
+    "changes",
+)
 
 
 def update_entry(
@@ -614,6 +696,13 @@ def transition_many(
     resources = list(resources)
     if not resources:
         return []
+    with gc_paused():
+        return _transition_many(session, actor, resources, action, reason)
+
+
+def _transition_many(
+    session: Session, actor: Actor, resources: list[Resource], action: str, reason: str | None
+) -> list[Resource]:
     news = []
     for res in resources:
         require(actor, PERMISSION_OF[action], _target(res))

@@ -98,7 +98,10 @@ def fields_terms(doc: SearchDoc) -> dict[str, tuple[str, ...]]:
     """Analyzer output per field (pinyin only for the short fields people type initials for)."""
 
     def many(values: Iterable[str], pinyin: bool) -> tuple[str, ...]:
-        return tuple(t for v in values for t in analyze(v, pinyin=pinyin))
+        out: list[str] = []
+        for v in values:
+            out += analyze(v, pinyin=pinyin)
+        return tuple(out)
 
     return {
         "name": tuple(analyze(doc.name)),
