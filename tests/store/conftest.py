@@ -73,3 +73,12 @@ def keyed(store: Store) -> Store:
 def unkeyed(store: Store) -> Store:
     store.ensure_table(LOG, INSPECTION)
     return store
+
+
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory) -> Iterator[Store]:
+    """One SQLite store for a module's property tests (each example makes its own resource)."""
+    base = tmp_path_factory.mktemp("module-store")
+    store = Store(f"sqlite:///{base / 'meta.db'}", base / "warehouse")
+    yield store
+    store.close()

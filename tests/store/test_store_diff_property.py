@@ -5,10 +5,8 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow as pa
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,14 +64,6 @@ def test_unkeyed_diff_is_the_multiset_difference(before, after):
 
 
 _codes = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory) -> Store:
-    base: Path = tmp_path_factory.mktemp("prop")
-    store = Store(f"sqlite:///{base / 'meta.db'}", base / "warehouse")
-    yield store
-    store.close()
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -61,14 +61,6 @@ def in_parts(store: Store, code: str, data: pa.Table, cuts: list[int], mode: str
 _codes = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory) -> Store:
-    base: Path = tmp_path_factory.mktemp("parts")
-    store = Store(f"sqlite:///{base / 'meta.db'}", base / "warehouse")
-    yield store
-    store.close()
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     keyed=st.booleans(),
