@@ -3,6 +3,7 @@ validate, rejects with row and column, a version in the store, idempotence, time
 
 from __future__ import annotations
 
+import gc
 from datetime import date, timedelta
 
 import pytest
@@ -171,3 +172,18 @@ def test_the_progress_of_a_load_says_how_many_rows_to_expect(loading):
     )
     assert result.summary.rows_rejected == 0 and sum(n for n, _ in seen) == 30_000
     assert all(abs(expected - 30_000) < 300 for _, expected in seen)
+
+
+def test_a_load_runs_with_the_cyclic_collector_paused_and_gives_it_back(loading):
+    """Its walks of the heap held the GIL for 5-7 % of a load; the load must not leave it off."""
+    world, store, code, path = loading
+    seen: list[bool] = []
+    assert gc.isenabled()
+    run_load(
+        world.db, store, world.actor("ga"), "hj", progress=lambda n, expected: seen.append(gc.isenabled())
+    )
+    assert seen == [False] and gc.isenabled()
+    path.write_bytes(b"\xff\xfe not a csv")  # a failed load gives it back too
+    with pytest.raises(HuitongError):
+        run_load(world.db, store, world.actor("ga"), "hj")
+    assert gc.isenabled()

@@ -1,9 +1,9 @@
 """The batched write path's shortcuts: what registering thousands of entries at once costs
 per entry, cut without changing a stored byte (tests hold it to the per-entry path).
 
-* The cyclic garbage collector is paused: a bulk import allocates a few hundred thousand
-  containers that all stay alive, so each collection finds nothing yet walks the whole
-  heap again; with 10,000 entries that was a third of the import.
+* The cyclic garbage collector is paused (:func:`huitong.gc_pause.gc_paused`): a bulk import
+  allocates a few hundred thousand containers that all stay alive, so each collection finds
+  nothing yet walks the whole heap again; with 10,000 entries that was a third of the import.
 * Rows go to the driver as tuples, through one ``executemany`` (PostgreSQL: ``COPY`` for
   a hundred rows or more): SQLAlchemy's per-row parameter processing cost more than the
   database's insert.
@@ -13,11 +13,8 @@ per entry, cut without changing a stored byte (tests hold it to the per-entry pa
 
 from __future__ import annotations
 
-import gc
 import json
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain, islice
 from json.encoder import encode_basestring_ascii
@@ -25,30 +22,6 @@ from typing import Any
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
-
-_gc_lock = threading.Lock()
-_gc_depth = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No automatic cyclic collection inside the block (reference counting still frees
-    everything else). Nests, and across threads: the collector comes back when the last
-    block ends, and only if it was on when the first began."""
-    global _gc_depth, _gc_was_enabled
-    with _gc_lock:
-        if _gc_depth == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_depth += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_depth -= 1
-            if _gc_depth == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 class Encoded(str):

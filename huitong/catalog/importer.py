@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide
 from huitong.catalog import service
-from huitong.catalog.bulk import gc_paused
 from huitong.catalog.model import ResourceSpec
 from huitong.catalog.tables import Resource
 from huitong.errors import HuitongError, Problem, invalid
+from huitong.gc_pause import gc_paused
 from huitong.org.tables import Department
 
 
@@ -107,7 +107,7 @@ def import_file(
     named one updated, then (if asked) all submitted and published, one statement set each."""
     if not path.exists():
         raise HuitongError(f"{path}: no such file")
-    with gc_paused():  # see huitong.catalog.bulk: reading a big file is mostly allocation
+    with gc_paused():  # see huitong.gc_pause: reading a big file is mostly allocation
         return _import(session, actor, path, submit=submit, publish=publish)
 
 

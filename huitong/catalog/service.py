@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from huitong.access import Actor, Target, decide, require
 from huitong.access.roles import Role
 from huitong.catalog import rules
-from huitong.catalog.bulk import gc_paused, insert_rows, new_revision_json
+from huitong.catalog.bulk import insert_rows, new_revision_json
 from huitong.catalog.classification import make_code
 from huitong.catalog.lifecycle import next_status
 from huitong.catalog.model import (
@@ -38,6 +38,7 @@ from huitong.catalog.search_service import provider_label, terms_for, terms_of
 from huitong.catalog.tables import ClassNode, Counter, Resource, ResourceItem, ResourceRevision
 from huitong.db.base import utcnow
 from huitong.errors import HuitongError, NotFound, Problem, invalid
+from huitong.gc_pause import gc_paused
 from huitong.ledger.events import record_many
 from huitong.org.tables import Department
 from huitong.standards.store import element_grades

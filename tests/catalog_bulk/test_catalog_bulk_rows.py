@@ -17,12 +17,13 @@ from sqlalchemy import text
 
 from huitong.access import SYSTEM
 from huitong.catalog import bulk, rules, service
-from huitong.catalog.bulk import gc_paused, new_revision_json
+from huitong.catalog.bulk import new_revision_json
 from huitong.catalog.importer import import_file
 from huitong.catalog.json_io import ITEM_ENUMS, _Collector, _plain_item, dump_json_catalog
 from huitong.catalog.model import DataItem, DataType, FormatClass, Grade, OpenType, ShareMode, ShareType
 from huitong.catalog.revisions import diff_snapshots
 from huitong.catalog.search_service import terms_for
+from huitong.gc_pause import gc_paused
 from tests import conftest
 from tests.world import build_world, spec
 
