@@ -493,11 +493,13 @@ def normalise(value: Any, kind: str, **options: Any) -> Any:
     if is_blank(value):
         return None
     if isinstance(value, str) and not value.isascii() and (bad := _SURROGATE.search(value)):
-        raise _fail(
-            kind,
-            escape_surrogates(value),
-            f"holds a broken character (a lone UTF-16 surrogate U+{ord(bad.group()):04X}) that no text can store",
-            f"含有无法存储的损坏字符（孤立的 UTF-16 代理项 U+{ord(bad.group()):04X}）",
+        shown = repr(value.strip())  # repr writes the surrogate as its escape, once
+        code = f"U+{ord(bad.group()):04X}"
+        raise NormaliseError(
+            f"{shown} holds a broken character (a lone UTF-16 surrogate {code}) that no text can store",
+            escape_surrogates(value),  # what is kept with the reject: storable text
+            kind=kind,
             reason="broken_text",
+            message_zh=f"{shown} 含有无法存储的损坏字符（孤立的 UTF-16 代理项 {code}）",
         )
     return function(value, **options)

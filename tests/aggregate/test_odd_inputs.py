@@ -73,6 +73,7 @@ def test_a_broken_character_from_a_json_escape_rejects_its_row_and_the_rest_load
     assert result.status == "loaded" and result.summary.rows_rejected == 1
     assert total == 1 and rejected[0].value == "\\ud800"
     assert "U+D800" in rejected[0].reason
+    assert "'\\ud800' holds a broken character" in rejected[0].reason  # escaped once, as stored
     names = sorted(flow.store.read(flow.code).column("姓名").to_pylist())
     assert names == ["居民0", "居民2"]
 
