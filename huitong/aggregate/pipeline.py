@@ -111,6 +111,7 @@ def start_load(db: Database, actor: Actor, source_name: str) -> PendingLoad:
         )
 
 
+@gc_paused()  # its walks of the heap held the GIL for 5-7 % of a load (huitong/gc_pause.py)
 def execute_load(
     db: Database,
     store: Store,
@@ -123,19 +124,6 @@ def execute_load(
 
     ``progress(rows, expected)`` is called after each batch with the rows it held and the source's
     estimate of all its rows (None when it cannot tell), for a bar with an ETA."""
-    with gc_paused():  # its walks of the heap held the GIL for 5-7 % of a load (huitong/gc_pause.py)
-        return _execute_load(db, store, pending, policy=policy, progress=progress)
-
-
-def _execute_load(
-    db: Database,
-    store: Store,
-    pending: PendingLoad,
-    *,
-    policy: LoadPolicy | None = None,
-    progress: Callable[[int, int | None], None] | None = None,
-) -> LoadResult:
-    """:func:`execute_load`, with the collector paused."""
     p = pending
     run_id, code, config, actor, started = p.load_id, p.code, p.config, p.actor, p.started
     summary = Summary()
