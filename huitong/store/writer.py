@@ -70,8 +70,9 @@ def parse_load_id(load_id: str | int | None) -> str:
 class VersionWriter:
     """One new version of one resource, written in parts; use as a context manager.
 
-    With ``items`` the table is created or brought in line with them when the first part is
-    written (so a small load that aborts touches nothing); without, it must exist already."""
+    With ``items`` a missing table is created when the first part is written, and an existing
+    one is brought in line with them only at the commit (until then its rows wait in memory, if
+    the items changed); without ``items`` the table must exist already."""
 
     def __init__(
         self,
@@ -96,6 +97,7 @@ class VersionWriter:
         self._failed: BaseException | None = None
         self._uuids: list[uuid.UUID] = []  # one per part: the names of every file it may have begun
         self._sent = False  # the commit has gone to the catalog: from here on, delete nothing
+        self._changing = False  # the items change the table: parts wait for the commit
         self._done = False
         if items is None:
             self._open()
@@ -118,7 +120,8 @@ class VersionWriter:
                 store, code = self._store, self._code
                 if at_commit or not store.exists(code):
                     store.ensure_table(code, self._items)
-                elif not self._fits(store._table(code)):
+                elif self._changing or not self._fits(store._table(code)):
+                    self._changing = True  # asked once: the table stays as it is until the commit
                     return None
             tbl = self._store._table(self._code)
             self._columns, self._key = self._store._columns(tbl), self._store._key(tbl)
