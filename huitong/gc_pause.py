@@ -4,7 +4,8 @@ Bulk work allocates many objects that stay alive (a catalog import), or runs bes
 large, long-lived heap (a load, next to the analyzer's dictionaries and the division tables). A
 collection then walks that whole heap, frees almost nothing, and holds the GIL while it does, which
 stops a load's reader and writer threads too. Reference counting still frees everything that is
-not a cycle; the few cycles made meanwhile are collected once the pause ends.
+not a cycle; the few cycles made meanwhile are collected once the pause ends. The pause is
+process-wide: in a server, a long load also defers the cycles of other requests until it ends.
 """
 
 from __future__ import annotations
