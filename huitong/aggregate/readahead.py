@@ -4,7 +4,8 @@ A load has two halves that use different resources: reading (decoding GBK, Arrow
 checking (Arrow kernels, DuckDB). Both release the GIL for most of their work, so on two cores a
 reader thread a few batches ahead lets them overlap. The queue is bounded, so memory grows by at
 most ``depth`` batches; an error in the reader is raised in the caller at the batch it stopped at,
-and a caller that stops early (a failed check) stops the reader too.
+and a caller that stops early (a failed check) stops the reader too, without waiting for a slow
+source's next batch.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _DONE = object()
+JOIN_WAIT = 0.5  # seconds a stopping caller waits for the reader before going on
 
 
 class _Failed:
@@ -48,6 +50,10 @@ def read_ahead(batches: Iterable[T], depth: int = 2) -> Iterator[T]:
         except BaseException as exc:  # handed to the caller, which raises it
             put(_Failed(exc))
             return
+        finally:  # the source is closed by the thread that reads it, whenever that stops
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
         put(_DONE)
 
     thread = threading.Thread(target=reader, name="huitong-read-ahead", daemon=True)
@@ -62,7 +68,6 @@ def read_ahead(batches: Iterable[T], depth: int = 2) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        thread.join()
-        close = getattr(batches, "close", None)
-        if close is not None and not thread.is_alive():
-            close()
+        # A reader blocked inside a slow source (an API) stops at its next batch; the caller's
+        # error is not held back until then.
+        thread.join(JOIN_WAIT)

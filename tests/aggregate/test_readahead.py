@@ -4,6 +4,7 @@ bounded number of batches ahead, and stops (closing the source) when the load st
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from hypothesis import given
@@ -51,3 +52,27 @@ def test_the_reader_stays_at_most_depth_batches_ahead_and_stops_with_the_load():
     assert len(made) <= 1 + 2 + 1  # the one taken, two queued, one waiting to be queued
     batches.close()  # the load failed: the reader stops and the source is closed
     assert closed.wait(2) and len(made) < 100
+
+
+def test_a_failed_check_is_not_held_back_by_a_slow_source():
+    """The load stops at once; the reader, blocked in the source, stops at its next batch and
+    closes the source then."""
+    closed = threading.Event()
+    released = threading.Event()
+
+    def slow_source():
+        try:
+            yield 1
+            released.wait(10)  # an API that takes its time over the next page
+            yield 2
+        finally:
+            closed.set()
+
+    started = time.monotonic()
+    with pytest.raises(HuitongError, match="row 3"):
+        for _ in read_ahead(slow_source()):
+            raise HuitongError("row 3: the check failed")
+    assert time.monotonic() - started < 3
+    assert not closed.is_set()
+    released.set()
+    assert closed.wait(5)
