@@ -33,9 +33,7 @@ LOCKED_CONFIG = {
 }
 
 
-STORE_MEMORY_LIMIT = (
-    "1GB"  # the store's own work beyond this spills to disk: a large load's memory stays flat
-)
+STORE_MEMORY_LIMIT = "1GB"  # the store's own joins and sorts spill beyond this: a load's bound
 
 
 def connect(
