@@ -12,6 +12,7 @@ BENCHES = [
     ["bench.ledger_bench", "--entries", "200000"],
     ["bench.search_index_bench", "--docs", "100000"],
     ["bench.load_bench", "--rows", "200000"],
+    ["bench.kernel_bench", "--rows", "1000000"],
     ["bench.columnar_load_bench", "--rows", "1000000"],
     ["bench.share_bench", "--people", "100000"],
     ["bench.share_http_bench", "--people", "100000"],

@@ -392,7 +392,8 @@ class ColumnarValidator(Validator):
             certified &= kernels.lengths(column) <= min(limits)
         if element is None:
             return certified, None
-        if element.pattern or element.value_domain is not None or element.data_type != "C":
+        pattern = element.pattern and element.pattern != kernels.IMPLIED_PATTERNS.get(element.validator or "")
+        if pattern or element.value_domain is not None or element.data_type != "C":
             return None
         alike = None
         if element.validator == "id_number":

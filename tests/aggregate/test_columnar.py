@@ -29,6 +29,7 @@ HEADERS = [
     "住址",
     "区划",
     "信用代码",
+    "机构代码",
     "金额",
     "人数",
     "登记时间",
@@ -43,6 +44,7 @@ ITEMS = [
     DataItem("住址", length=20),
     DataItem("行政区划", element="DE03001"),
     DataItem("统一社会信用代码", element="DE02001"),
+    DataItem("组织机构代码", element="DE02002"),
     DataItem("金额", DataType.N, length=12),
     DataItem("人数", DataType.N, length=6),
     DataItem("登记时间", DataType.T),
@@ -113,9 +115,19 @@ cell = {
         ["13800138000", "0571-87654321", "1380013800", "12345", "", "１３８００１３８０００"]
     ),
     "住址": text,
-    "区划": st.sampled_from(["330106", "330184", "999999", "33010", "", "３３０１０６"]),
+    "区划": st.sampled_from(["330106", "330184", "999999", "33010", "", "３３０１０６", " 330106", "100000"]),
     "信用代码": st.one_of(
-        st.just(make_credit_code("9", "1", "330106", "MA2H3K4L")), st.sampled_from(["", "91330106MA2H3K4L0X"])
+        st.builds(
+            make_credit_code,
+            st.sampled_from(["9", "5", "1", "N", "Y"]),
+            st.sampled_from(["1", "2", "3", "9", "A"]),
+            region,
+            st.sampled_from(["MA2H3K4L", "12345678", "00000000", "MA0000X1"]),
+        ),
+        st.sampled_from(["", "91330106MA2H3K4L0X", "91330106ma2h3k4l0x", " 91330106MA2H3K4L03"]),
+    ),
+    "机构代码": st.sampled_from(
+        ["MA2H3K4L-4", "MA2H3K4L4", "ma2h3k4l-4", "MA2H3K4L-1", "60003734-1", "", "X"]
     ),
     "金额": st.sampled_from(
         [
@@ -278,3 +290,31 @@ def test_a_number_the_stored_decimal_cannot_hold_is_rejected_on_its_row_not_the_
     assert checked.table.to_pylist() == pa.Table.from_pylist(reference.records, schema=schema).to_pylist()
     assert [r["编号"] for r in checked.table.to_pylist()] == ["3", "5", "9"]
     conform(checked.table, columns_for(items))  # the store takes every value the validators let through
+
+
+def test_a_clean_legal_entity_export_is_judged_by_the_kernels_alone():
+    """Credit codes, organisation codes and division codes in their canonical form never reach the
+    per-value reference (it would cost a Python call per distinct value); one bad code still gets
+    the reference's message on its own row."""
+    items = [
+        DataItem("统一社会信用代码", element="DE02001", is_key=True),
+        DataItem("组织机构代码", element="DE02002"),
+        DataItem("行政区划", element="DE03001"),
+    ]
+    names = ["信用代码", "机构代码", "区划"]
+    mapping = Mapping(dict(zip(names, [i.name for i in items], strict=True)))
+    schema = pa.schema([(c.name, c.arrow_type) for c in columns_for(items)])
+    cols = [Column(n, i, (n,), chr(64 + i)) for i, n in enumerate(names, start=1)]
+    bodies = [f"MA{i:06d}" for i in range(400)]
+    codes = [make_credit_code("9", "1", "330106", b) for b in bodies]
+    values = [(c, f"{c[8:16]}-{c[16]}", "330106") for c in codes]
+    values[5] = (codes[5][:17] + ("0" if codes[5][17] != "0" else "1"), values[5][1], "330106")
+    rows = [Row(dict(zip(names, v, strict=True)), n + 2, file="法人.csv") for n, v in enumerate(values)]
+    validator = ColumnarValidator(mapping, items, columns=cols, file="法人.csv", schema=schema)
+    checked = validator.check_batch(rows)
+    assert [(r.row, r.column, r.code) for r in checked.rejects] == [(7, "A (信用代码)", "check_digit")]
+    assert checked.rejects == validate_all(rows, mapping, items, columns=cols, file="法人.csv").rejects
+    assert checked.table.num_rows == 399
+    assert validator._memo.get("组织机构代码", {}) == {} and validator._memo.get("行政区划", {}) == {}
+    bad = checked.rejects[0].value
+    assert set(validator._memo["统一社会信用代码"]) == {bad, None}  # the bad code (and "missing") only

@@ -13,8 +13,8 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huitong.standards import columns
-from huitong.standards.divisions import division_table
+from huitong.standards import columns, orgcode, uscc
+from huitong.standards.divisions import division_table, validate_division_code
 from huitong.standards.idcard import make_id_number, validate_id_number
 from huitong.standards.normalise import ZERO_WIDTH, NormaliseError, is_blank, normalise, normalise_text
 
@@ -236,3 +236,88 @@ def test_dates_agree_with_normalise(values):
             assert expected == day.astype(date), value
         elif expected is not None:
             assert not re.fullmatch(columns._DATE_SHAPE.strip("^$"), value), value
+
+
+def _accepted_as_is(result, value: str) -> bool:
+    return result.ok and result.value == value and not result.findings
+
+
+_TABLE_CODES = sorted(division_table()._by_code)
+regions = st.one_of(
+    st.sampled_from(_TABLE_CODES),  # in force, retired and re-used codes alike
+    st.sampled_from(["100000", "999999", "000000", "330184", "810000", "830000"]),
+    st.from_regex(r"[0-9]{6}", fullmatch=True),
+)
+# Damage a department's export shows: one character replaced (by a letter the alphabet leaves out,
+# lowercase, a space, a full-width digit), the value cut or stretched, or any text at all.
+_REPLACEMENTS = "0123456789ABXYIOZSVax -－０９\u3000"
+
+
+@st.composite
+def damaged(draw, good) -> str:
+    value = draw(good)
+    how = draw(st.integers(0, 6))
+    if how == 1:
+        i = draw(st.integers(0, len(value) - 1))
+        return value[:i] + draw(st.sampled_from(_REPLACEMENTS)) + value[i + 1 :]
+    if how == 2:
+        return value[: draw(st.integers(0, len(value)))]
+    if how == 3:
+        return value + draw(st.sampled_from(["0", " ", "X"]))
+    if how == 4:
+        return draw(st.text(alphabet=_REPLACEMENTS, min_size=len(value) - 1, max_size=len(value) + 1))
+    return value
+
+
+_USCC = st.text(alphabet=uscc.ALPHABET, min_size=1, max_size=1)
+credit_codes = st.builds(
+    lambda a, k, r, body: uscc.make_credit_code(a, k, r, body),
+    st.sampled_from(sorted(uscc.AUTHORITIES)),
+    _USCC,
+    regions,
+    st.text(alphabet=uscc.ALPHABET, min_size=8, max_size=8),
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.one_of(damaged(credit_codes), st.none()), max_size=25))
+def test_credit_codes_agree_with_validate_credit_code(values):
+    """Certified exactly when the reference accepts the value unchanged and finds nothing."""
+    certified = columns.credit_codes(pa.array(values, type=pa.string()))
+    for value, ok in zip(values, certified, strict=True):
+        assert ok == (value is not None and _accepted_as_is(uscc.validate_credit_code(value), value)), value
+
+
+org_codes = st.builds(
+    lambda body: f"{body}-{orgcode.org_check_char(body)}",
+    st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=8, max_size=8),
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.one_of(damaged(org_codes), st.none()), max_size=25))
+def test_org_codes_agree_with_validate_org_code(values):
+    certified = columns.org_codes(pa.array(values, type=pa.string()))
+    for value, ok in zip(values, certified, strict=True):
+        assert ok == (value is not None and _accepted_as_is(orgcode.validate_org_code(value), value)), value
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(damaged(regions), st.none()), max_size=30))
+def test_division_codes_agree_with_validate_division_code(values):
+    """In force today: certified; retired, never listed, full-width or spaced: the reference's."""
+    certified = columns.division_codes(pa.array(values, type=pa.string()))
+    for value, ok in zip(values, certified, strict=True):
+        assert ok == (value is not None and _accepted_as_is(validate_division_code(value), value)), value
+
+
+def test_every_code_the_table_lists_is_judged_as_the_reference_judges_it():
+    """The whole shipped table, not a sample: each code once, as a division code and inside a
+    credit code."""
+    codes = [c for c in _TABLE_CODES if len(c) == 6]
+    as_division = columns.division_codes(pa.array(codes))
+    assert as_division.tolist() == [_accepted_as_is(validate_division_code(c), c) for c in codes]
+    credit = [uscc.make_credit_code("9", "1", c, "MA2H3K4L") for c in codes]
+    as_credit = columns.credit_codes(pa.array(credit))
+    assert as_credit.tolist() == [_accepted_as_is(uscc.validate_credit_code(c), c) for c in credit]
+    assert as_division.sum() > 3000 and not as_division.all()  # retired codes exist and are left out
