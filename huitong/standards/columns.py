@@ -341,13 +341,62 @@ IMPLIED_PATTERNS = {"division_code": r"\d{6}"}
 
 
 # The text forms of :func:`huitong.standards.dates.parse_date` with ASCII digits and nothing
-# around them; the generic extraction below reads year, month and day from any of them (with a
-# separator the month ends at it; without one there are exactly eight digits).
+# around them, as one regular expression: the specification the byte kernel below follows (the
+# property test holds the two together).
 _DATE_SHAPE = (
     r"^(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}|[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,2}"
     r"|[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日?|[0-9]{8})$"
 )
-_DATE_PARTS = r"^(?P<y>[0-9]{4})[^0-9]?(?P<m>[0-9]{1,2})[^0-9]?(?P<d>[0-9]{1,2})[^0-9]?$"
+_NIAN, _YUE, _RI = ("年".encode(), "月".encode(), "日".encode())
+_DATE_BYTES = 17  # the longest form: 2023年12月31日
+
+
+def _windows(values: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each string's length in bytes (-1 for null) and the ``width`` bytes from its start: one
+    row per value, copied from the UTF-8 buffer in one gather. Bytes past a string's length are
+    the next string's (or zero): read them only through :func:`_at`, which checks the length."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.large_string())
+    n = len(values)
+    kind = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=kind)[values.offset : values.offset + n + 1]
+    size = np.diff(offsets).astype(np.int64)
+    if values.null_count:
+        size = np.where(_mask(pc.is_valid(values)), size, -1)
+    data = values.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    padded = np.concatenate([data, np.zeros(width, np.uint8)])
+    return size, np.lib.stride_tricks.sliding_window_view(padded, width)[offsets[:-1]]
+
+
+_ROWS = np.arange(0)
+
+
+def _at(raw: np.ndarray, size: np.ndarray, column: np.ndarray | int) -> np.ndarray:
+    """Each row's byte at its own column, 0 past the string's end."""
+    global _ROWS
+    if len(_ROWS) < len(raw):
+        _ROWS = np.arange(len(raw))
+    byte = raw[_ROWS[: len(raw)], np.minimum(column, raw.shape[1] - 1)]
+    return np.where(column < size, byte, 0)
+
+
+def _is_bytes(raw: np.ndarray, size: np.ndarray, column: np.ndarray | int, expected: bytes) -> np.ndarray:
+    ok = size >= column + len(expected)
+    for i, byte in enumerate(expected):
+        ok &= _at(raw, size, column + i) == byte
+    return ok
+
+
+def _one_or_two_digits(raw, size, first) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The number of one or two digits starting at ``first``: whether there is one, its value,
+    and how many digits it has (read greedily, as the regular expression reads it)."""
+    a = _DIGITS[_at(raw, size, first)]
+    b = _DIGITS[_at(raw, size, first + 1)]
+    two = b >= 0
+    return a >= 0, np.where(two, a * 10 + b, a), 1 + two
 
 
 @dataclass(frozen=True)
@@ -363,21 +412,39 @@ def dates(values: pa.Array) -> DateColumn:
     """Dates as ``normalise(value, "date")`` reads text (2023-01-05, 2023/1/5, 2023.1.5,
     2023年1月5日, 20230105), for values in one of those forms with ASCII digits: month 1-12, a day
     the month has, a year from 1. Full-width digits, spaces, times of day, Excel serials and
-    anything impossible are left to the reference (it converts them, or writes the message)."""
+    anything impossible are left to the reference (it converts them, or writes the message).
+    The forms are read from the bytes (``_DATE_SHAPE`` says which), not by regular expressions."""
     n = len(values)
     certified = np.zeros(n, dtype=bool)
     days = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     if n == 0:
         return DateColumn(certified, days)
-    shaped = np.flatnonzero(_mask(pc.match_substring_regex(values, _DATE_SHAPE)))
-    if len(shaped) == 0:
-        return DateColumn(certified, days)
-    parts = pc.extract_regex(values.take(pa.array(shaped)), _DATE_PARTS)
-    year, month, day = (
-        np.asarray(pc.cast(parts.field(f), pa.int64()).to_numpy(zero_copy_only=False)) for f in "ymd"
-    )
-    real = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
-    year, month, day, keep = year[real], month[real], day[real], shaped[real]
+    size, raw = _windows(values, _DATE_BYTES)
+    head = _DIGITS[raw[:, :8]]  # the shortest form has 8 bytes, so these are the value's own
+    long_enough = size >= 8
+    year = _number(np.maximum(head[:, :4], 0))
+    year_ok = long_enough & (head[:, :4] >= 0).all(axis=1)
+    eight = (size == 8) & (head >= 0).all(axis=1)
+    # 2023-1-5, 2023/1/5, 2023.1.5 (one separator, twice); 2023年1月5日 (年, 月, and 日 or nothing)
+    sep = raw[:, 4]
+    plain = (sep == ord("-")) | (sep == ord("/")) | (sep == ord("."))
+    nian = _is_bytes(raw, size, 4, _NIAN)
+    m_first = np.where(nian, 4 + len(_NIAN), 5)
+    m_ok, month, m_len = _one_or_two_digits(raw, size, m_first)
+    after_m = m_first + m_len
+    plain &= _at(raw, size, after_m) == sep
+    nian &= _is_bytes(raw, size, after_m, _YUE)
+    d_first = after_m + np.where(nian, len(_YUE), 1)
+    d_ok, day, d_len = _one_or_two_digits(raw, size, d_first)
+    end = d_first + d_len
+    ends = (size == end) | (nian & (size == end + len(_RI)) & _is_bytes(raw, size, end, _RI))
+    shaped = year_ok & (eight | ((plain | nian) & m_ok & d_ok & ends))
+    month = np.where(eight, head[:, 4] * 10 + head[:, 5], month)
+    day = np.where(eight, head[:, 6] * 10 + head[:, 7], day)
+    real = shaped & (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+    real &= day <= _days_in_month(year, month)
+    keep = np.flatnonzero(real)
+    year, month, day = year[keep], month[keep], day[keep]
     first = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype(
         "timedelta64[M]"
     )

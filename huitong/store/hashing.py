@@ -76,7 +76,12 @@ def _fused_hashes(data: pa.Table) -> pa.ChunkedArray:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             column = pc.cast(column, pa.large_string())
         texts[f"c{i}"] = column
-    parts = [f"coalesce(${i + 1} || strlen(c{i}) || ':' || c{i}, '')" for i in range(len(names))]
+    # One concat over every piece (it skips nulls, so a null value drops its name, length and
+    # colon with it): a fifth faster than joining each column's pieces with || first.
+    parts = [
+        f"CASE WHEN c{i} IS NOT NULL THEN ${i + 1} END, strlen(c{i}), CASE WHEN c{i} IS NOT NULL THEN ':' END, c{i}"
+        for i in range(len(names))
+    ]
     prefixes = [f"{len(name.encode())}:{name}:" for name in names]
     con = duck.scratch({"rows": pa.table(texts)})
     try:
