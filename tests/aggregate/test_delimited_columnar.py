@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from huitong.aggregate.sources import ColumnBatch, open_source
+from huitong.aggregate.sources import ColumnBatch, delimited, open_source
 
 HEADER = "身份证号,姓名,性别,住址"
 HEADERS = [HEADER, '"身份证号","姓名","性别","住址"', '身份证号,"姓名\n(中文)",性别,住址']
@@ -64,17 +64,24 @@ def _as_rows(batch) -> list:
     st.integers(1, 6),
     st.booleans(),
     st.sampled_from(HEADERS),
+    st.sampled_from([delimited.READ_CHARS, 1, 2, 7]),
 )
 def test_load_batches_give_the_rows_batches_give(
-    tmp_path_factory, title, body, newline, encoding, size, end, header
+    tmp_path_factory, title, body, newline, encoding, size, end, header, read
 ):
+    """Also when the decoded text arrives a few characters at a time, so that reads end inside a
+    line, a quoted value or a CR LF pair."""
     path = tmp_path_factory.mktemp("csv") / "人口.csv"
     text = newline.join([*title, header, *body]) + (newline if end else "")
     path.write_bytes(text.encode(encoding))
     reference_source = open_source("csv", path=str(path), delimiter=",", quotechar='"')
     reference = [r for b in reference_source.batches(size) for r in b]
     source = open_source("csv", path=str(path), delimiter=",", quotechar='"')
-    batches = list(source.load_batches(size))
+    default, delimited.READ_CHARS = delimited.READ_CHARS, read
+    try:
+        batches = list(source.load_batches(size))
+    finally:
+        delimited.READ_CHARS = default
     assert all(len(b) for b in batches)
     assert [r for b in batches for r in _as_rows(b)] == reference
     assert source.skipped == reference_source.skipped

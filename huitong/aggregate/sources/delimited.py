@@ -12,12 +12,13 @@ them is :mod:`huitong.standards.normalise`'s job, so what was read can always be
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -319,35 +320,41 @@ class DelimitedSource(Source):
             return
         pending: list[Row] = []
         with self._open() as f:
-            lines = iter(f)
-            head = list(islice(lines, layout.data_start - 1))
+            head = [f.readline() for _ in range(layout.data_start - 1)]
+            head = [line for line in head if line]
             # a header line with an odd number of quote characters opens a value that runs on
             quoted_head = any(line.count(self.quotechar) % 2 for line in head)
             number = len(head)
-            while not quoted_head and (chunk := list(islice(lines, batch_size))):
-                first, number = number + 1, number + len(chunk)
-                text = "".join(chunk)
-                quoted = self.quotechar in text
-                if quoted and not self._one_record_per_line(chunk):  # the rest the usual way
-                    for raw in self._records(chain(chunk, lines), first):
+            quote = self.quotechar.encode("utf-8")
+            blocks = _blocks(f, batch_size) if not quoted_head else iter(())
+            for data, count in blocks:
+                first = number + 1
+                quoted = quote in data
+                table = None
+                if not builder.holding and (not quoted or self._one_record_per_line(_lines(data))):
+                    table = self._plain(data, builder, quoted)
+                if table is not None and table.num_rows == count:  # one row a line, as numbered
+                    number += count
+                    if pending:
+                        yield pending
+                        pending = []
+                    yield ColumnBatch(table, np.arange(first, number + 1, dtype=np.int64), self.name)
+                    continue
+                chunk = list(io.StringIO(data.decode("utf-8"), newline=""))  # lines as the file splits them
+                number += len(chunk)
+                if quoted and not self._one_record_per_line(pa.array(chunk, pa.string())):
+                    rest = chain(chunk, _rest(blocks))  # a value runs on: the rest the usual way
+                    for raw in self._records(rest, first):
                         pending.extend(builder.push(raw))
                         if len(pending) >= batch_size:
                             yield pending
                             pending = []
                     break
-                table = None if builder.holding else self._plain(text, builder, quoted)
-                if table is None:
-                    for raw in self._records(chunk, first):
-                        pending.extend(builder.push(raw))
-                    if len(pending) >= batch_size:
-                        yield pending
-                        pending = []
-                    continue
-                if pending:
+                for raw in self._records(chunk, first):
+                    pending.extend(builder.push(raw))
+                if len(pending) >= batch_size:
                     yield pending
                     pending = []
-                numbers = np.arange(first, first + len(chunk), dtype=np.int64)
-                yield ColumnBatch(table, numbers, self.name)
         if quoted_head:
             yield from self.batches(batch_size)
             return
@@ -355,23 +362,31 @@ class DelimitedSource(Source):
         if pending:
             yield pending
 
-    def _one_record_per_line(self, lines: list[str]) -> bool:
+    def _one_record_per_line(self, lines: pa.Array) -> bool:
         """Whether every line is whole fields, quoted ones closed on the line with any quote inside
         doubled: then the line is one record, and Arrow and Python's csv split it alike."""
         d, q = (f"\\x{{{ord(ch):x}}}" for ch in (self.delimiter, self.quotechar))
         field = f"{q}(?:[^{q}\\r\\n]|{q}{q})*{q}|[^{d}{q}\\r\\n]*"
         shape = f"^(?:{field})(?:{d}(?:{field}))*(?:\\r\\n|\\n)?$"
-        return bool(pc.all(pc.match_substring_regex(pa.array(lines, pa.string()), shape)).as_py())
+        return bool(pc.all(pc.match_substring_regex(lines, shape)).as_py())
 
-    def _plain(self, text: str, builder: RowBuilder, quoted: bool = False) -> pa.Table | None:
-        """The lines as a table of strings, if every one is a plain data line; else None."""
+    def _plain(self, data: bytes, builder: RowBuilder, quoted: bool = False) -> pa.Table | None:
+        """The lines (UTF-8) as a table of strings, if every one is a plain data line; else None."""
         names = builder.names
-        if not names or "\x00" in text or text.count("\r") != text.count("\r\n") or text.startswith("\ufeff"):
+        if (
+            not names
+            or b"\x00" in data
+            or data.count(b"\r") != data.count(b"\r\n")
+            or data.startswith(codecs.BOM_UTF8)
+        ):
             return None  # no header yet; a NUL or lone CR; a BOM that Arrow would drop and the rows keep
         try:
             table = pacsv.read_csv(
-                io.BytesIO(text.encode("utf-8")),
-                read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+                pa.BufferReader(data),
+                # one block: every column comes as one chunk, so nothing has to combine them later
+                read_options=pacsv.ReadOptions(
+                    column_names=names, use_threads=False, block_size=len(data) + 1
+                ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delimiter,
                     quote_char=self.quotechar if quoted else False,
@@ -385,7 +400,7 @@ class DelimitedSource(Source):
             )
         except pa.ArrowInvalid:  # a line of another width
             return None
-        if len(text) > FIELD_LIMIT and any(
+        if len(data) > FIELD_LIMIT and any(
             (pc.max(pc.utf8_length(col)).as_py() or 0) > FIELD_LIMIT for col in table.columns
         ):
             return None  # a value longer than the row reader takes: it says so, with its line
@@ -397,6 +412,47 @@ class DelimitedSource(Source):
             if not span(cells) or note_like(cells) is not None:
                 return None  # a blank, note or total line: the rules decide
         return table
+
+
+READ_CHARS = 1 << 22  # characters decoded at a time
+
+
+def _blocks(f: io.TextIOBase, lines: int) -> Iterator[tuple[bytes, int]]:
+    """The rest of the file as UTF-8 blocks of ``lines`` lines (the last may have fewer), with
+    how many lines each holds, cut after a newline. The text is decoded strictly in large reads
+    and never split into a Python string per line (which cost more than the parsing)."""
+    carry = b""
+    while True:
+        text = f.read(READ_CHARS)
+        if text:
+            carry += text.encode("utf-8")
+        ends = np.flatnonzero(np.frombuffer(carry, dtype=np.uint8) == 10)
+        start = 0
+        for at in range(lines - 1, len(ends), lines):
+            cut = int(ends[at]) + 1
+            yield carry[start:cut], lines
+            start = cut
+        carry = carry[start:]
+        if not text:
+            if carry:
+                yield carry, carry.count(b"\n") + (not carry.endswith(b"\n"))
+            return
+
+
+def _lines(data: bytes) -> pa.Array:
+    """A block's lines as one Arrow string array over its bytes (no copy), newline kept."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    if not data.endswith(b"\n"):
+        ends = np.append(ends, len(data))
+    kind, offset = (pa.string(), np.int32) if len(data) < 2**31 else (pa.large_string(), np.int64)
+    offsets = np.concatenate([[0], ends]).astype(offset)
+    return pa.Array.from_buffers(kind, len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _rest(blocks: Iterator[tuple[bytes, int]]) -> Iterator[str]:
+    """The lines after the current block, as the file splits them (``_blocks`` stops here)."""
+    for data, _ in blocks:
+        yield from io.StringIO(data.decode("utf-8"), newline="")
 
 
 _DOUBTFUL_LEADS = pa.array(sorted(set(BLANKS) | NOTE_STARTS | {chr(c) for c in INVISIBLE}))
