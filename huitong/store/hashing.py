@@ -126,8 +126,8 @@ def fixed_width(hashes: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def sorted_digest(hashes: np.ndarray) -> str:
     """The content hash of :func:`fixed_width` hashes; sorts them in place (NumPy sorts the
-    fixed-width strings fast)."""
-    hashes.sort()
+    fixed-width strings fast, and a stable sort merges runs already sorted in a few passes)."""
+    hashes.sort(kind="stable")
     return hashlib.sha256(hashes.tobytes()).hexdigest()
 
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from huitong.store.store import Store
 
 PART_ROWS = 500_000  # rows written as one part: large enough for good Parquet files, small for memory
+SPLIT_ROWS = 100_000  # a last part at least this large is written as two, in parallel
 
 
 def parse_mode(mode: Mode | str) -> Mode:
@@ -165,6 +166,23 @@ class VersionWriter:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huitong-part")
         self._inflight = self._pool.submit(lambda: self._write(self._prepare(pending)))
 
+    def _write_rest(self) -> None:
+        """The rows not yet written, as the last part. Nothing else runs at the commit, so a large
+        remainder is written as two parts side by side, one in the writer's thread and one here."""
+        pending = self._take()
+        rows = sum(data.num_rows for _, data in pending)
+        if self.mode == Mode.upsert or rows < SPLIT_ROWS or len(pending) < 2:
+            self._write(self._prepare(pending))
+            return
+        half, seen = 0, 0
+        while seen < rows // 2:
+            seen += pending[half][1].num_rows
+            half += 1
+        self._pending = pending[:half]
+        self._submit()
+        self._write(self._prepare(pending[half:]))
+        self._await()
+
     def _await(self) -> None:
         """Wait for the part in flight; its error, if any, is raised here, and the writer can
         no longer commit (the part's rows are not on disk)."""
@@ -197,7 +215,9 @@ class VersionWriter:
         schema = pa.schema([pa.field(c.name, c.arrow_type) for c in self._columns])
         rows = pa.concat_tables(parts) if parts else schema.empty_table()
         hashes = hashing.row_hashes(rows)
-        self._hashes.append(hashing.fixed_width(hashes))
+        fixed = hashing.fixed_width(hashes)
+        fixed.sort()  # here, beside the checks: the commit then only merges sorted parts
+        self._hashes.append(fixed)
         full_schema = tbl.schema().as_arrow()
         by_name = {
             **{n: rows.column(n) for n in rows.column_names},
@@ -254,7 +274,7 @@ class VersionWriter:
             self._await()
             self._open()  # before the lock: setting up the table takes it too
             with self._store._lock(self._code):
-                self._write(self._prepare(self._take()))
+                self._write_rest()
                 version = self._commit()
         except Conflict:
             self.discard()  # refused by the catalog (or by a check before it): nothing committed

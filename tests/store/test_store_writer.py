@@ -68,11 +68,13 @@ _codes = itertools.count(1)
     after=st.lists(st.tuples(st.sampled_from("abcdefgh"), VALUES), max_size=12),
     cuts=st.lists(st.integers(min_value=0, max_value=12), max_size=4),
     part_rows=st.integers(min_value=1, max_value=5),
+    split_rows=st.sampled_from([1, 3, writer.SPLIT_ROWS]),
     mode=st.sampled_from(["full", "append", "upsert"]),
 )
 def test_parts_make_the_same_version_as_one_write(
-    sqlite_store, monkeypatch, keyed, before, after, cuts, part_rows, mode
+    sqlite_store, monkeypatch, keyed, before, after, cuts, part_rows, split_rows, mode
 ):
+    """Also when the last part is written as two side by side (``split_rows``)."""
     if keyed:
         before, after = list(dict(before).items()), list(dict(after).items())
         if mode == "append":
@@ -80,6 +82,7 @@ def test_parts_make_the_same_version_as_one_write(
     elif mode == "upsert":
         mode = "full"
     monkeypatch.setattr(writer, "PART_ROWS", part_rows)
+    monkeypatch.setattr(writer, "SPLIT_ROWS", split_rows)
     results = []
     for how in ("once", "parts"):
         code = f"900002/{next(_codes):05d}"
@@ -114,6 +117,22 @@ def test_a_key_repeated_in_a_later_part_is_refused_and_nothing_is_left(keyed, mo
         assert len(parquet_files(keyed)) > len(before)
         version.commit()
     assert "1 key(s) appear more than once" in err.value.message
+    assert "统一社会信用代码=91110000100000000A appears 2 times" in [p.message for p in err.value.problems]
+    assert parquet_files(keyed) == before
+    assert keyed.versions(CODE) == []
+
+
+def test_a_key_repeated_across_the_two_halves_of_the_last_part_is_refused(keyed, monkeypatch):
+    """The remainder at the commit is written as two parts side by side: a key in both halves is
+    still one key twice, and both halves' files are deleted."""
+    monkeypatch.setattr(writer, "SPLIT_ROWS", 2)
+    before = parquet_files(keyed)
+    one = enterprises(("91110000100000000A", "甲", None, None), ("91110000100000000B", "乙", None, None))
+    two = enterprises(("91110000100000000C", "丙", None, None), ("91110000100000000A", "甲二", None, None))
+    with pytest.raises(HuitongError) as err, keyed.writer(CODE, "full", "dupe") as version:
+        version.add(one)
+        version.add(two)
+        version.commit()
     assert "统一社会信用代码=91110000100000000A appears 2 times" in [p.message for p in err.value.problems]
     assert parquet_files(keyed) == before
     assert keyed.versions(CODE) == []
