@@ -186,9 +186,9 @@ class _SeenKeys:
         return int(self.rows[chunk][ordinal - self.starts[chunk]])
 
     def _earlier(self, h: np.ndarray, where: np.ndarray, key_of) -> dict[int, int]:
-        """Position → first row, for the positions in ``where`` whose key was seen before."""
+        """Position → first row, for the positions in ``where`` (in the order of their hashes, so
+        searchsorted stays in cache) whose key was seen before."""
         found: dict[int, int] = {}
-        where = where[np.argsort(h[where], kind="stable")]  # sorted needles: searchsorted stays in cache
         needles = h[where]
         for hashes, ordinals in self.runs:
             lo = np.searchsorted(hashes, needles, "left")
@@ -233,7 +233,7 @@ class _SeenKeys:
                 for position in sorted(order[a : b + 1].tolist()):
                     first_pos[position] = firsts.setdefault(key_of(position), position)
         leading = first_pos == np.arange(n)
-        earlier = self._earlier(h, np.flatnonzero(leading), key_of)
+        earlier = self._earlier(h, order[leading[order]], key_of)
         seen_before = np.zeros(n, dtype=bool)
         seen_before[list(earlier)] = True
         out = []
@@ -242,21 +242,25 @@ class _SeenKeys:
             first = earlier.get(lead, int(numbers[lead]))
             if first != int(numbers[position]):
                 out.append((position, first))
-        self._keep(keys, numbers, h, np.flatnonzero(leading & ~seen_before))
+        self._keep(keys, numbers, h, leading & ~seen_before, order)
         return out
 
-    def _keep(self, keys: list[pa.Array], numbers: np.ndarray, h: np.ndarray, new: np.ndarray) -> None:
-        if not len(new):
+    def _keep(
+        self, keys: list[pa.Array], numbers: np.ndarray, h: np.ndarray, new: np.ndarray, order: np.ndarray
+    ) -> None:
+        """Keep the keys of the rows marked ``new``; ``order`` sorts the batch by hash."""
+        where = np.flatnonzero(new)
+        if not len(where):
             return
-        taken = pa.array(new)
+        taken = pa.array(where)
         for col, values in zip(self.keys, keys, strict=True):
             col.append(values.take(taken))
-        self.rows.append(np.asarray(numbers[new], np.int64))
+        self.rows.append(np.asarray(numbers[where], np.int64))
         self.starts.append(self.count)
-        ordinals = np.arange(self.count, self.count + len(new), dtype=np.int64)
-        self.count += len(new)
-        order = np.argsort(h[new], kind="stable")
-        self.runs.append((h[new][order], ordinals[order]))
+        ordinal = self.count + np.cumsum(new) - 1  # the kept rows numbered in row order
+        self.count += len(where)
+        by_hash = order[new[order]]
+        self.runs.append((h[by_hash], ordinal[by_hash]))
         while len(self.runs) > 1 and len(self.runs[-2][0]) <= len(self.runs[-1][0]):
             (ha, oa), (hb, ob) = self.runs[-2], self.runs.pop()
             merged_h = np.concatenate([ha, hb])
