@@ -281,7 +281,7 @@ def _finish(
                 )
         if rejects:
             s.execute(
-                insert(LoadReject),
+                LoadReject.__table__.insert(),  # Core: no ORM bookkeeping for thousands of rows
                 [
                     {
                         "load_id": run_id,
