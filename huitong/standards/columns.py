@@ -119,21 +119,9 @@ class IdColumn:
 def _of_width(values: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose strings are ``width`` bytes long, and those bytes (one row each), gathered
     straight from the UTF-8 buffer: no regular expression, no copy of the column."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        values = values.cast(pa.large_string())
-    n = len(values)
-    kind = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    offsets = np.frombuffer(values.buffers()[1], dtype=kind)[values.offset : values.offset + n + 1]
-    sized = np.diff(offsets) == width
-    if values.null_count:
-        sized &= _mask(pc.is_valid(values))
-    rows = np.flatnonzero(sized)
-    if not len(rows) or values.buffers()[2] is None:
-        return rows[:0], np.zeros((0, width), dtype=np.uint8)
-    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
-    return rows, data[offsets[rows].astype(np.int64)[:, None] + np.arange(width)]
+    size, raw = _windows(values, width)
+    rows = np.flatnonzero(size == width)
+    return rows, raw[rows]
 
 
 def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
