@@ -29,6 +29,7 @@ from huitong.aggregate.tables import LoadReject, LoadRun
 from huitong.aggregate.validate import LoadPolicy, Summary, load_verdict
 from huitong.catalog.service import spec_of
 from huitong.db.base import Database, utcnow
+from huitong.db.rows import insert_rows
 from huitong.errors import HuitongError
 from huitong.events import VersionLoaded, emit_after, merged
 from huitong.gc_pause import gc_paused
@@ -47,6 +48,9 @@ class LoadResult:
     summary: Summary
     snapshot_id: int | None
     message: str | None
+
+
+_REJECT_COLUMNS = ("load_id", "file", "sheet", "row", "column", "item", "value", "reason")
 
 
 def _origin(config: dict) -> str | None:
@@ -279,22 +283,24 @@ def _finish(
                 heard = emit_after(
                     s, VersionLoaded(code, version.snapshot_id, version.parent_id, counts, run_id)
                 )
-        if rejects:
-            s.execute(
-                LoadReject.__table__.insert(),  # Core: no ORM bookkeeping for thousands of rows
-                [
-                    {
-                        "load_id": run_id,
-                        "file": r.file,
-                        "sheet": r.sheet,
-                        "row": r.row,
-                        "column": r.column,
-                        "item": r.item,
-                        "value": None if r.value is None else str(r.value)[:500],
-                        "reason": r.reason,
-                    }
+        if rejects:  # as tuples (COPY on PostgreSQL): a load may reject hundreds of thousands of rows
+            insert_rows(
+                s,
+                LoadReject.__table__,
+                _REJECT_COLUMNS,
+                (
+                    (
+                        run_id,
+                        r.file,
+                        r.sheet,
+                        r.row,
+                        r.column,
+                        r.item,
+                        None if r.value is None else str(r.value)[:500],
+                        r.reason,
+                    )
                     for r in rejects
-                ],
+                ),
             )
         record(
             s,

@@ -4,9 +4,8 @@ per entry, cut without changing a stored byte (tests hold it to the per-entry pa
 * The cyclic garbage collector is paused (:func:`huitong.gc_pause.gc_paused`): a bulk import
   allocates a few hundred thousand containers that all stay alive, so each collection finds
   nothing yet walks the whole heap again; with 10,000 entries that was a third of the import.
-* Rows go to the driver as tuples, through one ``executemany`` (PostgreSQL: ``COPY`` for
-  a hundred rows or more): SQLAlchemy's per-row parameter processing cost more than the
-  database's insert.
+* Rows go to the driver as tuples (:func:`huitong.db.rows.insert_rows`: one ``executemany``,
+  on PostgreSQL ``COPY``), JSON columns as text encoded here once.
 * A new entry's changes are everything it has, so its diff and the JSON of its snapshot
   and changes are built from one encoding of each field (``json.dumps``'s exact text).
 """
@@ -14,104 +13,11 @@ per entry, cut without changing a stored byte (tests hold it to the per-entry pa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import chain, islice
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from sqlalchemy import JSON, Table
-from sqlalchemy.orm import Session
-
-
-class Encoded(str):
-    """JSON text already encoded exactly as the column's serializer (``json.dumps``) would."""
-
-
-def _json_binder(dialect):
-    """How pre-encoded JSON text is handed to this driver, or None to decode it and let the
-    column's own processor encode it again (a custom serializer, a driver not known here)."""
-    if getattr(dialect, "_json_serializer", None) not in (None, json.dumps):
-        return None
-    if dialect.name == "sqlite":
-        return str  # SQLite stores the serializer's text as it is
-    if dialect.driver == "psycopg":
-        from psycopg.types.json import Json  # what SQLAlchemy wraps a JSON value in for psycopg
-
-        return lambda text: Json(text, dumps=str)
-    return None
-
-
-COPY_FROM = 100  # rows from which PostgreSQL is sent a COPY (fewer: one statement, as before)
-
-
-def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
-    """Insert ``rows`` (values in ``columns`` order) in one ``executemany`` or ``COPY``,
-    each value converted by its column type's bind processor as SQLAlchemy would; an
-    :class:`Encoded` value in a JSON column is passed as the text it already is. ``rows``
-    is read once, in order; a ``COPY`` sends each row as it comes."""
-    connection = session.connection()
-    dialect = connection.dialect
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
-    if mark is None:  # a driver with another parameter style: SQLAlchemy does it all
-        plain = [[json.loads(v) if isinstance(v, Encoded) else v for v in row] for row in rows]
-        if plain:
-            session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in plain])
-        return
-    todo = _processors(table, tuple(columns), dialect)
-    if todo:
-        rows = (_processed(row, todo) for row in rows)
-    quote = dialect.identifier_preparer.quote
-    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(quote(c) for c in columns)})"
-    rows = iter(rows)
-    head = list(islice(rows, COPY_FROM))
-    if len(head) == COPY_FROM and dialect.name == "postgresql" and dialect.driver == "psycopg":
-        # COPY, in the session's transaction: five times psycopg's executemany, which
-        # pipelines a statement per row; the server stores rows while later ones are made
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
-            for row in chain(head, rows):
-                copy.write_row(row)
-        return
-    rows = head + list(rows)
-    if rows:
-        connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join([mark] * len(columns))})", rows)
-
-
-@lru_cache(maxsize=64)
-def _processors(table: Table, columns: tuple[str, ...], dialect) -> list[tuple[int, Any]]:
-    """(position, bind processor) of the columns whose values the driver does not take as
-    they are; made once per table and driver (registering one entry writes three tables)."""
-    binder = _json_binder(dialect)
-    todo = []
-    for i, name in enumerate(columns):
-        type_ = table.c[name].type
-        proc = type_.dialect_impl(dialect).bind_processor(dialect)
-        if isinstance(type_, JSON):
-            proc = _encoded_aware(proc, binder)
-        if proc is not None:
-            todo.append((i, proc))
-    return todo
-
-
-def _encoded_aware(proc, binder):
-    """A JSON column's processor that passes :class:`Encoded` text on as it is."""
-
-    def process(value):
-        if isinstance(value, Encoded):
-            if binder is not None:
-                return binder(str(value))
-            value = json.loads(value)
-        return proc(value) if proc is not None else value
-
-    return process
-
-
-def _processed(row: tuple, todo: list) -> tuple:
-    row = list(row)
-    for i, proc in todo:
-        row[i] = proc(row[i])  # None too: a JSON column stores it as 'null', as SQLAlchemy does
-    return tuple(row)
+from huitong.db.rows import Encoded
 
 
 def _c_encoder():
@@ -141,20 +47,47 @@ def _dumps(value: Any) -> str:
     return _encode(value)
 
 
+def encoded(value: Any) -> Encoded:
+    """``json.dumps(value)``, marked as such for :func:`insert_rows`."""
+    return Encoded(_dumps(value))
+
+
+class SnapshotText:
+    """A snapshot's JSON kept field by field: a later revision that changes a few top-level
+    fields (a transition's status) re-encodes only those. Its text is ``json.dumps`` of the
+    snapshot with those fields set, as a dict update would set them."""
+
+    def __init__(self, pieces: dict[str, str]) -> None:
+        self.pieces = pieces
+
+    def json(self) -> Encoded:
+        return Encoded("{" + ", ".join(self.pieces.values()) + "}")
+
+    def with_values(self, values: dict[str, Any]) -> Encoded:
+        pieces = self.pieces | {key: _key(key) + _dumps(value) for key, value in values.items()}
+        return Encoded("{" + ", ".join(pieces.values()) + "}")
+
+
 def new_revision_json(snapshot: dict) -> tuple[Encoded, Encoded, list[str]]:
     """The JSON of a new entry's snapshot and of its changes (``diff_snapshots(None,
     snapshot)`` as ``Change.as_dict`` gives them), and the changed fields in order: each
     value encoded once, for both."""
-    pieces, top, items = [], [], []
+    text, changes, fields = new_revision(snapshot)
+    return text.json(), changes, fields
+
+
+def new_revision(snapshot: dict) -> tuple[SnapshotText, Encoded, list[str]]:
+    """:func:`new_revision_json` with the snapshot's text kept as a :class:`SnapshotText`."""
+    pieces, top, items = {}, [], []
     for key, value in snapshot.items():
         if key != "items":
             text = _dumps(value)
-            pieces.append(_key(key) + text)
+            pieces[key] = _key(key) + text
             if value is not None:  # against nothing, every field that is not None changed
                 top.append((key, text))
             continue
         whole, texts = _each(value)
-        pieces.append('"items": ' + whole)
+        pieces[key] = '"items": ' + whole
         by_name = {}  # as diff_snapshots: by name, the first one's place, the last one's value
         for item, text in zip(value, texts, strict=True):
             by_name[item["name"]] = text
@@ -163,7 +96,7 @@ def new_revision_json(snapshot: dict) -> tuple[Encoded, Encoded, list[str]]:
     changes = [_added(field) + text + "}" for field, text in top]
     changes += [_ADDED + _dumps(field) + _AFTER + text + "}" for field, text in items]
     fields = [field for field, _ in top + items]
-    return Encoded("{" + ", ".join(pieces) + "}"), Encoded("[" + ", ".join(changes) + "]"), fields
+    return SnapshotText(pieces), Encoded("[" + ", ".join(changes) + "]"), fields
 
 
 _ADDED, _AFTER = '{"field": ', ', "before": null, "after": '

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from huitong.access import Actor, Target, decide, require
 from huitong.access.roles import Role
 from huitong.catalog import rules
-from huitong.catalog.bulk import insert_rows, new_revision_json
+from huitong.catalog.bulk import encoded, new_revision
 from huitong.catalog.classification import make_code
 from huitong.catalog.lifecycle import next_status
 from huitong.catalog.model import (
@@ -37,6 +37,7 @@ from huitong.catalog.revisions import Change, diff_snapshots
 from huitong.catalog.search_service import provider_label, terms_for, terms_of
 from huitong.catalog.tables import ClassNode, Counter, Resource, ResourceItem, ResourceRevision
 from huitong.db.base import utcnow
+from huitong.db.rows import insert_rows
 from huitong.errors import HuitongError, NotFound, Problem, invalid
 from huitong.gc_pause import gc_paused
 from huitong.ledger.events import record_many
@@ -507,20 +508,29 @@ def create_many(
     *,
     action: str = "create",
     checked: CheckedBatch | None = None,
+    then: Sequence[str] = (),
 ) -> list[str]:
     """Register new entries in the caller's transaction, all or none, and return their codes
     in order: the same permission check, rules, codes, revision and evidence for each as one
     at a time, in a few statements for the whole batch (bulk import registers thousands a
-    second). ``checked``: these specs' :func:`check_batch`, when the caller already has it."""
+    second). ``checked``: these specs' :func:`check_batch`, when the caller already has it.
+    ``then``: lifecycle actions (``submit``, ``publish``) to move the new entries through
+    next, checked, revised and recorded exactly as :func:`transition_many` after this call
+    would, but written with the entries (no update of rows just inserted)."""
     specs = list(specs)
     if not specs:
         return []
     with gc_paused():
-        return _create_many(session, actor, specs, action, checked)
+        return _create_many(session, actor, specs, action, checked, tuple(then))
 
 
 def _create_many(
-    session: Session, actor: Actor, specs: list[ResourceSpec], action: str, checked: CheckedBatch | None
+    session: Session,
+    actor: Actor,
+    specs: list[ResourceSpec],
+    action: str,
+    checked: CheckedBatch | None,
+    then: tuple[str, ...],
 ) -> list[str]:
     ctx = checked.ctx if checked is not None and checked.covers(specs) else _Lookups.load(session, specs)
     for spec in specs:
@@ -538,7 +548,8 @@ def _create_many(
             f"{bad} of {len(specs)} catalog entries have problems; none was registered",
             *(_located(i, p) for i, f in enumerate(found) for p in f),
         )
-    last_seq = bump_counter(session, by=len(specs))  # also serialises code generation with other writers
+    n = len(specs)
+    last_seq = bump_counter(session, by=n * (1 + len(then)))  # also serialises code generation
     taken = dict(
         session.execute(
             select(Resource.class_code, func.max(Resource.seq_no))
@@ -546,45 +557,56 @@ def _create_many(
             .group_by(Resource.class_code)
         ).all()
     )
+    seqs, codes = [], []
+    for spec in specs:
+        seq = taken.get(spec.class_code, 0) + 1
+        taken[spec.class_code] = seq
+        seqs.append(seq)
+        codes.append(make_code(spec.class_code, seq))
+    stored = [stored_form(spec) for spec in specs]
     now = utcnow()
-    codes, ids, items, snaps = [], [], [], []
+    moves = _moves(ctx, actor, stored, codes, then)
+    status = moves[-1].status if moves else Status.draft.value
+    publish_date = next((m.publish_date for m in moves if m.publish_date), None)
+    first_seq = last_seq - n * (1 + len(then)) + 1
+    stamped = moves[-1].at if moves else now
+    ids, items, snaps = [], [], []
 
     def entry_rows():  # made as they are sent: PostgreSQL stores the first while the rest are made
-        for n, spec in enumerate(specs):
-            seq = taken.get(spec.class_code, 0) + 1
-            taken[spec.class_code] = seq
-            code = make_code(spec.class_code, seq)
+        for i, (spec, st) in enumerate(zip(specs, stored, strict=True)):
             provider = ctx.departments[spec.provider_code]
             authoritative = ctx.departments.get(spec.authoritative_code or "")
-            stored = stored_form(spec)
-            columns, item_rows = _columns(stored, ctx.grades)
+            columns, item_rows = _columns(st, ctx.grades)
             terms = terms_of(
-                code=code,
-                name=stored.name,
-                summary=stored.summary,
-                tags=stored.tags,
+                code=codes[i],
+                name=st.name,
+                summary=st.summary,
+                tags=st.tags,
                 item_names=[it["name"] for it in item_rows],
                 provider_name=provider_label(provider),
             )
             row = columns | {
-                "code": code,
+                "code": codes[i],
                 "class_code": spec.class_code,
-                "seq_no": seq,
+                "seq_no": seqs[i],
                 "provider_id": provider.id,
                 "authoritative_id": authoritative.id if authoritative else None,
-                "status": Status.draft.value,
+                "status": status,
                 "created_by": actor.user_id,
                 "created_at": now,
-                "updated_at": now,
-                "change_seq": last_seq - len(specs) + 1 + n,
-                "search_terms": terms,
+                "updated_at": stamped,
+                "change_seq": first_seq + n * len(then) + i,
+                "search_terms": encoded(terms),
             }
-            codes.append(code)
+            if publish_date is not None and row["publish_date"] is None:
+                row["publish_date"] = publish_date
+            for key in ("related_codes", "also_in", "tags"):
+                row[key] = encoded(row[key])
             items.append(item_rows)
             snaps.append(
                 _snapshot(
-                    stored,
-                    code=code,
+                    st,
+                    code=codes[i],
                     status=Status.draft.value,
                     grade=columns["grade"],
                     provider=provider.name,
@@ -606,8 +628,48 @@ def _create_many(
         ("resource_id", *_ITEM_COLUMNS),
         ((rid, *(row[k] for k in _ITEM_COLUMNS)) for rid, its in zip(ids, items, strict=True) for row in its),
     )
-    _record_new(session, actor, list(zip(ids, codes, snaps, strict=True)), action)
+    _record_new(session, actor, list(zip(ids, codes, snaps, strict=True)), action, moves)
     return codes
+
+
+@dataclass
+class _Move:
+    """One lifecycle action applied to a whole new batch (see ``create_many(then=…)``)."""
+
+    action: str
+    before: str
+    status: str
+    publish_date: date | None  # what an entry without a publish date gets, None: unchanged
+    at: object  # the time its revisions stamp the entries with
+
+
+def _moves(
+    ctx: _Lookups, actor: Actor, stored: list[ResourceSpec], codes: list[str], then: tuple[str, ...]
+) -> list[_Move]:
+    """What :func:`_transition_many` checks for each action of ``then``, in its order
+    (every permission and transition first, then a submission's rules), for new drafts."""
+    moves, current = [], Status.draft
+    for action in then:
+        if action not in ("submit", "publish"):
+            raise HuitongError(f"create_many moves new entries by submit or publish, not {action!r}")
+        new = current
+        for st in stored:
+            target = Target(
+                department_id=ctx.departments[st.provider_code].id,
+                status=current.value,
+                open_type=st.open_type.value,
+            )
+            require(actor, PERMISSION_OF[action], target)
+            new = next_status(current, action)
+        if action == "submit":
+            for st, code in zip(stored, codes, strict=True):
+                problems, _ = _problems(ctx, st, None)  # as the stored entry, which holds no name yet
+                if problems:
+                    raise invalid(f"{code} cannot be submitted: {len(problems)} problem(s)", *problems)
+        today = date.today() if action == "publish" else None
+        moves.append(_Move(action, current.value, new.value, today, utcnow()))
+        current = new
+    return moves
 
 
 _RESOURCE_COLUMNS = tuple(c.name for c in Resource.__table__.columns if c.name not in ("id", "return_reason"))
@@ -616,18 +678,47 @@ _ITEM_COLUMNS = tuple(
 )  # the keys of _columns' item rows
 
 
-def _record_new(session: Session, actor: Actor, new: Sequence[tuple[int, str, dict]], action: str) -> None:
+def _record_new(
+    session: Session, actor: Actor, new: Sequence[tuple[int, str, dict]], action: str, moves: Sequence[_Move]
+) -> None:
     """:func:`_record_revisions` for entries that have no revision yet (drafts, no reason),
     their diffs and JSON made in one pass (see :func:`bulk.new_revision_json`) as the rows
-    are sent."""
-    evidence = []
+    are sent; then, for each of ``moves``, the revision and evidence its transition makes
+    (only the status changes, and the publish date if there was none)."""
+    evidence, texts = [], []
 
     def revision_rows():
         for rid, code, snap in new:
-            snap_json, changes_json, fields_changed = new_revision_json(snap)
+            text, changes_json, fields_changed = new_revision(snap)
             details = {"status": Status.draft.value, "fields": fields_changed[:50], "reason": None}
             evidence.append((f"catalog.{action}", "resource", code, details))
-            yield (rid, 1, action, actor.user_id, actor.username, utcnow(), None, snap_json, changes_json)
+            if moves:
+                texts.append(text)
+            yield (rid, 1, action, actor.user_id, actor.username, utcnow(), None, text.json(), changes_json)
+        for rev, move in enumerate(moves, start=2):
+            for (rid, code, snap), text in zip(new, texts, strict=True):
+                changes = []
+                if move.publish_date is not None and snap["publish_date"] is None:
+                    snap["publish_date"] = move.publish_date.isoformat()
+                    changes.append(Change("publish_date", None, snap["publish_date"]))
+                snap["status"] = move.status
+                changes.append(Change("status", move.before, move.status))
+                fields = [c.field for c in changes]
+                details = {"status": move.status, "fields": fields, "reason": None}
+                evidence.append((f"catalog.{move.action}", "resource", code, details))
+                changed = text.with_values({c.field: c.after for c in changes})
+                changes_json = encoded([c.as_dict() for c in changes])
+                yield (
+                    rid,
+                    rev,
+                    move.action,
+                    actor.user_id,
+                    actor.username,
+                    utcnow(),
+                    None,
+                    changed,
+                    changes_json,
+                )
 
     insert_rows(session, ResourceRevision.__table__, _REVISION_COLUMNS, revision_rows())
     record_many(session, actor, evidence)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from huitong.access.actor import Actor
 from huitong.db.base import utcnow
+from huitong.db.rows import insert_rows
 from huitong.errors import HuitongError
 from huitong.ledger.leaf import canonical_details, details_hash, new_salt, subject_key
 from huitong.ledger.tables import EvidenceEntry, EvidenceSubject
@@ -91,10 +92,12 @@ def record_many(
     result: str = "ok",
 ) -> None:
     """Record many (action, object type, object id, details) in the caller's transaction,
-    in one statement: a bulk import's evidence, an entry per object as ``record`` would."""
+    in one statement (PostgreSQL: ``COPY``): a bulk import's evidence, an entry per object as
+    ``record`` would."""
     rows = [entry_values(actor, a, t, o, result, d) for a, t, o, d in entries]
     if rows:
-        session.execute(EvidenceEntry.__table__.insert(), rows)
+        columns = tuple(rows[0])  # entry_values' keys, in its order
+        insert_rows(session, EvidenceEntry.__table__, columns, (tuple(r.values()) for r in rows))
 
 
 def record_apart(

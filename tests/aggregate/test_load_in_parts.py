@@ -12,7 +12,7 @@ from huitong.aggregate.tables import LoadReject
 from huitong.aggregate.validate import LoadPolicy
 from huitong.errors import HuitongError
 from huitong.store import Store, writer
-from tests.aggregate.flow import make_flow, write_export
+from tests.aggregate.flow import broken_id, make_flow, write_export
 
 
 def parquet_files(store: Store) -> set:
@@ -53,4 +53,22 @@ def test_an_aborted_load_in_parts_leaves_no_file(world, test_database, tmp_path,
         run_load(world.db, f.store, world.actor("ga"), "hj", policy=LoadPolicy(max_reject_ratio=0.1))
     assert parquet_files(f.store) == set()
     assert not f.store.exists(f.code) or f.store.versions(f.code) == []
+    f.store.close()
+
+
+def test_many_rejects_are_stored_each_with_its_place_and_reason(world, test_database, tmp_path):
+    """Rejects go to the database as tuples (a COPY on PostgreSQL from 100 rows): every one is
+    stored, with the file, line, column, value and reason the load found."""
+    f = make_flow(world, test_database, tmp_path, good=30, bad=150, mode="full")
+    result = run_load(world.db, f.store, world.actor("ga"), "hj")
+    assert (result.summary.rows_out, result.summary.rows_rejected) == (30, 150)
+    with world.db.session() as s:
+        stored = s.scalars(
+            select(LoadReject).where(LoadReject.load_id == result.load_id).order_by(LoadReject.row)
+        ).all()
+    assert [r.row for r in stored] == list(range(32, 182))  # header line 1, then 30 good rows
+    first = stored[0]
+    assert first.file == f.export.name and first.sheet is None and first.item == "公民身份号码"
+    assert first.column.startswith("A") and first.value == broken_id(30)
+    assert "check digit is" in first.reason
     f.store.close()

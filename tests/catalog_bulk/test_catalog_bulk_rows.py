@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from huitong.access import SYSTEM
-from huitong.catalog import bulk, rules, service
+from huitong.catalog import rules, service
 from huitong.catalog.bulk import new_revision_json
 from huitong.catalog.importer import import_file
 from huitong.catalog.json_io import ITEM_ENUMS, _Collector, _plain_item, dump_json_catalog
 from huitong.catalog.model import DataItem, DataType, FormatClass, Grade, OpenType, ShareMode, ShareType
 from huitong.catalog.revisions import diff_snapshots
 from huitong.catalog.search_service import terms_for
+from huitong.db import rows as db_rows
 from huitong.gc_pause import gc_paused
 from tests import conftest
 from tests.world import build_world, spec
@@ -118,7 +119,7 @@ def twin(backend, tmp_path):
     tdb.drop()
 
 
-@pytest.fixture(params=[1, bulk.COPY_FROM], ids=["copy", "statements"])
+@pytest.fixture(params=[1, db_rows.COPY_FROM], ids=["copy", "statements"])
 def copy_from(request):
     """Both ways insert_rows writes on PostgreSQL: the batch by COPY (as a big one is) or by
     statements; the one-by-one path always writes statements."""
@@ -129,7 +130,7 @@ def test_an_import_stores_the_rows_one_by_one_registration_stores(world, twin, t
     path = tmp_path / "catalog.json"
     path.write_text(dump_json_catalog([(None, s) for s in sample(world)]), encoding="utf-8")
     with world.db.session() as s, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(bulk, "COPY_FROM", copy_from)
+        mp.setattr(db_rows, "COPY_FROM", copy_from)
         report = import_file(s, world.actor("ga"), path)  # parse, check_batch, create_many
     with twin.db.session() as s:
         one_by_one = [service.create(s, twin.actor("ga"), x, action="import").code for x in sample(twin)]
@@ -140,20 +141,24 @@ def test_an_import_stores_the_rows_one_by_one_registration_stores(world, twin, t
         assert batch[table] == single[table], table
 
 
-def test_an_import_that_publishes_stores_what_publishing_one_by_one_stores(world, twin, tmp_path, copy_from):
+@pytest.mark.parametrize("publish", [True, False], ids=["publish", "submit"])
+def test_an_import_that_moves_entries_on_stores_what_moving_them_one_by_one_stores(
+    world, twin, tmp_path, copy_from, publish
+):
     path = tmp_path / "catalog.json"
     path.write_text(dump_json_catalog([(None, s) for s in sample(world)]), encoding="utf-8")
     with world.db.session() as s, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(bulk, "COPY_FROM", copy_from)
-        import_file(s, SYSTEM, path, publish=True)
+        mp.setattr(db_rows, "COPY_FROM", copy_from)
+        import_file(s, SYSTEM, path, submit=True, publish=publish)  # create_many(then=...)
     with twin.db.session() as s:
         codes = [service.create(s, SYSTEM, x, action="import").code for x in sample(twin)]
-    for step in (service.submit, service.publish):
+    steps = (service.submit, service.publish) if publish else (service.submit,)
+    for step in steps:
         with twin.db.session() as s:
             for code in codes:
                 step(s, SYSTEM, code)
     batch, single = stored(world.db), stored(twin.db)
-    assert len(batch["revisions"]) == 3 * len(codes)
+    assert len(batch["revisions"]) == (1 + len(steps)) * len(codes)
     for table in ("resources", "items", "revisions", "evidence"):
         assert batch[table] == single[table], table
 
