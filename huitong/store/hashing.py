@@ -136,3 +136,29 @@ def content_hash(hashes: pa.ChunkedArray | pa.Array) -> str:
     concatenated.  Every row hash is exactly 32 ASCII characters, so the concatenation is
     unambiguous."""
     return sorted_digest(fixed_width(hashes))
+
+
+def key_hashes(data: pa.Table, key: list[str]) -> np.ndarray:
+    """One 64-bit hash per row of the key columns (DuckDB's ``hash``), sorted: equal keys have
+    equal hashes, so a load whose hashes are all distinct has no repeated key, and only a load
+    with two equal hashes needs its keys compared (see ``VersionWriter``)."""
+    if data.num_rows == 0:
+        return np.empty(0, np.uint64)
+    con = duck.scratch({"keys": data.select(key)})
+    try:
+        cols = ", ".join(duck.quote(k) for k in key)
+        got = con.sql(f"SELECT hash({cols}) AS h FROM keys").to_arrow_table()
+    finally:
+        con.close()
+    out = np.array(got.column("h").to_numpy(), dtype=np.uint64)  # a copy: Arrow's buffer is read-only
+    out.sort()
+    return out
+
+
+def all_distinct(runs: list[np.ndarray]) -> bool:
+    """Whether sorted runs of hashes hold no value twice (a stable sort merges them)."""
+    if not runs:
+        return True
+    merged = np.concatenate(runs)
+    merged.sort(kind="stable")
+    return not bool((merged[1:] == merged[:-1]).any())

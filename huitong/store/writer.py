@@ -6,7 +6,8 @@ references yet; :meth:`VersionWriter.commit` then checks the whole load (keys un
 content hash, the counts against the current version) by streaming the parts' narrow columns
 through DuckDB, which spills beyond its memory limit, and commits every file in the one snapshot.
 So a ten-million-row load holds about one part, not the whole table, and still makes exactly one
-version. What stays in memory per row is its hash for the content hash (32 bytes).
+version. What stays in memory per row is its hash for the content hash (32 bytes) and, for a
+keyed table, its key's 64-bit hash (8 bytes): keys are compared only if two of those are equal.
 
 Nothing is visible until the commit: a writer left without one (an aborted load, an error, an
 unchanged result) deletes the files it wrote. ``upsert`` keeps its rows until the commit, because
@@ -91,6 +92,7 @@ class VersionWriter:
         self.rows = 0
         self._files: list[DataFile] = []  # written, not yet in any snapshot
         self._hashes: list[np.ndarray] = []  # each part's row hashes, as fixed-width bytes
+        self._key_hashes: list[np.ndarray] = []  # each part's key hashes (8 bytes a row), sorted
         self._kept: list[pa.Table] = []  # upsert: the prepared rows, until the commit
         self._tbl: Table | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -218,6 +220,8 @@ class VersionWriter:
         fixed = hashing.fixed_width(hashes)
         fixed.sort()  # here, beside the checks: the commit then only merges sorted parts
         self._hashes.append(fixed)
+        if self._key and self.mode != Mode.upsert:
+            self._key_hashes.append(hashing.key_hashes(rows, self._key))
         full_schema = tbl.schema().as_arrow()
         by_name = {
             **{n: rows.column(n) for n in rows.column_names},
@@ -254,7 +258,7 @@ class VersionWriter:
         """Forget the load: delete the files it wrote (none of them is in a snapshot)."""
         self._done = True
         self._stop()  # a part still being written would leave its files behind
-        self._pending, self._kept, self._hashes = [], [], []
+        self._pending, self._kept, self._hashes, self._key_hashes = [], [], [], []
         if self._tbl is not None:
             for f in self._files:
                 with suppress(OSError):
@@ -304,8 +308,8 @@ class VersionWriter:
             raise Conflict(
                 f"resource {normalise_code(self._code)}'s items changed while this load ran; run the load again"
             )
-        if key and self.mode != Mode.upsert:
-            check_unique(self._stream(tbl, key), key)
+        if key and self.mode != Mode.upsert and not hashing.all_distinct(self._key_hashes):
+            check_unique(self._stream(tbl, key), key)  # two keys share a hash: compare the keys
         chash = self._content_hash()
         props = {P_LOAD: self.load, P_MODE: self.mode.value, P_HASH: chash, P_ROWS_IN: str(self.rows)}
         current = tbl.current_snapshot()
