@@ -359,15 +359,9 @@ def _windows(values: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
     return size, np.lib.stride_tricks.sliding_window_view(padded, width)[offsets[:-1]]
 
 
-_ROWS = np.arange(0)
-
-
 def _at(raw: np.ndarray, size: np.ndarray, column: np.ndarray | int) -> np.ndarray:
     """Each row's byte at its own column, 0 past the string's end."""
-    global _ROWS
-    if len(_ROWS) < len(raw):
-        _ROWS = np.arange(len(raw))
-    byte = raw[_ROWS[: len(raw)], np.minimum(column, raw.shape[1] - 1)]
+    byte = raw[np.arange(len(raw)), np.minimum(column, raw.shape[1] - 1)]
     return np.where(column < size, byte, 0)
 
 

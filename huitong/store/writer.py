@@ -182,8 +182,14 @@ class VersionWriter:
             half += 1
         self._pending = pending[:half]
         self._submit()
-        self._write(self._prepare(pending[half:]))
+        mine: list[DataFile] = []
+        try:
+            self._write(self._prepare(pending[half:]), into=mine)
+        except BaseException:
+            self._await()  # the first half's error, if it has one, is the one to report
+            raise
         self._await()
+        self._files.extend(mine)  # after the first half's: the version reads back in load order
 
     def _await(self) -> None:
         """Wait for the part in flight; its error, if any, is raised here, and the writer can
@@ -230,7 +236,7 @@ class VersionWriter:
         }
         return pa.Table.from_arrays([by_name[f.name] for f in full_schema], schema=full_schema)
 
-    def _write(self, rows: pa.Table) -> None:
+    def _write(self, rows: pa.Table, into: list[DataFile] | None = None) -> None:
         if self.mode == Mode.upsert:
             self._kept.append(rows)
             return
@@ -240,7 +246,7 @@ class VersionWriter:
         name = uuid.uuid4()
         self._uuids.append(name)
         try:
-            self._files.extend(data_files(tbl.metadata, rows, tbl.io, name))
+            (self._files if into is None else into).extend(data_files(tbl.metadata, rows, tbl.io, name))
         except OSError as exc:
             raise HuitongError(
                 f"could not write resource {normalise_code(self._code)}'s files: {exc}",

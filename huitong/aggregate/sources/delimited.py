@@ -315,7 +315,7 @@ class DelimitedSource(Source):
         builder = RowBuilder(
             layout, file=self.name, exact_width=True, skipped=self.skipped, unit="line", text_cells=True
         )
-        if not builder.in_order or len(self.delimiter.encode("utf-8")) != 1:
+        if not builder.in_order or len(self.delimiter.encode("utf-8")) != 1 or not self.quotechar.isascii():
             yield from self.batches(batch_size)
             return
         pending: list[Row] = []
@@ -323,9 +323,11 @@ class DelimitedSource(Source):
             head = [f.readline() for _ in range(layout.data_start - 1)]
             head = [line for line in head if line]
             # a header line with an odd number of quote characters opens a value that runs on
-            quoted_head = any(line.count(self.quotechar) % 2 for line in head)
-            number = len(head)
             quote = self.quotechar.encode("utf-8")
+            quoted_head = any(self.quotechar in line for line in head) and not self._one_record_per_line(
+                pa.array(head, pa.string())
+            )
+            number = len(head)
             blocks = _blocks(f, batch_size) if not quoted_head else iter(())
             for data, count in blocks:
                 first = number + 1
