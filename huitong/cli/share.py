@@ -522,7 +522,7 @@ def _list_grants(role: str) -> None:
 def _local(moment) -> str:
     from datetime import UTC
 
-    from huitong.share.calendar import CHINA
+    from huitong.workdays import CHINA
 
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     return f"{moment.astimezone(CHINA):%Y-%m-%d %H:%M}"

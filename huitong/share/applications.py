@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huitong import workdays as calendar
 from huitong.access import Actor, Target, decide, require
 from huitong.access.roles import Role
 from huitong.aggregate.tables import LoadRun
@@ -25,7 +26,6 @@ from huitong.db.base import utcnow
 from huitong.errors import Conflict, Forbidden, NotFound, Problem, invalid
 from huitong.ledger.events import record
 from huitong.org.tables import Department
-from huitong.share import calendar
 from huitong.share.grants import Conditions, create_grant, default_conditions
 from huitong.share.states import Party, State, TransitionError, allowed_actions, check, target
 from huitong.share.tables import ShareApplication, ShareRequest, ShareTransition

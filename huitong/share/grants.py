@@ -21,10 +21,10 @@ from huitong.db.base import utcnow
 from huitong.errors import Forbidden, NotFound, Problem, QuotaExceeded, invalid
 from huitong.events import GrantRevoked, emit, merged
 from huitong.ledger.events import record
-from huitong.share.calendar import CHINA
 from huitong.share.tables import Delivery, Grant, GrantUsage, Recall, ShareRequest
 from huitong.share.treatments import ItemView, Treatment, check_treatment, default_treatment
 from huitong.standards.store import elements_of
+from huitong.workdays import CHINA
 
 MODES = ("query", "verify", "batch", "subscription")
 

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
+from huitong import workdays as calendar
 from huitong.cli.context import state
 from huitong.cli.main import app
 from huitong.db.base import utcnow
-from huitong.share import calendar
 from huitong.share.tables import ShareRequest
 from tests.share.conftest import PEOPLE
 

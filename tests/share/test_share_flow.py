@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from huitong import workdays as calendar
 from huitong.errors import Conflict, Forbidden, HuitongError
 from huitong.ledger.tables import EvidenceEntry
 from huitong.share import applications as apps
-from huitong.share import calendar
 from huitong.share.grants import Conditions
 from huitong.share.tables import Grant, ShareRequest
 

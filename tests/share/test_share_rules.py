@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huitong.share import calendar
+from huitong import workdays as calendar
 from huitong.share.states import ACTIONS, Party, State, TransitionError, allowed_actions, check, target
 from huitong.share.treatments import (
     ItemView,

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from huitong import workdays as calendar
 from huitong.db.base import utcnow
 from huitong.errors import Forbidden, HuitongError
 from huitong.share import applications as apps
-from huitong.share import calendar, delivery, grants, subscriptions
+from huitong.share import delivery, grants, subscriptions
 from huitong.share.grants import Conditions
 from huitong.share.tables import Grant, ShareRequest
 from tests.share.conftest import ITEMS, PEOPLE

@@ -28,7 +28,6 @@ from huitong.db.base import utcnow
 from huitong.errors import Forbidden, HuitongError, NotFound, Unauthenticated
 from huitong.share import applications as apps
 from huitong.share import credentials, delivery, grants, subscriptions
-from huitong.share.calendar import CHINA
 from huitong.share.grants import Conditions
 from huitong.share.states import ACTIONS, STEPS, State
 from huitong.share.tables import (
@@ -48,6 +47,7 @@ from huitong.web.forms import Form
 from huitong.web.pages import dashboard
 from huitong.web.pages.dashboard import Section
 from huitong.web.routing import Ctx, console_router, page, safe_next
+from huitong.workdays import CHINA
 
 router = console_router()
 

@@ -1,4 +1,5 @@
-"""Working days (工作日) on China's statutory calendar, for share-decision deadlines.
+"""Working days (工作日) on China's statutory calendar, for every deadline counted in working days
+(share decisions, objection handling).
 
 Rules count deadlines in working days: weekends and statutory holidays do not count, and
 the make-up Saturdays and Sundays (调休) do. ``chinese_calendar`` holds the State Council's
