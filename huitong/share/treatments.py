@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from huitong.encoding import text
 from huitong.standards.elements import Grade
-from huitong.standards.masking import rule_function
+from huitong.standards.masking import default_view, rule_function
 
 
 class Treatment(StrEnum):
@@ -40,14 +40,7 @@ def mask_function(rule: str | None):
 
 
 def default_treatment(grade: Grade | str, mask_rule: str | None) -> Treatment:
-    g = Grade(grade)
-    if g == Grade.core:
-        return Treatment.hidden
-    if g in (Grade.general_1, Grade.general_2):
-        return Treatment.clear
-    if g == Grade.general_3 and (not mask_rule or mask_rule == "none"):
-        return Treatment.clear  # 一般3级 without a display rule: audited, shown
-    return Treatment.mask
+    return Treatment(default_view(Grade(grade).value, mask_rule))
 
 
 def check_treatment(item: str, grade: Grade | str, treatment: Treatment | str) -> Treatment:

@@ -143,3 +143,27 @@ def mask(rule: str, value: str | None) -> str | None:
     if value is None:
         return None
     return fn(str(value)) if value != "" else ""
+
+
+def default_view(grade: str, mask_rule: str | None) -> str:
+    """How a value of this 分类分级 grade is shown where no grant says otherwise: ``hidden`` (核心),
+    ``clear`` (一般1-2级, and 一般3级 without a display rule) or ``mask``. The one rule behind
+    sharing's default treatments and every console view of stored values (quality samples too)."""
+    if grade == "core":
+        return "hidden"
+    if grade in ("general_1", "general_2"):
+        return "clear"
+    if grade == "general_3" and (not mask_rule or mask_rule == "none"):
+        return "clear"  # 一般3级 without a display rule: audited, shown
+    return "mask"
+
+
+def show(grade: str, mask_rule: str | None, value: str | None) -> str | None:
+    """``value`` as :func:`default_view` shows it: itself, masked (the element's rule, or ``default``
+    when it has none) or None."""
+    view = default_view(grade, mask_rule)
+    if view == "hidden" or value is None:
+        return None
+    if view == "clear":
+        return value
+    return mask(mask_rule if mask_rule and mask_rule != "none" else "default", value)
