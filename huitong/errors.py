@@ -22,6 +22,7 @@ class Problem:
     file: str | None = None
     sheet: str | None = None
     row: int | None = None
+    line: int | None = None  # a line of a text file that is not rows (a rule file)
     column: str | None = None
     value: str | None = None
     # a stable code (``share.period_order``) and its parameters, which the console's locale
@@ -35,6 +36,8 @@ class Problem:
             parts.append(self.file)
         if self.sheet:
             parts.append(f"sheet {self.sheet}")
+        if self.line is not None:
+            parts.append(f"line {self.line}")
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:

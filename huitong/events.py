@@ -15,7 +15,7 @@ recorded by the emitter with the event's fields and whatever details listeners a
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from huitong import plugins
@@ -39,6 +39,11 @@ class VersionLoaded(Event):
     previous_snapshot_id: int | str | None
     counts: dict[str, int] = field(default_factory=dict)
     load_id: int | None = None
+    # the store holding the version, for listeners that read it (quality); not part of the evidence
+    store: Any = field(default=None, compare=False, repr=False)
+
+    def details(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "store"}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ ENTRY_POINT_GROUP = "huitong"
 DEFAULT_PLUGINS = (
     "huitong.share.listeners",
     "huitong.catalog.listeners",
+    "huitong.quality.listeners",
 )
 
 _lock = threading.RLock()

@@ -7,6 +7,7 @@ from huitong.catalog import tables as catalog_tables  # noqa: F401
 from huitong.db.base import Base
 from huitong.ledger import tables as ledger_tables  # noqa: F401
 from huitong.org import tables as org_tables  # noqa: F401
+from huitong.quality import tables as quality_tables  # noqa: F401
 from huitong.share import tables as share_tables  # noqa: F401
 from huitong.standards import tables as standards_tables  # noqa: F401
 

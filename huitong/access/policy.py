@@ -29,6 +29,8 @@ WRITE_ACTIONS = {
     "share.revoke",
     "share.subscribe",
     "credential.manage",
+    "quality.manage",
+    "quality.run",
 }
 APP_ACTIONS = {"catalog.read", "org.read", "share.deliver", "share.subscribe"}  # consumer systems
 PUBLIC_STATES = {"published"}
@@ -179,6 +181,29 @@ def _data_expire(actor: Actor, t: Target) -> Decision:
     return _own_admin("expire old versions of")(actor, t)
 
 
+def _quality_manage(actor: Actor, t: Target) -> Decision:
+    """A resource's rules: its department's administrator or the operator; a data element's rules
+    (no department): the operator, who keeps the standards."""
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator manages quality rules")
+    if t.department_id is None:
+        return Decision(False, "only the platform operator manages a data element's rules")
+    return _own_admin("manage the quality rules of")(actor, t)
+
+
+def _quality_run(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator measures any resource")
+    return _own_member("measure the quality of")(actor, t)
+
+
+def _quality_samples(actor: Actor, t: Target) -> Decision:
+    """Failing rows (masked by grade): the provider finds them; others see the figures only."""
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator oversees quality")
+    return _own_member("see the failing rows of")(actor, t)
+
+
 def _authenticated(actor: Actor, t: Target) -> Decision:
     if actor.is_public:
         return Decision(False, "sign in first")
@@ -259,6 +284,10 @@ _RULES = {
     "audit.subject": _audit_read,
     "audit.checkpoint": _audit_checkpoint,
     "audit.purge": _operator_only("retention purges of evidence details"),
+    "quality.manage": _quality_manage,
+    "quality.run": _quality_run,
+    "quality.read": _authenticated,
+    "quality.samples": _quality_samples,
     "share.apply": _share_apply,
     "share.decide": _authenticated,  # which party may take which step: huitong.share.states
     "share.read": _share_read,

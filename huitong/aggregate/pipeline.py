@@ -177,7 +177,7 @@ def execute_load(
         reason = f"internal error: {type(exc).__name__}: {exc}"
         _finish(db, run_id, "failed", summary, rejects, None, None, reason, actor, code, started, found)
         raise
-    _finish(
+    status, message = _finish(
         db,
         run_id,
         status,
@@ -191,6 +191,7 @@ def execute_load(
         started,
         found,
         input_hash,
+        store,
     )
     if status == "aborted":
         raise HuitongError(
@@ -259,7 +260,10 @@ def _finish(
     started,
     found=None,
     input_hash=None,
-) -> None:
+    store=None,
+) -> tuple[str, str | None]:
+    """Finish the run row and its evidence; the run's status and message as they end (a listener
+    may change them: quality holds a version back as ``quarantined``)."""
     with db.session() as s:
         heard: dict = {}
         run = s.get(LoadRun, run_id)
@@ -281,7 +285,7 @@ def _finish(
                     "deleted": version.deleted,
                 }
                 heard = emit_after(
-                    s, VersionLoaded(code, version.snapshot_id, version.parent_id, counts, run_id)
+                    s, VersionLoaded(code, version.snapshot_id, version.parent_id, counts, run_id, store)
                 )
         if rejects:  # as tuples (COPY on PostgreSQL): a load may reject hundreds of thousands of rows
             insert_rows(
@@ -302,6 +306,7 @@ def _finish(
                     for r in rejects
                 ),
             )
+        status = run.status  # as listeners left it
         record(
             s,
             actor,
@@ -324,6 +329,7 @@ def _finish(
                 heard,  # what listeners added
             ),
         )
+        return run.status, run.message
 
 
 # ---------------------------------------------------------------- an input sent again

@@ -5,7 +5,7 @@ The same code runs on SQLite and PostgreSQL; dialect differences stay in this mo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
@@ -29,6 +29,30 @@ NAMING = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's transaction has committed, and never if it rolls back:
+    work outside the database that must follow what the transaction records and must not run
+    while it holds SQLite's write lock (quality moving a table's current version back)."""
+    pending = session.info.get("after_commit")
+    if pending is None:
+        pending = session.info["after_commit"] = []
+
+        def run(_session: Session) -> None:
+            if session.in_nested_transaction():  # a savepoint's commit: the transaction goes on
+                return
+            todo, pending[:] = list(pending), []
+            for act in todo:
+                act()
+
+        def drop(_session: Session) -> None:
+            if not session.in_nested_transaction():
+                pending.clear()
+
+        event.listen(session, "after_commit", run)
+        event.listen(session, "after_rollback", drop)
+    pending.append(action)
 
 
 class UTCDateTime(TypeDecorator):

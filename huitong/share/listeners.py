@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from huitong.events import Event, GrantRevoked, VersionLoaded
 from huitong.plugins import hookimpl
+from huitong.quality import service as quality
 from huitong.share.subscriptions import enqueue, on_new_version
 from huitong.share.tables import Subscription
 
@@ -16,6 +17,8 @@ from huitong.share.tables import Subscription
 @hookimpl
 def huitong_event(session: Any, event: Event) -> dict[str, Any] | None:
     if isinstance(event, VersionLoaded):
+        if quality.held_back(session, event.resource, event.snapshot_id):
+            return None  # its quality gate kept it from being current: nothing new to tell
         # subscribers hear of the version in the transaction that records it
         on_new_version(session, event.resource, event.snapshot_id, event.previous_snapshot_id, event.counts)
     elif isinstance(event, GrantRevoked):

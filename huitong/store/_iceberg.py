@@ -45,6 +45,8 @@ from pyiceberg.types import (
 )
 from pyiceberg.utils.properties import property_as_int
 
+MAIN_BRANCH = "main"  # the branch whose head is a table's current version
+
 PINNED = "0.12.0"
 if pyiceberg.__version__ != PINNED:  # the store's commits are built on this release's producers
     raise ImportError(
@@ -76,7 +78,7 @@ def data_files(metadata: TableMetadata, data: pa.Table, io, write_uuid: uuid.UUI
 
 
 __all__ = [
-    "AlwaysTrue", "And", "ArrowScan", "BinaryType", "BooleanExpression", "BooleanType", "CommitFailedException", "DataFile",
+    "MAIN_BRANCH", "AlwaysTrue", "And", "ArrowScan", "BinaryType", "BooleanExpression", "BooleanType", "CommitFailedException", "DataFile",
     "DateType", "DecimalType", "DoubleType", "EqualTo", "FileScanTask", "IcebergType", "In", "IsNull", "LongType",
     "NamespaceAlreadyExistsError", "NestedField", "NoSuchTableError", "PrimitiveType", "Schema", "Snapshot",
     "SqlCatalog", "StringType", "Table", "TableAlreadyExistsError", "TimestampType", "ValidationException", "bind",

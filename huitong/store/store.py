@@ -45,6 +45,7 @@ from huitong.catalog.model import DataItem
 from huitong.errors import Conflict, HuitongError, NotFound, Problem, invalid
 from huitong.store import duck
 from huitong.store._iceberg import (
+    MAIN_BRANCH,
     AlwaysTrue,
     And,
     ArrowScan,
@@ -370,6 +371,43 @@ class Store:
                 )
             return snap
         return tbl.current_snapshot()
+
+    def quarantine(self, code: str, snapshot_id: int) -> None:
+        """Keep a just-made version but make its parent current again (隔离), or, for a first
+        version, leave the resource with no current version: readers and deliveries see what was
+        there before, the version stays readable by its id and can be released."""
+        with self._lock(code):
+            tbl = self._table(code)
+            snap = tbl.current_snapshot()
+            if snap is None or snap.snapshot_id != int(snapshot_id):
+                raise Conflict(
+                    f"version {snapshot_id} of resource {normalise_code(code)} is no longer the current "
+                    "one (another load came after it); it cannot be held back now"
+                )
+            manage = tbl.manage_snapshots()
+            if snap.parent_snapshot_id is None:
+                manage.remove_branch(MAIN_BRANCH).commit()
+            else:
+                manage.set_current_snapshot(snap.parent_snapshot_id).commit()
+
+    def release(self, code: str, snapshot_id: int) -> Version:
+        """Make a held-back version current after all: only while what is current is still the
+        version it was made on, so no later load is undone."""
+        with self._lock(code):
+            tbl = self._table(code)
+            snap = tbl.snapshot_by_id(int(snapshot_id))
+            if snap is None:
+                raise NotFound(f"resource {normalise_code(code)} has no version {snapshot_id}")
+            current = tbl.current_snapshot()
+            if current is not None and current.snapshot_id == snap.snapshot_id:
+                return version_of(snap)
+            if (current.snapshot_id if current else None) != snap.parent_snapshot_id:
+                raise Conflict(
+                    f"version {snapshot_id} of resource {normalise_code(code)} was made on another version "
+                    "than the current one; load the corrected data again instead"
+                )
+            tbl.manage_snapshots().set_current_snapshot(snap.snapshot_id).commit()
+            return version_of(snap)
 
     # ------------------------------------------------------------ write
 

@@ -1,0 +1,617 @@
+"""Quality's actions, each with its permission check and its ledger entry (the edges call these).
+
+- rules: import a rule file (all or nothing), list, export, enable or disable;
+- runs: measure a version (after each load, or asked for), keep its metrics, and hold a version
+  back from being current when the resource's gate says a ``fail`` rule must pass;
+- results: a run's measures with their samples, the scorecard of a resource (with its trend over
+  versions) and of the departments.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from huitong.access import Actor, Target, decide, require
+from huitong.catalog import service as catalog
+from huitong.catalog.tables import Resource
+from huitong.db.base import Database, after_commit
+from huitong.errors import Conflict, NotFound, Problem, invalid
+from huitong.ledger.events import record
+from huitong.org.tables import Department
+from huitong.quality import score as scoring
+from huitong.quality.binding import bind, kind_of
+from huitong.quality.measure import Measure, measure, shown_by
+from huitong.quality.rulefile import RuleFile, dump, parse
+from huitong.quality.rules import KINDS, Dimension, Rule, Severity
+from huitong.quality.tables import QualityGate, QualityMetric, QualityRule, QualityRun
+from huitong.standards.masking import show
+from huitong.standards.store import elements_of
+from huitong.store.schema import normalise_code
+from huitong.store.store import Store
+
+TREND_RUNS = 30
+log = logging.getLogger("huitong.quality")
+
+
+# ---------------------------------------------------------------- rules
+
+
+def as_rule(row: QualityRule) -> Rule:
+    return Rule(
+        name=row.name,
+        kind=row.kind,
+        dimension=Dimension(row.dimension),
+        severity=Severity(row.severity),
+        threshold=row.threshold,
+        columns=tuple(row.columns or ()),
+        params=dict(row.params or {}),
+        resource=row.target if row.scope == "resource" else None,
+        element=row.target if row.scope == "element" else None,
+        origin=row.origin,
+    )
+
+
+@dataclass
+class Imported:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    gates: dict[str, bool] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _manage_target(session: Session, actor: Actor, rule: Rule) -> Resource | None:
+    if rule.element:
+        require(actor, "quality.manage", Target())  # an element's rules apply platform-wide
+        return None
+    res = catalog.get(session, actor, rule.resource or "")
+    require(actor, "quality.manage", Target(department_id=res.provider_id))
+    return res
+
+
+def _line(rule: Rule) -> int | None:
+    tail = rule.origin.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else None
+
+
+def _check_against_catalog(session: Session, rules: Sequence[Rule], filename: str) -> None:
+    """Columns, elements and other resources the rules name must exist; every miss reported."""
+    problems: list[Problem] = []
+    items_of: dict[str, set[str]] = {}
+
+    def items(code: str) -> set[str] | None:
+        if code not in items_of:
+            res = session.scalar(select(Resource).where(Resource.code == code))
+            items_of[code] = None if res is None else {it.name for it in res.items}
+        return items_of[code]
+
+    known_elements = set(elements_of(session, {r.element for r in rules if r.element}))
+    for rule in rules:
+        where = {"file": filename, "line": _line(rule)}
+        if rule.element:
+            if rule.element not in known_elements:
+                problems.append(Problem(f"no data element {rule.element}", field="element", **where))
+            continue
+        names = items(rule.resource or "")
+        if names is None:
+            problems.append(Problem(f"no catalog entry {rule.resource}", field="resource", **where))
+            continue
+        wanted = list(rule.columns)
+        if rule.kind == "cross_source":
+            key = rule.params["other"]["key"]
+            wanted += [key] if isinstance(key, str) else list(key)
+        for name in wanted:
+            if name not in names:
+                problems.append(
+                    Problem(f"resource {rule.resource} has no data item {name!r}", field="columns", **where)
+                )
+        spec = rule.params.get("ref") or rule.params.get("other")
+        if spec:
+            there = items(spec["resource"])
+            if there is None:
+                problems.append(Problem(f"no catalog entry {spec['resource']}", field=rule.kind, **where))
+                continue
+            other_names = [spec.get("column") or rule.columns[0]]
+            if rule.kind == "cross_source":
+                okey = spec.get("other_key") or spec["key"]
+                other_names += [okey] if isinstance(okey, str) else list(okey)
+            for name in other_names:
+                if name not in there:
+                    problems.append(
+                        Problem(
+                            f"resource {spec['resource']} has no data item {name!r}", field=rule.kind, **where
+                        )
+                    )
+    if problems:
+        raise invalid(f"{filename} names what the catalog does not hold; no rule was kept", *problems)
+
+
+def import_rules(
+    session: Session, actor: Actor, text: str, filename: str = "rules.yaml", *, prune: bool = False
+) -> Imported:
+    """Keep a rule file's rules (added or replaced by name); with ``prune``, the rules of the file's
+    targets that it no longer declares are removed, so the file in version control is the truth."""
+    parsed: RuleFile = parse(text, filename)
+    targets: dict[tuple[str, str], Resource | None] = {}
+    for rule in parsed.rules:
+        if (rule.scope, rule.target) not in targets:
+            targets[(rule.scope, rule.target)] = _manage_target(session, actor, rule)
+    if parsed.resource and ("resource", parsed.resource) not in targets:
+        targets[("resource", parsed.resource)] = _manage_target(
+            session,
+            actor,
+            Rule(name="-", kind="not_null", dimension=Dimension.completeness, resource=parsed.resource),
+        )
+    _check_against_catalog(session, parsed.rules, filename)
+    out = Imported()
+    existing = {
+        (r.scope, r.target, r.name): r
+        for r in session.scalars(
+            select(QualityRule).where(QualityRule.target.in_([t for _, t in targets] or [""]))
+        )
+        if (r.scope, r.target) in targets
+    }
+    declared = set()
+    for rule in parsed.rules:
+        key = (rule.scope, rule.target, rule.name)
+        declared.add(key)
+        fields = {
+            "kind": rule.kind,
+            "dimension": rule.dimension.value,
+            "severity": rule.severity.value,
+            "threshold": rule.threshold,
+            "columns": list(rule.columns),
+            "params": dict(rule.params),
+        }
+        row = existing.get(key)
+        if row is None:
+            session.add(
+                QualityRule(
+                    scope=rule.scope,
+                    target=rule.target,
+                    name=rule.name,
+                    origin=rule.origin,
+                    updated_by=actor.username[:64],
+                    **fields,
+                )
+            )
+            out.added += 1
+        elif any(getattr(row, k) != v for k, v in fields.items()) or not row.enabled:
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.enabled, row.origin, row.updated_by = True, rule.origin, actor.username[:64]
+            row.updated_at = datetime.now(UTC)
+            out.updated += 1
+        else:
+            out.unchanged += 1
+    if prune:
+        for key, row in existing.items():
+            if key not in declared:
+                session.delete(row)
+                out.removed += 1
+    if parsed.gate is not None and parsed.resource:
+        gate = session.get(QualityGate, parsed.resource)
+        if gate is None:
+            session.add(QualityGate(resource_code=parsed.resource, enabled=parsed.gate))
+        else:
+            gate.enabled, gate.updated_at = parsed.gate, datetime.now(UTC)
+        out.gates[parsed.resource] = parsed.gate
+    session.flush()
+    record(
+        session,
+        actor,
+        "quality.rules.import",
+        "rule_file",
+        filename[:200],
+        details={**out.as_dict(), "targets": sorted(t for _, t in targets)},
+    )
+    return out
+
+
+def rules_of(session: Session, actor: Actor, code: str | None = None) -> list[QualityRule]:
+    """The rules that apply to a resource (its own and its elements'), or, without one, all rules
+    the actor may see."""
+    require(actor, "quality.read", Target())
+    if code is None:
+        return list(
+            session.scalars(
+                select(QualityRule).order_by(QualityRule.scope, QualityRule.target, QualityRule.id)
+            )
+        )
+    res = catalog.get(session, actor, code)
+    return _rules_for(session, res)
+
+
+def _rules_for(session: Session, res: Resource) -> list[QualityRule]:
+    elements = sorted({it.element for it in res.items if it.element})
+    q = select(QualityRule).where(
+        ((QualityRule.scope == "resource") & (QualityRule.target == res.code))
+        | ((QualityRule.scope == "element") & QualityRule.target.in_(elements or [""]))
+    )
+    return list(session.scalars(q.order_by(QualityRule.id)))
+
+
+def export_rules(session: Session, actor: Actor, code: str) -> str:
+    """A resource's own rules as a rule file (its elements' rules belong to the operator's file)."""
+    res = catalog.get(session, actor, code)
+    require(actor, "quality.read", Target())
+    rows = [r for r in _rules_for(session, res) if r.scope == "resource"]
+    gate = session.get(QualityGate, res.code)
+    return dump([as_rule(r) for r in rows], resource=res.code, gate=gate.enabled if gate else None)
+
+
+def set_enabled(session: Session, actor: Actor, rule_id: int, enabled: bool) -> QualityRule:
+    row = session.get(QualityRule, rule_id)
+    if row is None:
+        raise NotFound(f"no quality rule {rule_id}")
+    _manage_target(session, actor, as_rule(row))
+    row.enabled, row.updated_by, row.updated_at = enabled, actor.username[:64], datetime.now(UTC)
+    record(
+        session,
+        actor,
+        "quality.rule.enable" if enabled else "quality.rule.disable",
+        "quality_rule",
+        str(rule_id),
+        details={"name": row.name, "target": row.target},
+    )
+    return row
+
+
+def has_rules(session: Session, code: str) -> bool:
+    """Whether any enabled rule applies to the resource (a load of one without rules is not measured)."""
+    res = session.scalar(select(Resource).where(Resource.code == normalise_code(code)))
+    return res is not None and any(r.enabled for r in _rules_for(session, res))
+
+
+def gated(session: Session, code: str) -> bool:
+    gate = session.get(QualityGate, normalise_code(code))
+    return bool(gate and gate.enabled)
+
+
+# ---------------------------------------------------------------- runs
+
+
+def _viewer(res: Resource, elements) -> dict[str, Any]:
+    """Each item's default view (clear, masked or hidden by its grade), for samples."""
+    views = {}
+    for it in res.items:
+        element = elements.get(it.element) if it.element else None
+        rule = element.mask_rule if element else None
+        views[it.name] = lambda v, g=it.grade, r=rule: None if v is None else show(g, r, str(v))
+    return views
+
+
+def _outcome(measures: Sequence[Measure], gate: bool) -> tuple[str, int, int]:
+    failed = [m for m in measures if not m.passed]
+    hard = [m for m in failed if m.rule.severity is Severity.fail]
+    if hard:
+        return ("quarantined" if gate else "failed"), len(failed), len(hard)
+    return ("warned" if failed else "passed"), len(failed), 0
+
+
+def run(
+    session: Session,
+    store: Store,
+    actor: Actor,
+    code: str,
+    snapshot_id: int | str | None = None,
+    *,
+    trigger: str = "manual",
+    load_id: int | None = None,
+    now: datetime | None = None,
+) -> QualityRun:
+    """Measure one version (the current one unless told) against every rule that applies, and keep
+    the metrics. A load's run (``trigger="load"``) on a gated resource whose ``fail`` rule failed
+    holds the version back (the store keeps it, not as current)."""
+    started = time.monotonic()
+    res = catalog.get(session, actor, code)
+    require(actor, "quality.run", Target(department_id=res.provider_id))
+    version = store.version(res.code, int(snapshot_id) if snapshot_id is not None else None)
+    rows = _rules_for(session, res)
+    rules = [(r.id, as_rule(r)) for r in rows if r.enabled]
+    elements = elements_of(session, {it.element for it in res.items if it.element})
+    stored = {c.name: kind_of(c.data_type) for c in store.describe(res.code).columns}
+    others: dict[str, dict[str, str] | None] = {}
+    for _, rule in rules:
+        spec = rule.params.get("ref") or rule.params.get("other")
+        if spec and spec["resource"] not in others:
+            others[spec["resource"]] = _stored_columns(store, spec["resource"])
+    items = {it.name: it for it in catalog.spec_of(res).items}
+    bound = bind(rules, stored, items, elements, others)
+    measures, n = measure(
+        store,
+        res.code,
+        version,
+        bound,
+        shown_by(_viewer(res, elements)),
+        update_cycle=res.update_cycle,
+        now=now,
+    )
+    scored = [_scored(m) for m in measures]
+    dims = scoring.dimension_scores(scored)
+    gate = trigger == "load" and gated(session, res.code)
+    outcome, failed, hard = _outcome(measures, gate)
+    qrun = QualityRun(
+        resource_code=res.code,
+        snapshot_id=str(version.snapshot_id),
+        version_at=version.committed_at,
+        department_id=res.provider_id,
+        rows=n,
+        score=scoring.overall(dims),
+        dimensions=dims,
+        failed_rules=failed,
+        failed_fail_rules=hard,
+        outcome=outcome,
+        trigger=trigger,
+        load_id=load_id,
+        actor_name=actor.username[:64],
+    )
+    session.add(qrun)
+    session.flush()
+    for m in measures:
+        session.add(
+            QualityMetric(
+                run_id=qrun.id,
+                rule_id=m.rule_id,
+                rule_name=m.rule.name,
+                kind=m.rule.kind,
+                dimension=m.rule.dimension.value,
+                severity=m.rule.severity.value,
+                columns=list(m.columns),
+                checked=m.checked,
+                failed=m.failed,
+                ratio=m.ratio,
+                value=m.value,
+                threshold=m.rule.threshold,
+                passed=m.passed,
+                message=m.message,
+                sample=m.sample,
+            )
+        )
+    qrun.seconds = round(time.monotonic() - started, 3)
+    session.flush()
+    record(
+        session,
+        actor,
+        "quality.run",
+        "resource",
+        res.code,
+        result="ok" if outcome in ("passed", "warned") else outcome,
+        details={
+            "run": qrun.id,
+            "snapshot": str(version.snapshot_id),
+            "score": qrun.score,
+            "outcome": outcome,
+            "rules": len(measures),
+            "failed": failed,
+            "trigger": trigger,
+            **({"load": load_id} if load_id else {}),
+        },
+    )
+    if outcome == "quarantined":  # once the run is recorded, and outside the database's lock
+        after_commit(session, lambda: _hold_back(store, res.code, version.snapshot_id))
+    return qrun
+
+
+def _hold_back(store: Store, code: str, snapshot_id: int) -> None:
+    try:
+        store.quarantine(code, snapshot_id)
+    except Conflict:  # a later load is current already: the held version was never served alone
+        log.warning("version %s of %s was superseded before it could be held back", snapshot_id, code)
+
+
+def _stored_columns(store: Store, code: str) -> dict[str, str] | None:
+    try:
+        if not store.exists(code) or store.version(code) is None:
+            return None
+    except NotFound:
+        return None
+    return {c.name: kind_of(c.data_type) for c in store.describe(code).columns}
+
+
+def _scored(m: Measure | QualityMetric) -> scoring.Scored:
+    kind = m.rule.kind if isinstance(m, Measure) else m.kind
+    dimension = m.rule.dimension.value if isinstance(m, Measure) else m.dimension
+    severity = m.rule.severity.value if isinstance(m, Measure) else m.severity
+    return scoring.Scored(dimension, severity, m.ratio, m.passed, KINDS[kind].over_rows)
+
+
+def held_back(session: Session, code: str, snapshot_id: int | str) -> bool:
+    """Whether a version was kept out of current by its quality gate (and not released since)."""
+    last = session.scalar(
+        select(QualityRun)
+        .where(QualityRun.resource_code == normalise_code(code), QualityRun.snapshot_id == str(snapshot_id))
+        .order_by(QualityRun.id.desc())
+        .limit(1)
+    )
+    return last is not None and last.outcome == "quarantined"
+
+
+def release(db: Database, store: Store, actor: Actor, code: str, snapshot_id: int | str) -> QualityRun:
+    """Make a held-back version current after all (the provider's decision, recorded). The store
+    moves first, outside any transaction (SQLite's write lock), then the run and the evidence."""
+    with db.session(read_only=True) as s:
+        res = catalog.get(s, actor, code)
+        require(actor, "quality.manage", Target(department_id=res.provider_id))
+        code = res.code
+        if not held_back(s, code, snapshot_id):
+            raise Conflict(f"version {snapshot_id} of {code} is not held back by its quality gate")
+    store.release(code, int(snapshot_id))
+    with db.session() as s:
+        last = s.scalar(
+            select(QualityRun)
+            .where(QualityRun.resource_code == code, QualityRun.snapshot_id == str(snapshot_id))
+            .order_by(QualityRun.id.desc())
+            .limit(1)
+        )
+        last.outcome = "failed"  # it stays a failing version; it is no longer held back
+        record(
+            s,
+            actor,
+            "quality.release",
+            "resource",
+            code,
+            details={"snapshot": str(snapshot_id), "run": last.id},
+        )
+        return last
+
+
+# ---------------------------------------------------------------- results
+
+
+def runs(session: Session, actor: Actor, code: str, limit: int = TREND_RUNS) -> list[QualityRun]:
+    """A resource's latest runs, newest first."""
+    res = catalog.get(session, actor, code)
+    require(actor, "quality.read", Target(department_id=res.provider_id))
+    q = select(QualityRun).where(QualityRun.resource_code == res.code).order_by(QualityRun.id.desc())
+    return list(session.scalars(q.limit(limit)))
+
+
+def get_run(session: Session, actor: Actor, run_id: int) -> tuple[QualityRun, list[QualityMetric], bool]:
+    """One run and its measures, worst first; the third value says whether the actor may see the
+    failing samples (the provider's staff and the operator; values masked by grade either way)."""
+    qrun = session.get(QualityRun, run_id)
+    if qrun is None:
+        raise NotFound(f"no quality run {run_id}")
+    res = catalog.get(session, actor, qrun.resource_code)
+    require(actor, "quality.read", Target(department_id=res.provider_id))
+    metrics = list(session.scalars(select(QualityMetric).where(QualityMetric.run_id == run_id)))
+    metrics.sort(key=_worst_first)
+    samples = bool(decide(actor, "quality.samples", Target(department_id=res.provider_id)))
+    return qrun, metrics, samples
+
+
+def _worst_first(m: QualityMetric) -> tuple:
+    return (m.passed, m.severity != "fail", m.ratio if m.ratio is not None else 1.0, m.rule_name)
+
+
+def latest_run(session: Session, code: str) -> QualityRun | None:
+    """The run of the resource's current version (or its latest, if that version was not measured)."""
+    return session.scalar(
+        select(QualityRun)
+        .where(QualityRun.resource_code == normalise_code(code), QualityRun.outcome != "quarantined")
+        .order_by(QualityRun.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    code: str
+    name: str
+    department: str
+    score: float | None
+    dimensions: dict[str, float]
+    run: QualityRun | None
+    metrics: list[QualityMetric]
+    trend: list[tuple[datetime, str, float | None]]  # (version time, snapshot, score), oldest first
+
+
+def scorecard(session: Session, actor: Actor, code: str) -> Scorecard:
+    res = catalog.get(session, actor, code)
+    require(actor, "quality.read", Target(department_id=res.provider_id))
+    last = latest_run(session, res.code)
+    metrics = []
+    if last is not None:
+        metrics = sorted(
+            session.scalars(select(QualityMetric).where(QualityMetric.run_id == last.id)), key=_worst_first
+        )
+    trend = _trend(session, res.code)
+    return Scorecard(
+        res.code,
+        res.name,
+        res.provider.name,
+        last.score if last else None,
+        dict(last.dimensions or {}) if last else {},
+        last,
+        metrics,
+        trend,
+    )
+
+
+def _trend(session: Session, code: str) -> list[tuple[datetime, str, float | None]]:
+    """One point per version: the score of its last run."""
+    q = (
+        select(QualityRun.snapshot_id, func.max(QualityRun.id))
+        .where(QualityRun.resource_code == code)
+        .group_by(QualityRun.snapshot_id)
+    )
+    ids = [i for _, i in session.execute(q)]
+    rows = session.scalars(select(QualityRun).where(QualityRun.id.in_(ids or [0]))).all()
+    points = sorted(rows, key=lambda r: (r.version_at, r.id))[-TREND_RUNS:]
+    return [(r.version_at, r.snapshot_id, r.score) for r in points]
+
+
+@dataclass(frozen=True)
+class DepartmentScore:
+    department_id: int
+    code: str
+    name: str
+    score: float | None
+    resources: int
+    falling: list[tuple[str, float, float]]  # (resource, previous score, current score)
+
+
+def departments(session: Session, actor: Actor) -> list[DepartmentScore]:
+    """Departments ranked by the mean score of their resources' current versions, best first; each
+    with the resources whose score fell since their previous version."""
+    require(actor, "quality.read", Target())
+    latest = (
+        select(QualityRun.resource_code, func.max(QualityRun.id).label("id"))
+        .where(QualityRun.outcome != "quarantined")
+        .group_by(QualityRun.resource_code)
+        .subquery()
+    )
+    current = session.scalars(select(QualityRun).join(latest, QualityRun.id == latest.c.id)).all()
+    by_dept: dict[int, list[QualityRun]] = {}
+    for r in current:
+        by_dept.setdefault(r.department_id, []).append(r)
+    names = {
+        d.id: d for d in session.scalars(select(Department).where(Department.id.in_(list(by_dept) or [0])))
+    }
+    out = []
+    for dept_id, resource_runs in by_dept.items():
+        falling = []
+        for r in resource_runs:
+            trend = _trend(session, r.resource_code)
+            before, now = (trend[-2][2], trend[-1][2]) if len(trend) >= 2 else (None, None)
+            if before is not None and now is not None and now < before:
+                falling.append((r.resource_code, trend[-2][2], trend[-1][2]))
+        d = names[dept_id]
+        out.append(
+            DepartmentScore(
+                dept_id,
+                d.code,
+                d.name,
+                scoring.mean([r.score for r in resource_runs]),
+                len(resource_runs),
+                falling,
+            )
+        )
+    out.sort(key=lambda d: (-(d.score if d.score is not None else -1), d.code))
+    return out
+
+
+def forget_rules(session: Session, actor: Actor, scope: str, target: str) -> int:
+    """Remove every rule of one target (a resource or an element)."""
+    if scope == "element":
+        require(actor, "quality.manage", Target())
+    else:
+        res = catalog.get(session, actor, target)
+        require(actor, "quality.manage", Target(department_id=res.provider_id))
+    n = session.execute(
+        delete(QualityRule).where(QualityRule.scope == scope, QualityRule.target == target)
+    ).rowcount
+    record(session, actor, "quality.rules.remove", scope, target, details={"removed": n})
+    return n
