@@ -118,8 +118,20 @@ def take(s: Shooter) -> None:
     expect(s.page.locator("#items")).to_be_visible()
     s.shot("resource")
 
+    # 公安's quality scorecard: dimensions, the trend over versions (one held back), worst rules first
+    s.page.goto("/catalog?q=常住人口户籍信息")
+    s.page.locator(".hit h3 a").first.click()
+    s.page.locator("#quality-badge a").click()
+    expect(s.page.locator("#chart-trend")).to_be_visible()
+    s.shot("quality-scorecard", full_page=True)
+
     # the provider's inbox: 民政 has a request to decide, with its working-day countdown
     s.login("mzadmin")
+    s.page.goto("/catalog?q=最低生活保障对象信息")
+    s.page.locator(".hit h3 a").first.click()
+    s.page.locator("#quality-badge a").click()
+    s.page.locator("tr.sample details").first.locator("summary").click()  # the pairs that disagree
+    s.shot("quality-cross-source", full_page=True)
     s.page.goto("/share/inbox")
     s.shot("share-inbox")
 

@@ -48,6 +48,7 @@ from huitong.standards.uscc import make_credit_code
 
 if TYPE_CHECKING:  # the heavy modules load only when a city is built
     from huitong.demo.loading import Loaded
+    from huitong.demo.quality import QualityDemo
     from huitong.demo.sharing import Activity
 from huitong.demo.sources import Handed
 
@@ -124,6 +125,7 @@ class City:
     handed: Handed
     activity: Activity
     seconds: float = 0.0
+    quality: QualityDemo | None = None
 
 
 def _fresh(data_dir: Path) -> None:
@@ -233,6 +235,9 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
             handed = write_sources(data_dir, residents, enterprises, seed)
             progress.advance(task)
             codes, actors = _resource_codes(db), _actors(db)
+            from huitong.demo import quality as quality_demo
+
+            rule_files = quality_demo.import_rules(db, actors, codes, data_dir)  # every load is measured
 
             def work(plans):
                 return [(p, codes[p.resource], actors[ADMINS[p.dept]], handed.rows[p.name]) for p in plans]
@@ -247,6 +252,11 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
             activity = run_sharing(demo, handed.dibao, enterprises)
             progress.advance(task)
             loads += load_all(db, store, progress, work([write_changes(handed, residents, seed)]))
+            task = progress.add_task("quality: a held-back increment and its correction", total=1)
+            held, corrected = quality_demo.later_increments(
+                db, store, actors[ADMINS["ga"]], handed, residents, seed
+            )
+            progress.advance(task)
         from huitong.ledger.log import sequencer
 
         sequencer(db).integrate()  # every entry joins the Merkle tree now, served or not
@@ -254,5 +264,6 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
         store.close()
         db.dispose()
     city = City(settings, data_dir, published, len(residents), len(enterprises), loads, handed, activity)
+    city.quality = quality_demo.QualityDemo(rule_files, held, corrected)
     city.seconds = time.monotonic() - started
     return city

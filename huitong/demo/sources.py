@@ -80,20 +80,22 @@ def _write_gbk_csv(path: Path, title: str, header: list[str], rows: list[list[An
     path.write_bytes(buf.getvalue().encode("gbk"))
 
 
+POLICE_HEADER = [
+    "序号",
+    "身份证号",
+    "姓名",
+    "性别",
+    "出生日期",
+    "民族",
+    "户号",
+    "与户主关系",
+    "住址",
+    "联系电话",
+]
+
+
 def police_export(path: Path, people: list[Person], defects: Defects, name: str) -> int:
     """公安 常住人口 export: every resident, a few with slips the police system let through."""
-    header = [
-        "序号",
-        "身份证号",
-        "姓名",
-        "性别",
-        "出生日期",
-        "民族",
-        "户号",
-        "与户主关系",
-        "住址",
-        "联系电话",
-    ]
     rows = []
     for n, p in enumerate(people, start=1):
         number, who, born = p.id_number, p.name, _birth_text(p.birth, n)
@@ -115,7 +117,7 @@ def police_export(path: Path, people: list[Person], defects: Defects, name: str)
     _write_gbk_csv(
         path,
         "杭州市公安局常住人口户籍信息（人口管理系统导出）",
-        header,
+        POLICE_HEADER,
         rows,
         "制表：杭州市公安局人口管理支队（数据截至2025年12月31日）",
     )
@@ -144,7 +146,13 @@ def police_changes(path: Path, people: list[Person], seed: int) -> list[Person]:
                 surname=parent.name[0],
             )
         )
-    rows = [
+    write_police_csv(path, "杭州市公安局常住人口变动信息（日增量）", police_rows(changed))
+    return changed
+
+
+def police_rows(people: list[Person]) -> list[list[Any]]:
+    """公安's export rows of these people, numbered from 1."""
+    return [
         [
             n,
             p.id_number,
@@ -156,25 +164,14 @@ def police_changes(path: Path, people: list[Person], seed: int) -> list[Person]:
             p.relation,
             p.address,
             p.mobile,
-        ]  # fmt: skip
-        for n, p in enumerate(changed, start=1)
+        ]
+        for n, p in enumerate(people, start=1)
     ]
-    header = [
-        "序号",
-        "身份证号",
-        "姓名",
-        "性别",
-        "出生日期",
-        "民族",
-        "户号",
-        "与户主关系",
-        "住址",
-        "联系电话",
-    ]
-    _write_gbk_csv(
-        path, "杭州市公安局常住人口变动信息（日增量）", header, rows, "制表：杭州市公安局人口管理支队"
-    )
-    return changed
+
+
+def write_police_csv(path: Path, title: str, rows: list[list[Any]]) -> None:
+    """An increment as 公安's system writes it (GBK, title row, 制表 note)."""
+    _write_gbk_csv(path, title, POLICE_HEADER, rows, "制表：杭州市公安局人口管理支队")
 
 
 def dibao_workbook(

@@ -71,6 +71,16 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
         console.print(f"refused after revocation (and recorded): {message}", soft_wrap=True, highlight=False)
     for note in a.simulated:
         console.print(f"[yellow]simulated:[/] {note}", soft_wrap=True, highlight=False)
+    if city.quality is not None:
+        q = city.quality
+        console.print(
+            f"quality: rule files in {q.rule_files[0].parent} (every load is measured); 公安's increment "
+            f"{q.held.load_id} was held back by the quality gate ({q.held.status}), its correction "
+            f"{q.corrected.load_id} {q.corrected.status}; 民政's 低保 addresses are checked against 公安's "
+            f"pair by pair (huitong quality results --resource <code> --samples)",
+            soft_wrap=True,
+            highlight=False,
+        )
     console.print(
         "[dim]not simulated: every load ran now, so no source is months behind; sources "
         "with daily schedules were loaded once and ga-ldrk waits for its first run[/]",
@@ -86,7 +96,7 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
     console.print(
         f"console: {base}/   API docs: {base}/api/docs   dashboard: {base}/dashboard", soft_wrap=True
     )
-    console.print("three things to try:")
+    console.print("four things to try:")
     console.print(
         f"  1. sign in at {base}/login as gaadmin, open {base}/aggregate/loads/{hukou.result.load_id} "
         "— the rejected rows of 公安's export, with row, column and reason",
@@ -102,6 +112,12 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
     console.print(
         f"  3. {env} {exe} --as auditor audit who-used {a.verified_id}   "
         "(which department looked this resident up, when and why)",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(
+        f"  4. {base}/quality/resource/{hukou.code} as gaadmin — 公安's quality scorecard: the score per "
+        "dimension, its trend over four versions, the held-back one, the worst rules first",
         soft_wrap=True,
         highlight=False,
     )

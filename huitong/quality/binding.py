@@ -35,6 +35,14 @@ def kind_of(data_type: DataType | str) -> str:
 
 
 @dataclass(frozen=True)
+class Stored:
+    """Another resource's current table: its columns' kinds and its key (unique by the store)."""
+
+    columns: Mapping[str, str]
+    key: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Broken:
     rule_id: int | None
     rule: Rule
@@ -56,10 +64,10 @@ def bind(
     columns: Mapping[str, str],
     items: Mapping[str, DataItem],
     elements: Mapping[str, DataElement],
-    other_columns: Mapping[str, Mapping[str, str] | None],
+    other_columns: Mapping[str, Stored | None],
 ) -> Bound:
-    """``columns``: the stored table's columns and their kinds; ``other_columns``: the same for each
-    resource a rule refers to (None when it has no current version)."""
+    """``columns``: the stored table's columns and their kinds; ``other_columns``: each resource a
+    rule refers to (None when it has no current version)."""
     out = Bound()
 
     def add(rule_id, rule, cols, **extra) -> None:
@@ -172,14 +180,16 @@ def _table_for(code: str, out: Bound) -> str:
 def _other(rule, cols, columns, other_columns, out: Bound) -> dict:
     spec = rule.params["ref" if rule.kind == "referential" else "other"]
     code = spec["resource"]
-    there = other_columns.get(code)
-    if there is None:
+    stored = other_columns.get(code)
+    if stored is None:
         raise _Cannot(f"resource {code} has no current version to compare with")
+    there = stored.columns
     if rule.kind == "referential":
         name = spec["column"]
         if name not in there:
             raise _Cannot(f"resource {code} has no column {name}")
-        return {"other": Other(_table_for(code, out), (Column(name, there[name]),))}
+        unique = stored.key == (name,)
+        return {"other": Other(_table_for(code, out), (Column(name, there[name]),), unique=unique)}
     keys_here = _keys(spec, "key")
     keys_there = _keys(spec, "other_key") or keys_here
     if len(keys_there) != len(keys_here):
@@ -194,5 +204,6 @@ def _other(rule, cols, columns, other_columns, out: Bound) -> dict:
             _table_for(code, out),
             tuple(Column(k, there[k]) for k in keys_there),
             Column(value_there, there[value_there]),
+            unique=set(stored.key) == set(keys_there) and len(stored.key) == len(keys_there),
         ),
     }

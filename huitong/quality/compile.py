@@ -35,6 +35,7 @@ class Other:
     table: str
     columns: tuple[Column, ...]  # its key columns (cross_source) or its one column (referential)
     value: Column | None = None  # cross_source: the compared column there
+    unique: bool = False  # the columns are its stored key: no grouping needed to join on them
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,12 @@ def applies_and_fails(check: Check, p: _Params) -> tuple[str, str]:
     c0 = cols[0] if cols else None
     if kind == "not_null":
         col = _col(c0)
-        blank = f" OR trim({col}) = ''" if c0.kind == TEXT else ""
+        blank = ""
+        if c0.kind == TEXT:  # only a value that starts with a blank can be all blanks
+            blank = (
+                f" OR {col} = '' OR (ascii({col}) IN (9, 10, 11, 12, 13, 32, 12288)"
+                f" AND regexp_full_match({col}, '[\\s\\x{{3000}}]*'))"
+            )
         return "TRUE", f"({col} IS NULL{blank})"
     if kind == "valid":
         present = f"{_col(c0)} IS NOT NULL"
@@ -166,8 +172,9 @@ def _join(check: Check) -> str:
         same = ref.kind == ours.kind
         theirs = _col(ref, o.table) if same else _as_text(ref, o.table)
         mine = _col(ours) if same else _as_text(ours)
+        distinct = "" if o.unique else "DISTINCT "
         return (
-            f"LEFT JOIN (SELECT DISTINCT {theirs} AS v FROM {o.table} WHERE {theirs} IS NOT NULL) {j} "
+            f"LEFT JOIN (SELECT {distinct}{theirs} AS v FROM {o.table} WHERE {theirs} IS NOT NULL) {j} "
             f"ON {mine} = {j}.v"
         )
     keys = ", ".join(f"{_col(k, o.table)} AS k{n}" for n, k in enumerate(o.columns))
@@ -178,6 +185,8 @@ def _join(check: Check) -> str:
     present = " AND ".join(f"{_col(k, o.table)} IS NOT NULL" for k in o.columns)
     group = ", ".join(f"k{n}" for n in range(len(o.columns)))
     on = " AND ".join(f"{_col(mine)} = {j}.k{n}" for n, mine in enumerate(_keys_here(check)))
+    if o.unique:  # one row per key there already (the store holds its key unique)
+        return f"LEFT JOIN (SELECT {keys}, {value} AS v, 1 AS nv FROM {o.table} WHERE {present}) {j} ON {on}"
     return (
         f"LEFT JOIN (SELECT {keys}, min({value}) AS v, count(DISTINCT {value}) AS nv "
         f"FROM {o.table} WHERE {present} GROUP BY {group}) {j} ON {on}"

@@ -27,7 +27,7 @@ from huitong.errors import Conflict, NotFound, Problem, invalid
 from huitong.ledger.events import record
 from huitong.org.tables import Department
 from huitong.quality import score as scoring
-from huitong.quality.binding import bind, kind_of
+from huitong.quality.binding import Stored, bind, kind_of
 from huitong.quality.measure import Measure, measure, shown_by
 from huitong.quality.rulefile import RuleFile, dump, parse
 from huitong.quality.rules import KINDS, Dimension, Rule, Severity
@@ -322,7 +322,7 @@ def run(
     rules = [(r.id, as_rule(r)) for r in rows if r.enabled]
     elements = elements_of(session, {it.element for it in res.items if it.element})
     stored = {c.name: kind_of(c.data_type) for c in store.describe(res.code).columns}
-    others: dict[str, dict[str, str] | None] = {}
+    others: dict[str, Stored | None] = {}
     for _, rule in rules:
         spec = rule.params.get("ref") or rule.params.get("other")
         if spec and spec["resource"] not in others:
@@ -411,13 +411,14 @@ def _hold_back(store: Store, code: str, snapshot_id: int) -> None:
         log.warning("version %s of %s was superseded before it could be held back", snapshot_id, code)
 
 
-def _stored_columns(store: Store, code: str) -> dict[str, str] | None:
+def _stored_columns(store: Store, code: str) -> Stored | None:
     try:
         if not store.exists(code) or store.version(code) is None:
             return None
     except NotFound:
         return None
-    return {c.name: kind_of(c.data_type) for c in store.describe(code).columns}
+    info = store.describe(code)
+    return Stored({c.name: kind_of(c.data_type) for c in info.columns}, tuple(info.key))
 
 
 def _scored(m: Measure | QualityMetric) -> scoring.Scored:
@@ -504,6 +505,22 @@ def latest_run(session: Session, code: str) -> QualityRun | None:
         .order_by(QualityRun.id.desc())
         .limit(1)
     )
+
+
+def summary(session: Session, code: str) -> dict[str, Any] | None:
+    """A resource's current quality in a few fields, for whoever may see its catalog entry (the
+    catalog, every delivery): the score, when it was measured, and the outcome; None if never."""
+    last = latest_run(session, code)
+    if last is None:
+        return None
+    return {
+        "score": last.score,
+        "dimensions": dict(last.dimensions or {}),
+        "outcome": last.outcome,
+        "snapshot_id": last.snapshot_id,
+        "measured_at": last.started_at.isoformat(),
+        "run": last.id,
+    }
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,37 @@ def flow_diagram(
         path = f"M{lx:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {rx:.1f},{y2:.1f}"
         links.append(FlowLink(s, t, w, th, path, colours[s]))
     return FlowDiagram(width, height, list(sources.values()), list(targets.values()), links)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    x: float
+    y: float
+    label: str  # the version's date
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Trend:
+    width: int
+    height: int
+    points: list[TrendPoint]
+    path: str  # SVG polyline points through the known values
+    grid: list[tuple[float, int]]  # (y, score) of the 0/50/100 lines
+
+
+def trend(points: list[tuple[str, float | None]], *, width: int = 560, height: int = 160) -> Trend | None:
+    """A score trend (0-100) over versions, oldest first, as SVG coordinates; None for no points.
+    A version with no score is kept on the axis but leaves a gap-free line through the others."""
+    if not points:
+        return None
+    left, right, top, bottom = 36, 12, 10, 24
+    span_x, span_y = width - left - right, height - top - bottom
+    step = span_x / max(len(points) - 1, 1)
+    out = []
+    for n, (label, value) in enumerate(points):
+        y = top + span_y * (1 - (value if value is not None else 0) / 100)
+        out.append(TrendPoint(round(left + n * step, 1), round(y, 1), label, value))
+    path = " ".join(f"{p.x},{p.y}" for p in out if p.value is not None)
+    grid = [(round(top + span_y * (1 - s / 100), 1), s) for s in (0, 50, 100)]
+    return Trend(width, height, out, path, grid)

@@ -150,7 +150,9 @@ def reference(kind: str, rows: list[dict[str, Any]], columns: list[str], **param
     if kind == "cross_source":
 
         def norm(v):
-            return None if v is None else re.sub(r"\s+", "", v.strip().lower())
+            if v is None or params.get("exact"):
+                return v
+            return re.sub(r"\s+", "", v.strip().lower())
 
         there: dict[str, set] = {}
         for r in params["other"]:

@@ -37,6 +37,11 @@ rules:
     column: 住址
     other: {{resource: {civil}, key: 公民身份号码}}
     threshold: 0.5
+  - name: 按住址核对证件号
+    kind: cross_source
+    column: 公民身份号码
+    other: {{resource: {civil}, key: 住址, compare: exact}}
+    threshold: 0.5
   - {{name: 按时更新, kind: freshness}}
   - {{name: 记录数稳定, kind: row_count_change, max_change: 0.3}}
 """
@@ -72,10 +77,10 @@ def test_every_kind_agrees_with_the_row_by_row_reference(city):
     civil = civil_rows(rows[:100])  # 40 people unknown to 民政
     _load(city, rows, civil)
     imported = _import(city, RULES.format(people=city.people, civil=city.civil))
-    assert imported.added == 15
+    assert imported.added == 16
     qrun, metrics, samples_ok = _run(city)
     by_name = {m.rule_name: m for m in metrics}
-    assert len(by_name) == 15 and samples_ok
+    assert len(by_name) == 16 and samples_ok
     expected = {
         "身份证号有效": reference("valid", rows, ["公民身份号码"]),
         "姓名完整": reference("not_null", rows, ["姓名"]),
@@ -89,6 +94,10 @@ def test_every_kind_agrees_with_the_row_by_row_reference(city):
         "性别一致": reference("gender_in_id", rows, ["公民身份号码", "性别"]),
         "在民政登记": reference("referential", rows, ["公民身份号码"], other=civil, column="公民身份号码"),
         "住址多源校核": reference("cross_source", rows, ["住址"], other=civil, key="公民身份号码"),
+        # keyed on what is not 民政's stored key: its rows are grouped per key first
+        "按住址核对证件号": reference(
+            "cross_source", rows, ["公民身份号码"], other=civil, key="住址", exact=True
+        ),
     }
     for name, (checked, failed) in expected.items():
         m = by_name[name]

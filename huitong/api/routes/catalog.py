@@ -19,6 +19,7 @@ from huitong.catalog.model import Status
 from huitong.catalog.search_service import FACET_KEYS, search_page
 from huitong.catalog.tables import ClassNode
 from huitong.errors import HuitongError, invalid
+from huitong.quality import service as quality
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
@@ -162,7 +163,8 @@ def retire(code: str, body: Transition, request: Request) -> dict:
 @router.get("/resources/{code:path}")
 def get(code: str, request: Request) -> dict:
     with unit(request) as (s, actor):
-        return _out(service.get(s, actor, code))
+        res = service.get(s, actor, code)
+        return {**_out(res), "quality": quality.summary(s, res.code)}
 
 
 @router.put("/resources/{code:path}")

@@ -14,6 +14,7 @@ from huitong.aggregate.tables import LoadRun
 from huitong.catalog import service as catalog
 from huitong.catalog.search_service import FACET_KEYS, search_page
 from huitong.errors import HuitongError, NotFound
+from huitong.quality import service as quality
 from huitong.standards.tables import DataElementRow
 from huitong.web import nav
 from huitong.web.data import may_read_data, store_for
@@ -202,6 +203,7 @@ def resource(request: Request, code: str):
             "items": _items(ctx, res),
             "revisions": catalog.revisions(ctx.session, ctx.actor, code),
             "apply": _apply_state(ctx, res),
+            "quality": quality.summary(ctx.session, res.code),
         }
         stored = _lineage(ctx, res)
     return ctx.render(
