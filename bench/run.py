@@ -14,6 +14,7 @@ BENCHES = [
     ["bench.load_bench", "--rows", "200000"],
     ["bench.kernel_bench", "--rows", "1000000"],
     ["bench.columnar_load_bench", "--rows", "1000000"],
+    ["bench.quality_bench", "--rows", "1000000"],
     ["bench.share_bench", "--people", "100000"],
     ["bench.share_http_bench", "--people", "100000"],
 ]
