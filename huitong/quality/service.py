@@ -439,6 +439,18 @@ def held_back(session: Session, code: str, snapshot_id: int | str) -> bool:
     return last is not None and last.outcome == "quarantined"
 
 
+def releasable(runs_newest_first: Sequence[QualityRun]) -> set[str]:
+    """The held-back versions still made on the current one: those held since the last version
+    that became current (a later load builds on the current version, so releasing an older held one
+    would undo it; the store refuses that too)."""
+    out = set()
+    for r in runs_newest_first:
+        if r.outcome != "quarantined":
+            break
+        out.add(r.snapshot_id)
+    return out
+
+
 def release(db: Database, store: Store, actor: Actor, code: str, snapshot_id: int | str) -> QualityRun:
     """Make a held-back version current after all (the provider's decision, recorded). The store
     moves first, outside any transaction (SQLite's write lock), then the run and the evidence."""

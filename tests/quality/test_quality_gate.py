@@ -55,6 +55,8 @@ def test_a_failing_version_is_held_back_and_can_be_released(flow):
         assert entry.result == "quarantined"
         card = quality.scorecard(s, ga, flow.code)
         assert card.run.id == runs[1].id  # the scorecard is the current version's
+    with db.session(read_only=True) as s:
+        assert quality.releasable(quality.runs(s, ga, flow.code)) == {str(second.snapshot_id)}
     with pytest.raises(Forbidden):
         quality.release(db, store, flow.world.actor("mz"), flow.code, second.snapshot_id)
     quality.release(db, store, ga, flow.code, second.snapshot_id)
@@ -75,6 +77,8 @@ def test_a_later_load_builds_on_the_current_version_not_the_held_one(flow):
     assert v.snapshot_id == third.snapshot_id and v.parent_id == first.snapshot_id and v.rows == 7
     with pytest.raises(Conflict):  # releasing it now would undo the third load
         quality.release(db, store, ga, flow.code, held.snapshot_id)
+    with db.session(read_only=True) as s:  # so the console offers no release for it
+        assert quality.releasable(quality.runs(s, ga, flow.code)) == set()
 
 
 def test_a_first_version_that_fails_leaves_the_resource_unloaded(flow):

@@ -63,6 +63,7 @@ def resource(request: Request, code: str):
                 a: bool(decide(ctx.actor, f"quality.{a}", Target(department_id=res.provider_id))) for a in may
             }
         held = [r for r in runs if r.outcome == "quarantined"]
+        releasable = quality.releasable(runs)
         dims = [(Dimension(k), v) for k, v in card.dimensions.items()]
         return ctx.render(
             "quality/resource.html",
@@ -73,6 +74,7 @@ def resource(request: Request, code: str):
             chart=trend([(t.strftime("%m-%d %H:%M"), s) for t, _, s in card.trend]),
             runs=runs,
             held=held,
+            releasable=releasable,
             may=may,
             done=request.query_params.get("done"),
         )
