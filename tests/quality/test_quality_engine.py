@@ -142,7 +142,7 @@ def test_scores_and_a_trend_over_three_versions(city):
     civil = civil_rows(people(100))
     city.store.write(city.civil, table(civil, CIVIL_ITEMS))
     _import(city, RULES.format(people=city.people, civil=city.civil))
-    for bad_every in (50, 10, 7):  # quality falls version by version
+    for bad_every in (50, 10, 3):  # quality falls version by version
         _load(city, people(100, bad_every=bad_every))
         _run(city)
     with city.world.db.session() as s:
