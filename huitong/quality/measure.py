@@ -8,7 +8,7 @@ DuckDB connection. The samples are further small queries, run only for rules tha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -166,7 +166,3 @@ def _version_rule(
 def shown_by(views: Mapping[str, Callable[[Any], Any]]) -> Show:
     """A :data:`Show` from one view function per column (columns not listed are shown as stored)."""
     return lambda column, value: views[column](value) if column in views else value
-
-
-def names_of(measures: Sequence[Measure]) -> list[str]:
-    return [m.rule.name for m in measures]

@@ -128,7 +128,7 @@ def _positive(value: Any) -> str | None:
 
 
 def _check(value: Any) -> str | None:
-    if value not in CROSS_FIELD_CHECKS:
+    if not isinstance(value, str) or value not in CROSS_FIELD_CHECKS:
         return f"must be one of {', '.join(CROSS_FIELD_CHECKS)}"
     return None
 

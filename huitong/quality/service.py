@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide, require
@@ -249,23 +249,6 @@ def export_rules(session: Session, actor: Actor, code: str) -> str:
     rows = [r for r in _rules_for(session, res) if r.scope == "resource"]
     gate = session.get(QualityGate, res.code)
     return dump([as_rule(r) for r in rows], resource=res.code, gate=gate.enabled if gate else None)
-
-
-def set_enabled(session: Session, actor: Actor, rule_id: int, enabled: bool) -> QualityRule:
-    row = session.get(QualityRule, rule_id)
-    if row is None:
-        raise NotFound(f"no quality rule {rule_id}")
-    _manage_target(session, actor, as_rule(row))
-    row.enabled, row.updated_by, row.updated_at = enabled, actor.username[:64], datetime.now(UTC)
-    record(
-        session,
-        actor,
-        "quality.rule.enable" if enabled else "quality.rule.disable",
-        "quality_rule",
-        str(rule_id),
-        details={"name": row.name, "target": row.target},
-    )
-    return row
 
 
 def has_rules(session: Session, code: str) -> bool:
@@ -630,17 +613,3 @@ def departments(session: Session, actor: Actor) -> list[DepartmentScore]:
         )
     out.sort(key=lambda d: (-(d.score if d.score is not None else -1), d.code))
     return out
-
-
-def forget_rules(session: Session, actor: Actor, scope: str, target: str) -> int:
-    """Remove every rule of one target (a resource or an element)."""
-    if scope == "element":
-        require(actor, "quality.manage", Target())
-    else:
-        res = catalog.get(session, actor, target)
-        require(actor, "quality.manage", Target(department_id=res.provider_id))
-    n = session.execute(
-        delete(QualityRule).where(QualityRule.scope == scope, QualityRule.target == target)
-    ).rowcount
-    record(session, actor, "quality.rules.remove", scope, target, details={"removed": n})
-    return n

@@ -160,7 +160,7 @@ _fields = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
     st.lists(
         st.dictionaries(_fields, st.one_of(_values, st.sampled_from(list(KINDS))), max_size=7),
@@ -177,3 +177,8 @@ def test_any_file_is_kept_or_refused_with_lines_never_a_traceback(entries):
         return
     for rule in f.rules:  # what is kept is whole: a known kind, a ratio threshold, a target
         assert rule.kind in KINDS and 0 <= rule.threshold <= 1 and rule.target
+
+
+def test_a_list_where_a_word_belongs_is_refused_not_a_crash():  # found by the property test
+    err = _refusal('rules:\n  - {name: a, kind: cross_field, check: [], columns: [x, y], resource: "1"}\n')
+    assert err.problems[0].field == "check" and err.problems[0].line == 2
