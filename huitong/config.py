@@ -20,13 +20,16 @@ ENV_PREFIX = "HUITONG_"
 
 @dataclass(frozen=True)
 class Deadlines:
-    """Working-day limits for share decisions (config, not constants: local rules differ)."""
+    """Working-day limits for share decisions and objections (config, not constants: local rules differ)."""
 
     operator_review: int = 2
     provider_review_on_platform: int = 5
     provider_review_off_platform: int = 10
     negotiation: int = 10  # provider's answer to a consumer's negotiation after a refusal
     coordination: int = 10  # the operator's coordination (协调) when negotiation fails
+    objection_accept: int = 2  # the operator: an objection's submission to forwarding
+    objection_answer: int = 5  # the holder: forwarding to its answer
+    objection_extended: int = 10  # ... in total after its one extension
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ WRITE_ACTIONS = {
     "credential.manage",
     "quality.manage",
     "quality.run",
+    "quality.objection.raise",
+    "quality.objection.handle",
+    "quality.objection.decide",
 }
 APP_ACTIONS = {"catalog.read", "org.read", "share.deliver", "share.subscribe"}  # consumer systems
 PUBLIC_STATES = {"published"}
@@ -204,6 +207,25 @@ def _quality_samples(actor: Actor, t: Target) -> Decision:
     return _own_member("see the failing rows of")(actor, t)
 
 
+def _objection_raise(actor: Actor, t: Target) -> Decision:
+    """Whoever receives data may object to it; which record it is on stays the raiser's business."""
+    if actor.is_public:
+        return Decision(False, "sign in to raise an objection")
+    return Decision(True, "anyone signed in may raise an objection on data it received")
+
+
+def _objection_read(actor: Actor, t: Target) -> Decision:
+    """``t.department_id`` is the holder or the raiser's department; the raising user itself is
+    checked by the caller (it may have no department)."""
+    if actor.has(Role.operator) or actor.has(Role.auditor):
+        return Decision(True, "the operator and auditors oversee every objection")
+    if _own(actor, t) and (actor.has(Role.dept_admin) or actor.has(Role.dept_user)):
+        return Decision(True, "a department sees the objections it raised or must answer")
+    return Decision(
+        False, "only its raiser, its holder department, the operator and auditors see an objection"
+    )
+
+
 def _authenticated(actor: Actor, t: Target) -> Decision:
     if actor.is_public:
         return Decision(False, "sign in first")
@@ -288,6 +310,12 @@ _RULES = {
     "quality.run": _quality_run,
     "quality.read": _authenticated,
     "quality.samples": _quality_samples,
+    "quality.objection.raise": _objection_raise,
+    "quality.objection.read": _objection_read,
+    # accept, decline, flag, forward, unflag, archive (which step when: quality.objection_flow)
+    "quality.objection.handle": _operator_only("the acceptance, flags and archive of objections"),
+    # extend, correct, reject: ``t.department_id`` is the holder department
+    "quality.objection.decide": _own_member("answer objections on"),
     "share.apply": _share_apply,
     "share.decide": _authenticated,  # which party may take which step: huitong.share.states
     "share.read": _share_read,

@@ -23,7 +23,17 @@ def _problem_json(exc: HuitongError) -> dict:
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
-    from huitong.api.routes import aggregate, catalog, deliver, elements, ledger, org, quality, share
+    from huitong.api.routes import (
+        aggregate,
+        catalog,
+        deliver,
+        elements,
+        ledger,
+        objections,
+        org,
+        quality,
+        share,
+    )
 
     if db is None:
         from huitong.bootstrap import open_database
@@ -118,6 +128,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(aggregate.router)
     app.include_router(share.router)
     app.include_router(quality.router)
+    app.include_router(objections.router)
     from huitong.web import mount_console
 
     mount_console(app)  # the console at /, after the API so /api/* is never shadowed

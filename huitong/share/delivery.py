@@ -3,7 +3,9 @@ change sets, each checked against the grant, counted against its quota, and reco
 
 The granted view is the resource's current (or a named) version, cut to the grant's rows and
 items, with each item shown as its treatment says. A consumer may filter only on items it sees
-in clear, so filters cannot be used to probe masked values. Every delivery, and every refusal,
+in clear, so filters cannot be used to probe masked values. A record under objection (异议标注)
+is served like any other and marked ``_disputed``, with the resource's quality beside the rows.
+Every delivery, and every refusal,
 is a ledger entry naming the consumer, grant, version, items, row count and purpose; records
 keyed by ID numbers or credit codes are indexed for "who used my data".
 """
@@ -36,6 +38,7 @@ from huitong.errors import HuitongError, NotFound, Problem, Unauthenticated, inv
 from huitong.ledger.events import entry_values, record, record_apart
 from huitong.ledger.leaf import subject_key
 from huitong.ledger.writer import Increment, RowInsert, Ticket, writer_for
+from huitong.quality import disputes
 from huitong.share import credentials
 from huitong.share.caches import _norm, caches
 from huitong.share.grants import check_usable, count_use, item_views, today, usable_grant
@@ -240,15 +243,20 @@ def query(
         code = view.grant.resource_code
         sid = snapshot_id if snapshot_id is not None else caches(db).versions.current(store, code)
         scope = _merge_filter(view, filter)
+        marks = disputes.current(db, code)
+        columns = [v.name for v in view.items]
+        keys = [k for k in view.key_items if k not in columns] if marks.records else []
         table = store.read(
             code,
             snapshot_id=sid,
-            columns=[v.name for v in view.items],
+            columns=columns + keys,
             filter=scope,
             limit=limit,
             offset=offset,
         )
-        rows = _render(view, table)
+        key_columns = {k: table.column(k).to_pylist() for k in view.key_items if k in table.column_names}
+        table = table.drop_columns(keys)  # read only to find disputed records: neither shown nor indexed
+        rows = marks.mark_rows(_render(view, table), key_columns)
         d = _deliver(
             s,
             actor,
@@ -269,6 +277,7 @@ def query(
             "count": len(rows),
             "delivery": d.id,
             "items": {v.name: v.treatment.value for v in view.shown},
+            "quality": marks.summary(),
         }
 
     return _guard(db, actor, grant_id, "query", run)
@@ -454,10 +463,13 @@ def lookup_start(
     sid = caches(db).versions.current(store, code)
     names = [v.name for v in view.shown]
     index = caches(db).verify_index.get(store, code, sid, key_items, names, view.grant.row_filter or None)
-    found = index.get(tuple(_norm(given[k]) for k in key_items))
+    wanted = tuple(_norm(given[k]) for k in key_items)
+    found = index.get(wanted)
+    marks = disputes.current(db, code)
     rows = []
     if found is not None:
-        rows = [{v.name: jsonable(render(v, [found[i]], view.key)[0]) for i, v in enumerate(view.shown)}]
+        row = {v.name: jsonable(render(v, [found[i]], view.key)[0]) for i, v in enumerate(view.shown)}
+        rows = [marks.mark(row, wanted)]
     subjects = [str(given[k]) for k in key_items if k in view.subject_items] if found else []
     ticket = _commit_hot(db, actor, hot, "query", sid, len(rows), {"lookup": True, "items": names}, subjects)
     answer = {
@@ -466,6 +478,7 @@ def lookup_start(
         "snapshot_id": str(sid),
         "found": bool(rows),
         "rows": rows,
+        "quality": marks.summary(),
     }
     return answer, ticket
 
@@ -509,7 +522,8 @@ def verify_start(
     code = view.grant.resource_code
     sid = caches(db).versions.current(store, code)
     index = caches(db).verify_index.get(store, code, sid, key_items, cmp_items, view.grant.row_filter or None)
-    row = index.get(tuple(_norm(values[k]) for k in key_items))
+    wanted = tuple(_norm(values[k]) for k in key_items)
+    row = index.get(wanted)
     if row is None:
         result, items = "not_found", {}
     else:
@@ -519,7 +533,10 @@ def verify_start(
         result = "match" if all(v == "match" for v in items.values()) else "no_match"
     subjects = [str(values[k]) for k in key_items if k in view.subject_items]
     ticket = _commit_hot(db, actor, hot, "verify", sid, 0, {"items": cmp_items, "result": result}, subjects)
-    return {"result": result, "items": items, "snapshot_id": str(sid)}, ticket
+    answer = {"result": result, "items": items, "snapshot_id": str(sid)}
+    if row is not None and disputes.current(db, code).of(wanted) is not None:
+        answer["disputed"] = True  # the stored values are under objection: the answer still stands
+    return answer, ticket
 
 
 def batch(
@@ -700,7 +717,8 @@ def csv_text(rows: list[dict[str, Any]]) -> Iterator[str]:
     if not rows:
         return iter(())
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    # every row's fields: a disputed row carries markers the others do not
+    w = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), restval="")
     w.writeheader()
     w.writerows(rows)
     return iter([buf.getvalue()])

@@ -24,6 +24,7 @@ from huitong.aggregate.worker import upcoming
 from huitong.api.deps import database, unit
 from huitong.encoding import table_rows
 from huitong.errors import HuitongError, Problem, invalid
+from huitong.quality import disputes
 from huitong.store.schema import SYSTEM_COLUMNS
 from huitong.store.store import Store
 
@@ -169,15 +170,19 @@ def rows(
         limit=limit,
         offset=offset,
     )
+    # records under objection are marked, never left out (quality sits above the stored data)
+    marks = disputes.current(database(request), code)
+    columns = {k: page.rows.column(k).to_pylist() for k in marks.key_items if k in page.rows.column_names}
     return {
         "resource": code,
+        "quality": marks.summary(),
         "snapshot_id": str(page.version.snapshot_id),
         "committed_at": page.version.committed_at.isoformat(),
         "total": page.total,
         "limit": limit,
         "offset": offset,
         "columns": page.rows.column_names,
-        "rows": _rows(page.rows),
+        "rows": marks.mark_rows(_rows(page.rows), columns),
     }
 
 

@@ -37,6 +37,7 @@ class VerifyOut(BaseModel):
     result: str = Field(description="match, no_match or not_found")
     items: dict[str, str] = Field(description="per compared item: match or no_match")
     snapshot_id: str = Field(description="the version answered from")
+    disputed: bool = Field(False, description="present and true when the record is under objection (异议)")
     evidence: int = Field(description="the ledger entry recording this verification")
 
 
@@ -45,7 +46,10 @@ class RecordOut(BaseModel):
     resource: str
     snapshot_id: str
     found: bool
-    rows: list[dict[str, Any]] = Field(description="the record as granted and masked, or none")
+    rows: list[dict[str, Any]] = Field(
+        description="the record as granted and masked, or none; _disputed when under objection (异议)"
+    )
+    quality: dict[str, Any] = Field(description="score, open_objections and resource_disputed")
     evidence: int
 
 
