@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,13 @@ def norm(value: Any) -> str:
 
 def key_of(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(norm(v) for v in values)
+
+
+def _normalised(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """:func:`norm` over a whole column: as text, blanks trimmed, upper case, nulls as ''."""
+    text = pc.cast(column, pa.string()) if not pa.types.is_string(column.type) else column
+    out = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(text)), "")
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,34 @@ class Disputes:
             for row, key in zip(rows, keys, strict=True):
                 self.mark(row, key_of(key))
         return rows
+
+    def marker_columns(
+        self, columns: Mapping[str, pa.ChunkedArray | pa.Array], rows: int
+    ) -> dict[str, pa.Array]:
+        """The markers of a whole table at once (batch extracts): ``_disputed`` (bool) and
+        ``_disputed_items`` (the disputed items joined by ``;``, empty for a whole record), found by
+        joining the table's normalised key columns with the disputed keys instead of row by row."""
+        flag = pa.array([False] * rows, pa.bool_()) if rows else pa.array([], pa.bool_())
+        items = pa.array([""] * rows, pa.string()) if rows else pa.array([], pa.string())
+        if self.records and rows and all(k in columns for k in self.key_items):
+            names = [f"k{i}" for i in range(len(self.key_items))]
+            keys = {n: _normalised(columns[k]) for n, k in zip(names, self.key_items, strict=True)}
+            left = pa.table({**keys, "_row": pa.array(range(rows), pa.int64())})
+            listed = list(self.records.items())
+            right = pa.table(
+                {
+                    **{n: pa.array([k[i] for k, _ in listed], pa.string()) for i, n in enumerate(names)},
+                    "_items": pa.array([";".join(sorted(v)) for _, v in listed], pa.string()),
+                }
+            )
+            hit = left.join(right, names, join_type="inner").select(["_row", "_items"])
+            at = hit.column("_row").to_numpy()
+            flags = flag.to_numpy(zero_copy_only=False).copy()
+            flags[at] = True
+            texts = items.to_numpy(zero_copy_only=False).copy()
+            texts[at] = hit.column("_items").to_numpy(zero_copy_only=False)
+            flag, items = pa.array(flags, pa.bool_()), pa.array(texts, pa.string())
+        return {"_disputed": flag, "_disputed_items": items}
 
     def summary(self) -> dict[str, Any]:
         return {"score": self.score, "open_objections": self.open, "resource_disputed": self.whole}

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
@@ -557,21 +558,25 @@ def batch(
         view = _view(s, actor, grant_id, "batch")
         code = view.grant.resource_code
         sid = snapshot_id if snapshot_id is not None else caches(db).versions.current(store, code)
-        table = store.read(
-            code, snapshot_id=sid, columns=[v.name for v in view.items], filter=_merge_filter(view, None)
+        marks = disputes.current(db, code)
+        columns = [v.name for v in view.items]
+        keys = [k for k in view.key_items if k not in columns] if marks.records else []
+        table = store.read(code, snapshot_id=sid, columns=columns + keys, filter=_merge_filter(view, None))
+        markers = marks.marker_columns(
+            {k: table.column(k) for k in view.key_items if k in table.column_names}, table.num_rows
         )
+        table = table.drop_columns(keys)  # read only to find disputed records
         shown = view.shown
-        out = (
-            pa.table(
-                {
+        out = pa.table(
+            {
+                **{
                     v.name: pa.array(
                         render(v, table.column(v.name).to_pylist(), view.key), type=_out_type(v, table)
                     )
                     for v in shown
-                }
-            )
-            if shown
-            else pa.table({})
+                },
+                **markers,  # every extract has them, so a consumer's import keeps one schema
+            }
         )
         extract_dir.mkdir(parents=True, exist_ok=True)
         tmp = extract_dir / f".grant{grant_id}-{time.time_ns()}.{fmt}.part"
@@ -608,6 +613,9 @@ def batch(
             "snapshot_id": str(sid),
             "rows": table.num_rows,
             "columns": {v.name: v.treatment.value for v in shown},
+            "markers": list(markers),
+            "disputed_rows": pc.sum(markers["_disputed"]).as_py() or 0,
+            "quality": marks.summary(),
             "format": fmt,
             "sha256": digest.hexdigest(),
             "bytes": final.stat().st_size,
@@ -698,15 +706,22 @@ def changes(
             else None
         )
         d = _deliver(s, actor, view, "subscription", diff.b, rows, both, extra={"from": str(diff.a)})
+        marks = disputes.current(db, code)
+
+        def marked(table: pa.Table) -> list[dict[str, Any]]:
+            keys = {k: table.column(k).to_pylist() for k in view.key_items if k in table.column_names}
+            return marks.mark_rows(_render(view, table), keys)
+
         return {
             "grant": view.grant.id,
             "resource": code,
             "from": str(diff.a),
             "to": str(diff.b),
-            "added": _render(view, added),
-            "changed": _render(view, changed),
+            "added": marked(added),
+            "changed": marked(changed),
             "removed": _render(view, removed),
             "delivery": d.id,
+            "quality": marks.summary(),
         }
 
     return _guard(db, actor, grant_id, "subscription", run)

@@ -295,3 +295,38 @@ def test_the_cli_walk(flow, monkeypatch, test_database, tmp_path):
     assert r.exit_code == 1 and f"no objection {oid}" in r.output
     r = run("objection", "show", oid, env=env["op"])
     assert r.exit_code == 0 and "proof.txt" in r.output and "you may: flag" in r.output
+
+
+def test_batch_extracts_and_change_sets_mark_the_disputed_records(flow, tmp_path):
+    """Every extract has the two marker columns (one schema for the consumer's import), true on
+    the flagged record; a change set marks its added and changed rows the same way."""
+    import csv
+
+    import pyarrow.parquet as pq
+
+    sharing = Sharing(flow.world, flow.store, flow.code, flow.code, flow.code)
+    gid = sharing.granted(items=["姓名", "性别"])  # the key is not granted, yet the flag is found
+    mz = flow.world.actor("mz")
+    before = delivery.batch(flow.world.db, flow.store, mz, gid, tmp_path, fmt="parquet")
+    plain = pq.read_table(tmp_path / f"delivery-{before['delivery']}.parquet")
+    assert plain.column("_disputed").to_pylist() == [False] * 4 and before["disputed_rows"] == 0
+    oid = raise_on(flow, n=2, item="姓名")
+    step(flow, "op", oid, "accept")
+    step(flow, "op", oid, "flag")
+
+    m = delivery.batch(flow.world.db, flow.store, mz, gid, tmp_path, fmt="csv")
+    path, _ = delivery.open_extract(flow.world.db, mz, m["delivery"], tmp_path)
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    marked = [r for r in rows if r["_disputed"] == "True"]
+    assert len(marked) == 1 and marked[0]["姓名"].startswith("居") and marked[0]["_disputed_items"] == "姓名"
+    assert "公民身份号码" not in rows[0] and m["disputed_rows"] == 1
+    assert m["quality"]["open_objections"] == 1 and m["markers"] == ["_disputed", "_disputed_items"]
+
+    write_export(flow.export, 5, rename={2: "居民二"})  # one renamed, one added
+    second = run_load(flow.world.db, flow.store, flow.world.actor("ga"), "hj")
+    cs = delivery.changes(flow.world.db, flow.store, mz, gid, flow.first.snapshot_id, second.snapshot_id)
+    assert [r.get("_disputed", False) for r in cs["changed"]] == [True]
+    assert cs["changed"][0]["_disputed_items"] == ["姓名"]
+    assert [r.get("_disputed", False) for r in cs["added"]] == [False]
+    assert cs["quality"]["open_objections"] == 1
