@@ -53,7 +53,7 @@ def test_the_demo_command_builds_without_serving_and_says_what_to_try(tmp_path):
     assert result.exit_code == 0, result.output
     assert "demo city ready" in result.output and "300 residents" in result.output
     assert (
-        "four things to try" in result.output
+        "five things to try" in result.output
         and "quality/resource" in result.output
         and "who-used" in result.output
     )

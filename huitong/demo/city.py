@@ -9,6 +9,7 @@ is safe: it refuses a data directory that is not a demo's, and rebuilds one that
 
 from __future__ import annotations
 
+import random
 import shutil
 import time
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from huitong.standards.uscc import make_credit_code
 
 if TYPE_CHECKING:  # the heavy modules load only when a city is built
     from huitong.demo.loading import Loaded
+    from huitong.demo.objections import ObjectionDemo
     from huitong.demo.quality import QualityDemo
     from huitong.demo.sharing import Activity
 from huitong.demo.sources import Handed
@@ -126,6 +128,7 @@ class City:
     activity: Activity
     seconds: float = 0.0
     quality: QualityDemo | None = None
+    objections: ObjectionDemo | None = None
 
 
 def _fresh(data_dir: Path) -> None:
@@ -252,10 +255,21 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
             activity = run_sharing(demo, handed.dibao, enterprises)
             progress.advance(task)
             loads += load_all(db, store, progress, work([write_changes(handed, residents, seed)]))
-            task = progress.add_task("quality: a held-back increment and its correction", total=1)
-            held, corrected = quality_demo.later_increments(
-                db, store, actors[ADMINS["ga"]], handed, residents, seed
+            task = progress.add_task("quality: objections, a held-back increment, its correction", total=3)
+            from huitong.demo import objections as objection_demo
+            from huitong.demo.people import Town
+
+            moved = quality_demo.movers(residents, seed)
+            moved_to = Town(random.Random(seed + 12)).address(moved[0].district)
+            raised = objection_demo.before_increments(
+                db, store, actors, codes, handed.dibao, enterprises, moved[0], moved_to
             )
+            progress.advance(task)
+            held, corrected = quality_demo.later_increments(
+                db, store, actors[ADMINS["ga"]], handed, moved, {moved[0].id_number: moved_to}
+            )
+            progress.advance(task)
+            objected = objection_demo.after_increments(raised, str(corrected.snapshot_id))
             progress.advance(task)
         from huitong.ledger.log import sequencer
 
@@ -265,5 +279,6 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
         db.dispose()
     city = City(settings, data_dir, published, len(residents), len(enterprises), loads, handed, activity)
     city.quality = quality_demo.QualityDemo(rule_files, held, corrected)
+    city.objections = objected
     city.seconds = time.monotonic() - started
     return city

@@ -80,17 +80,28 @@ def import_rules(db: Database, actors: dict[str, Actor], codes: dict[str, str], 
     return [p for p, _, _ in files]
 
 
+def movers(people: list[Person], seed: int) -> list[Person]:
+    """The residents in 公安's next increments (a change record each)."""
+    return random.Random(seed + 11).sample(people, min(80, len(people) // 10))
+
+
 def later_increments(
-    db: Database, store: Store, actor: Actor, handed: Handed, people: list[Person], seed: int
+    db: Database,
+    store: Store,
+    actor: Actor,
+    handed: Handed,
+    moved: list[Person],
+    fixes: dict[str, str] | None = None,
 ) -> tuple[LoadResult, LoadResult]:
     """公安's next two increments through the daily source: the first typed with addresses that
-    lost their city (held back by the gate), then the same people written correctly."""
-    r = random.Random(seed + 11)
-    moved = r.sample(people, min(80, len(people) // 10))
+    lost their city (held back by the gate), then the same people written correctly, with the new
+    addresses of those whose move was reported (``fixes``: ID number → address)."""
+    fixes = fixes or {}
     path = Path(handed.directory) / "公安_常住人口_变动.csv"
     slips = [replace(p, address=p.address.split("杭州市", 1)[-1]) for p in moved]
     write_police_csv(path, "杭州市公安局常住人口变动信息（日增量）", police_rows(slips))
     held = run_load(db, store, actor, "ga-hukou-daily")
-    write_police_csv(path, "杭州市公安局常住人口变动信息（日增量，更正）", police_rows(moved))
+    right = [replace(p, address=fixes.get(p.id_number, p.address)) for p in moved]
+    write_police_csv(path, "杭州市公安局常住人口变动信息（日增量，更正）", police_rows(right))
     corrected = run_load(db, store, actor, "ga-hukou-daily")
     return held, corrected

@@ -1,5 +1,5 @@
 """What ``huitong demo`` prints when the city is built: what is in it, who to sign in as, and
-three things to try, so a newcomer knows where to look first."""
+five things to try, so a newcomer knows where to look first."""
 
 from __future__ import annotations
 
@@ -81,6 +81,18 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
             soft_wrap=True,
             highlight=False,
         )
+    if city.objections is not None:
+        ids = city.objections.ids
+        console.print(
+            f"objections (异议): #{ids['answered']} 民政 on an address 公安 holds, answered (the register is right) "
+            f"and archived; #{ids['verifying']} the same kind, waiting for 公安's answer; #{ids['corrected']} 人社 on "
+            f"a moved resident, extended once, then corrected by 公安's next increment; #{ids['submitted']} waiting "
+            f"for the operator; #{ids['declined']} declined; #{ids['overdue']} overdue at 公安 (huitong objection list)",
+            soft_wrap=True,
+            highlight=False,
+        )
+        for note in city.objections.simulated:
+            console.print(f"[yellow]simulated:[/] {note}", soft_wrap=True, highlight=False)
     console.print(
         "[dim]not simulated: every load ran now, so no source is months behind; sources "
         "with daily schedules were loaded once and ga-ldrk waits for its first run[/]",
@@ -96,7 +108,7 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
     console.print(
         f"console: {base}/   API docs: {base}/api/docs   dashboard: {base}/dashboard", soft_wrap=True
     )
-    console.print("four things to try:")
+    console.print("five things to try:")
     console.print(
         f"  1. sign in at {base}/login as gaadmin, open {base}/aggregate/loads/{hukou.result.load_id} "
         "— the rejected rows of 公安's export, with row, column and reason",
@@ -121,3 +133,11 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
         soft_wrap=True,
         highlight=False,
     )
+    if city.objections is not None:
+        waiting = city.objections.ids["verifying"]
+        console.print(
+            f"  5. {env} {exe} --as gaadmin objection show {waiting}   (民政 disputes an address 公安 holds; "
+            f"answer it: objection step {waiting} reject --reason … or correct --correction <version>)",
+            soft_wrap=True,
+            highlight=False,
+        )

@@ -114,3 +114,60 @@ def test_the_same_seed_gives_the_same_people():
     assert all(
         validate_id_number(p.id_number).ok and not validate_id_number(p.id_number).findings for p in first
     )
+
+
+def test_the_demo_measures_quality_over_versions_and_holds_back_the_broken_increment(city):
+    from huitong.quality import service as quality
+
+    built, db, store = city
+    hukou = next(x.code for x in built.loads if x.plan.name == "ga-hukou")
+    dibao = next(x.code for x in built.loads if x.plan.name == "mz-dibao")
+    assert built.quality.held.status == "quarantined" and built.quality.corrected.status == "loaded"
+    ga, mz = _actor(db, "gaadmin"), _actor(db, "mzadmin")
+    with db.session() as s:
+        card = quality.scorecard(s, ga, hukou)
+        assert len(card.trend) >= 3 and card.score is not None
+        held = [r for r in quality.runs(s, ga, hukou) if r.outcome == "quarantined"]
+        assert [r.snapshot_id for r in held] == [str(built.quality.held.snapshot_id)]
+        civil = quality.scorecard(s, mz, dibao)
+        agree = next(m for m in civil.metrics if m.rule_name == "住址与公安一致")
+        assert agree.failed > 0  # 民政's roll disagrees with 公安 on some addresses, pair by pair
+
+
+def test_the_demo_has_objections_in_every_state_and_the_disputed_address_is_marked(city):
+    from huitong.quality import objections
+    from huitong.quality.objections import disputed_keys
+
+    built, db, store = city
+    demo = built.objections
+    hukou = next(x.code for x in built.loads if x.plan.name == "ga-hukou")
+    op, ga, rs = _actor(db, "op"), _actor(db, "gaadmin"), _actor(db, "rsuser")
+    with db.session() as s:
+        state = {story: objections.get(s, op, oid).objection for story, oid in demo.ids.items()}
+        assert {k: o.state for k, o in state.items()} == {
+            "answered": "archived",
+            "verifying": "verifying",
+            "corrected": "corrected",
+            "submitted": "submitted",
+            "declined": "declined",
+            "overdue": "verifying",
+        }
+        for story in ("answered", "verifying", "corrected", "overdue"):
+            assert state[story].holder_department_id == ga.department_id, story  # routed by lineage
+            assert state[story].item == "住址"
+        assert [o.id for o in objections.overdue(s, op)] == [demo.ids["overdue"]]
+        assert "extend" in [st.action for st in objections.get(s, ga, demo.ids["corrected"]).steps]
+        told = [n for n, o in objections.notices(s, rs) if o.id == demo.ids["corrected"]]
+        assert told and state["corrected"].correction in told[0].message
+        evidence = objections.get(s, ga, demo.ids["verifying"]).evidence
+        assert [e.name for e in evidence] == ["入户核查记录.txt"]
+        disputed = disputed_keys(s, hukou)
+    # the correcting version holds the moved resident's new address
+    row = store.read(hukou, filter={"公民身份号码": demo.moved.id_number}, columns=["住址"])
+    assert row.column("住址").to_pylist() == [demo.moved_to]
+    verifying = state["verifying"].key
+    assert disputed.of(tuple(verifying)) is not None
+    mz = _actor(db, "mzadmin")
+    answer = delivery.lookup(db, store, mz, built.activity.grants["granted"], verifying[0])
+    assert answer["rows"][0]["_disputed"] and answer["rows"][0]["_disputed_items"] == ["住址"]
+    assert answer["quality"]["open_objections"] >= 3  # served, never withheld, with the flags beside it
