@@ -137,76 +137,174 @@ def _check_against_catalog(session: Session, rules: Sequence[Rule], filename: st
         raise invalid(f"{filename} names what the catalog does not hold; no rule was kept", *problems)
 
 
-def import_rules(
-    session: Session, actor: Actor, text: str, filename: str = "rules.yaml", *, prune: bool = False
-) -> Imported:
-    """Keep a rule file's rules (added or replaced by name); with ``prune``, the rules of the file's
-    targets that it no longer declares are removed, so the file in version control is the truth."""
+@dataclass(frozen=True)
+class Change:
+    """One declared rule that differs from the stored one: each field as (before, after)."""
+
+    rule: Rule
+    fields: dict[str, tuple[Any, Any]]
+
+
+@dataclass
+class Plan:
+    """What keeping a rule file would do, worked out before anything is written: ``import_rules``
+    applies it, the console's check shows it."""
+
+    file: RuleFile
+    targets: dict[tuple[str, str], Resource | None]
+    rows: dict[tuple[str, str, str], QualityRule]  # the stored rules of the targets
+    added: list[Rule] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    unchanged: list[Rule] = field(default_factory=list)
+    removed: list[QualityRule] = field(default_factory=list)
+    gates: dict[str, tuple[bool | None, bool]] = field(default_factory=dict)  # code -> (before, after)
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed or any(a != b for a, b in self.gates.values()))
+
+
+def _fields(rule: Rule) -> dict[str, Any]:
+    return {
+        "kind": rule.kind,
+        "dimension": rule.dimension.value,
+        "severity": rule.severity.value,
+        "threshold": rule.threshold,
+        "columns": list(rule.columns),
+        "params": dict(rule.params),
+    }
+
+
+def _outside(parsed: RuleFile, resource: str, filename: str) -> list[Problem]:
+    """A file edited for one resource may not reach another resource or an element."""
+    problems = []
+    if parsed.resource and parsed.resource != resource:
+        problems.append(
+            Problem(
+                f"this file keeps the rules of {resource}, not {parsed.resource}",
+                field="resource",
+                file=filename,
+            )
+        )
+    for rule in parsed.rules:
+        if rule.target != resource:
+            where = "data element" if rule.element else "resource"
+            problems.append(
+                Problem(
+                    f"rule {rule.name!r} is for {where} {rule.target}; this file keeps the rules of {resource}",
+                    field="element" if rule.element else "resource",
+                    file=filename,
+                    line=_line(rule),
+                )
+            )
+    return problems
+
+
+def check_rules(
+    session: Session,
+    actor: Actor,
+    text: str,
+    filename: str = "rules.yaml",
+    *,
+    prune: bool = False,
+    resource: str | None = None,
+) -> Plan:
+    """What importing a rule file would add, change and remove, with every check of the import
+    (who may, the file's mistakes, the catalog's columns) and nothing written. ``resource``: the
+    file must keep that resource's rules only (the console edits one resource at a time); with
+    ``prune`` it is the whole of them, so an empty ``rules:`` removes them all."""
     parsed: RuleFile = parse(text, filename)
+    if resource is not None:
+        resource = normalise_code(resource)
+        if problems := _outside(parsed, resource, filename):
+            raise invalid(f"{filename} reaches beyond {resource}; no rule was kept", *problems)
     targets: dict[tuple[str, str], Resource | None] = {}
     for rule in parsed.rules:
         if (rule.scope, rule.target) not in targets:
             targets[(rule.scope, rule.target)] = _manage_target(session, actor, rule)
-    if parsed.resource and ("resource", parsed.resource) not in targets:
-        targets[("resource", parsed.resource)] = _manage_target(
-            session,
-            actor,
-            Rule(name="-", kind="not_null", dimension=Dimension.completeness, resource=parsed.resource),
-        )
+    for code in {parsed.resource, resource} - {None}:
+        if ("resource", code) not in targets:
+            targets[("resource", code)] = _manage_target(
+                session,
+                actor,
+                Rule(name="-", kind="not_null", dimension=Dimension.completeness, resource=code),
+            )
     _check_against_catalog(session, parsed.rules, filename)
-    out = Imported()
-    existing = {
+    rows = {
         (r.scope, r.target, r.name): r
         for r in session.scalars(
             select(QualityRule).where(QualityRule.target.in_([t for _, t in targets] or [""]))
         )
         if (r.scope, r.target) in targets
     }
+    plan = Plan(parsed, targets, rows)
     declared = set()
     for rule in parsed.rules:
         key = (rule.scope, rule.target, rule.name)
         declared.add(key)
-        fields = {
-            "kind": rule.kind,
-            "dimension": rule.dimension.value,
-            "severity": rule.severity.value,
-            "threshold": rule.threshold,
-            "columns": list(rule.columns),
-            "params": dict(rule.params),
-        }
-        row = existing.get(key)
+        row = rows.get(key)
         if row is None:
-            session.add(
-                QualityRule(
-                    scope=rule.scope,
-                    target=rule.target,
-                    name=rule.name,
-                    origin=rule.origin,
-                    updated_by=actor.username[:64],
-                    **fields,
-                )
-            )
-            out.added += 1
-        elif any(getattr(row, k) != v for k, v in fields.items()) or not row.enabled:
-            for k, v in fields.items():
-                setattr(row, k, v)
-            row.enabled, row.origin, row.updated_by = True, rule.origin, actor.username[:64]
-            row.updated_at = datetime.now(UTC)
-            out.updated += 1
+            plan.added.append(rule)
+            continue
+        diff = {k: (getattr(row, k), v) for k, v in _fields(rule).items() if getattr(row, k) != v}
+        if not row.enabled:
+            diff["enabled"] = (False, True)
+        if diff:
+            plan.changed.append(Change(rule, diff))
         else:
-            out.unchanged += 1
+            plan.unchanged.append(rule)
     if prune:
-        for key, row in existing.items():
-            if key not in declared:
-                session.delete(row)
-                out.removed += 1
+        plan.removed = [row for key, row in rows.items() if key not in declared]
     if parsed.gate is not None and parsed.resource:
         gate = session.get(QualityGate, parsed.resource)
+        plan.gates[parsed.resource] = (gate.enabled if gate else None, parsed.gate)
+    return plan
+
+
+def import_rules(
+    session: Session,
+    actor: Actor,
+    text: str,
+    filename: str = "rules.yaml",
+    *,
+    prune: bool = False,
+    resource: str | None = None,
+) -> Imported:
+    """Keep a rule file's rules (added or replaced by name); with ``prune``, the rules of the file's
+    targets that it no longer declares are removed, so the file in version control is the truth.
+    Every check is :func:`check_rules`' (nothing is written unless it passes)."""
+    plan = check_rules(session, actor, text, filename, prune=prune, resource=resource)
+    out = Imported(unchanged=len(plan.unchanged))
+    for rule in plan.added:
+        session.add(
+            QualityRule(
+                scope=rule.scope,
+                target=rule.target,
+                name=rule.name,
+                origin=rule.origin,
+                updated_by=actor.username[:64],
+                **_fields(rule),
+            )
+        )
+        out.added += 1
+    for change in plan.changed:
+        rule = change.rule
+        row = plan.rows[(rule.scope, rule.target, rule.name)]
+        for k, v in _fields(rule).items():
+            setattr(row, k, v)
+        row.enabled, row.origin, row.updated_by = True, rule.origin, actor.username[:64]
+        row.updated_at = datetime.now(UTC)
+        out.updated += 1
+    for row in plan.removed:
+        session.delete(row)
+        out.removed += 1
+    for code, (_, after) in plan.gates.items():
+        gate = session.get(QualityGate, code)
         if gate is None:
-            session.add(QualityGate(resource_code=parsed.resource, enabled=parsed.gate))
+            session.add(QualityGate(resource_code=code, enabled=after))
         else:
-            gate.enabled, gate.updated_at = parsed.gate, datetime.now(UTC)
-        out.gates[parsed.resource] = parsed.gate
+            gate.enabled, gate.updated_at = after, datetime.now(UTC)
+        out.gates[code] = after
     session.flush()
     record(
         session,
@@ -214,7 +312,7 @@ def import_rules(
         "quality.rules.import",
         "rule_file",
         filename[:200],
-        details={**out.as_dict(), "targets": sorted(t for _, t in targets)},
+        details={**out.as_dict(), "targets": sorted(t for _, t in plan.targets)},
     )
     return out
 
@@ -249,6 +347,25 @@ def export_rules(session: Session, actor: Actor, code: str) -> str:
     rows = [r for r in _rules_for(session, res) if r.scope == "resource"]
     gate = session.get(QualityGate, res.code)
     return dump([as_rule(r) for r in rows], resource=res.code, gate=gate.enabled if gate else None)
+
+
+@dataclass(frozen=True)
+class RuleSheet:
+    """A resource's own rules as its keeper edits them: the file's text and the rules it declares."""
+
+    code: str
+    name: str
+    department: str
+    text: str
+    rules: list[QualityRule]
+
+
+def rule_sheet(session: Session, actor: Actor, code: str) -> RuleSheet:
+    """Only for whoever may keep the resource's rules (the console's editor)."""
+    res = catalog.get(session, actor, code)
+    require(actor, "quality.manage", Target(department_id=res.provider_id))
+    rows = [r for r in _rules_for(session, res) if r.scope == "resource"]
+    return RuleSheet(res.code, res.name, res.provider.name, export_rules(session, actor, res.code), rows)
 
 
 def has_rules(session: Session, code: str) -> bool:

@@ -1,7 +1,8 @@
 """Data quality (数据质量) pages: departments ranked by the quality of their current data, each
 resource's scorecard (a score per GB/T 36344 dimension, the trend over versions, the worst rules
-first, failing rows masked by grade for the provider), measuring a resource now, and releasing a
-version its quality gate held back; plus the dashboard's quality section."""
+first, failing rows masked by grade for the provider), measuring a resource now, releasing a
+version its quality gate held back, and editing a resource's rule file (checked, then saved whole);
+plus the dashboard's quality section."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.responses import RedirectResponse
 from huitong.access import Target, decide
 from huitong.errors import HuitongError, Unauthenticated
 from huitong.quality import service as quality
-from huitong.quality.rules import Dimension
+from huitong.quality.rules import KINDS, Dimension, Kind
 from huitong.web import nav
 from huitong.web.charts import bars, trend
 from huitong.web.data import store_for
@@ -42,6 +43,100 @@ def overview(request: Request):
     with page(request, read_only=True) as ctx:
         _require(ctx)
         return ctx.render("quality/index.html", area="quality", **_ranking(ctx))
+
+
+# A rule of each kind, as a file writes it: the reference beside the editor (columns are examples).
+KIND_EXAMPLES = {
+    "not_null": "{name: 姓名完整, kind: not_null, column: 姓名, threshold: 0.99}",
+    "valid": "{name: 身份证号有效, kind: valid, column: 公民身份号码, severity: fail}",
+    "in_code_table": "{name: 性别代码, kind: in_code_table, column: 性别, values: [男, 女]}",
+    "pattern": '{name: 本市地址, kind: pattern, column: 住址, regex: "浙江省杭州市.+"}',
+    "range": "{name: 金额合理, kind: range, column: 金额, min: 0, max: 100000}",
+    "unique": "{name: 号码唯一, kind: unique, columns: [公民身份号码]}",
+    "referential": "{name: 单位存在, kind: referential, column: 单位代码, ref: {resource: 330100/00003/00001, column: 统一社会信用代码}}",
+    "cross_field": "{name: 性别与号码一致, kind: cross_field, columns: [公民身份号码, 性别], check: gender_in_id}",
+    "cross_source": "{name: 住址与公安一致, kind: cross_source, column: 住址, other: {resource: 330100/00001/00001, key: 公民身份号码}}",
+    "freshness": "{name: 按时更新, kind: freshness}",
+    "row_count_change": "{name: 记录数平稳, kind: row_count_change, max_change: 0.2}",
+}
+
+
+def _columns_of(kind: Kind) -> str:
+    lo, hi = kind.min_columns, kind.max_columns
+    return str(lo) if lo == hi else f"{lo}+" if hi is None else f"{lo}–{hi}"
+
+
+def _kinds() -> list[dict]:
+    """Every kind rules.KINDS knows, with what a rule of it needs, so nobody needs the docs."""
+    return [
+        {
+            "name": k.name,
+            "label_zh": k.label_zh,
+            "dimension": k.dimension,
+            "columns": _columns_of(k),
+            "required": list(k.required),
+            "optional": list(k.optional),
+            "example": KIND_EXAMPLES.get(k.name, f"{{name: …, kind: {k.name}}}"),
+        }
+        for k in KINDS.values()
+    ]
+
+
+def _rules_page(ctx: Ctx, sheet: quality.RuleSheet, text: str, *, status: int = 200, **values):
+    values = {"saved": None, "refused": None, "plan": None, **values}
+    return ctx.render(
+        "quality/rules.html",
+        area="quality",
+        status=status,
+        sheet=sheet,
+        text=text,
+        kinds=_kinds(),
+        dimensions=list(Dimension),
+        **values,
+    )
+
+
+def _counts(request: Request) -> dict[str, int]:
+    q = request.query_params
+    return {k: int(q[k]) if q.get(k, "").isdigit() else 0 for k in ("added", "changed", "removed")}
+
+
+# before the scorecard's route: its {code:path} would take ".../rules" for a code
+@router.get("/quality/resource/{code:path}/rules")
+def rules(request: Request, code: str):
+    with page(request, read_only=True) as ctx:
+        _require(ctx)
+        sheet = quality.rule_sheet(ctx.session, ctx.actor, code)
+        saved = _counts(request) if request.query_params.get("done") == "saved" else None
+        return _rules_page(ctx, sheet, sheet.text, saved=saved)
+
+
+@router.post("/quality/resource/{code:path}/rules")
+def edit_rules(request: Request, code: str):
+    """``check`` shows what the text would change; ``save`` keeps it as the resource's whole rule
+    file (pruned). A refused file changes nothing and comes back as typed, with every line's reason."""
+    with page(request) as ctx:
+        _require(ctx)
+        sheet = quality.rule_sheet(ctx.session, ctx.actor, code)
+        text = ctx.form().get("text", "")
+        save = ctx.form().get("action") == "save"
+        args = (ctx.session, ctx.actor, text, f"console/{sheet.code}.yaml")
+        try:
+            if save:
+                done = quality.import_rules(*args, prune=True, resource=sheet.code)
+            else:
+                plan = quality.check_rules(*args, prune=True, resource=sheet.code)
+        except HuitongError as exc:
+            if exc.code != "invalid":
+                raise
+            return _rules_page(ctx, sheet, text, status=422, refused=exc)
+        if not save:
+            return _rules_page(ctx, sheet, text, plan=plan)
+    target = (
+        f"/quality/resource/{sheet.code}/rules?done=saved"
+        f"&added={done.added}&changed={done.updated}&removed={done.removed}"
+    )
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/quality/resource/{code:path}")
