@@ -32,6 +32,7 @@ rules:
   - {{name: 户主关系完整, kind: not_null, column: 与户主关系, threshold: 0.99}}
   - {{name: 按时更新, kind: freshness}}
   - {{name: 记录数稳定, kind: row_count_change, max_change: 0.2}}
+  - {{name: 数据可访问, kind: accessible, severity: fail}}
 """
 
 CIVIL_RULES = """# 杭州市民政局 最低生活保障对象信息: 数据质量规则

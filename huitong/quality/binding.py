@@ -57,6 +57,8 @@ class Bound:
     version_rules: list[tuple[int | None, Rule]] = field(default_factory=list)
     broken: list[Broken] = field(default_factory=list)
     others: dict[str, str] = field(default_factory=dict)  # resource code -> registered table name
+    items: int = 0  # the catalog's data items of the resource
+    items_missing: list[str] = field(default_factory=list)  # ... that are not stored columns
 
 
 def bind(
@@ -68,7 +70,7 @@ def bind(
 ) -> Bound:
     """``columns``: the stored table's columns and their kinds; ``other_columns``: each resource a
     rule refers to (None when it has no current version)."""
-    out = Bound()
+    out = Bound(items=len(items), items_missing=[name for name in items if name not in columns])
 
     def add(rule_id, rule, cols, **extra) -> None:
         out.checks.append(Check(len(out.checks), rule, cols, **extra))

@@ -86,6 +86,9 @@ def measure(
         finally:
             con.close()
     for rule_id, rule in bound.version_rules:
+        if rule.kind == "accessible":
+            out.append(_accessible(store, code, version, rule_id, rule, bound))
+            continue
         out.append(_version_rule(store, code, version, rule_id, rule, update_cycle, now or datetime.now(UTC)))
     return out, rows
 
@@ -129,6 +132,26 @@ def _sample(con, check: sql.Check, show: Show) -> list[dict[str, Any]]:
                 row[name] = show(name, value)
         out.append({k: text(v) if not isinstance(v, int | type(None)) else v for k, v in row.items()})
     return out
+
+
+def _accessible(store: Store, code: str, version: Version, rule_id, rule: Rule, bound: Bound) -> Measure:
+    """可访问性: each catalog data item is a stored column, and each file of the version opens."""
+    files, unreadable = store.unreadable(code, version.snapshot_id)
+    checked = bound.items + files
+    failed = len(bound.items_missing) + len(unreadable)
+    m = Measure(rule_id, rule, (), checked=checked, failed=failed)
+    m.ratio = (checked - failed) / checked if checked else None
+    m.passed = m.ratio is None or m.ratio >= rule.threshold
+    found = [f"data item {name} is not stored" for name in bound.items_missing] + [
+        f"file {f}" for f in unreadable
+    ]
+    m.message = (
+        f"{bound.items - len(bound.items_missing)} of {bound.items} data items stored, "
+        f"{files - len(unreadable)} of {files} files readable"
+        + (f"; {'; '.join(found[:5])}" if found else "")
+    )
+    m.sample = [{"problem": text} for text in found[:SAMPLE_ROWS]]
+    return m
 
 
 def _version_rule(

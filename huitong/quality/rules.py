@@ -9,7 +9,9 @@ wholly right or refused with the line of every mistake (see ``rulefile``).
 Every rule measures a *pass ratio*: of the rows it applies to, the share that pass. It passes
 when the ratio reaches its ``threshold`` (1.0 unless told: every row). Two kinds are about the
 version rather than its rows: ``freshness`` (时效性: the version is newer than the update cycle
-allows) and ``row_count_change`` (an anomaly: the row count moved more than ``max_change``).
+allows), ``row_count_change`` (an anomaly: the row count moved more than ``max_change``) and
+``accessible`` (可访问性: every catalog data item is a stored column and every file of the version
+opens).
 """
 
 from __future__ import annotations
@@ -219,6 +221,15 @@ KINDS: dict[str, Kind] = {
             0,
             0,
             optional={"max_age_days": _positive},
+            on_element=False,
+            over_rows=False,
+        ),
+        Kind(
+            "accessible",
+            Dimension.accessibility,
+            "可访问",
+            0,
+            0,
             on_element=False,
             over_rows=False,
         ),

@@ -1,7 +1,7 @@
 """The quality score (pure): one formula for a version, a resource and a department.
 
 - A rule over rows scores ``100 × pass ratio`` (rows passing / rows it applies to); a rule with
-  nothing to check is left out. A rule about the version (freshness, row-count change) scores 100
+  nothing to check is left out. A rule about the version (freshness, row-count change, accessible) scores 100
   when it passes and 0 when it does not.
 - A dimension's score is the mean of its rules' scores weighted by severity (``fail`` 2, ``warn`` 1).
 - A version's score is the plain mean of the scores of the dimensions it has rules in: each

@@ -760,6 +760,32 @@ class Store:
         keep = {s.snapshot_id for s in self._lineage(tbl)[:retain_last]}
         return [s for s in tbl.snapshots() if s.timestamp_ms < _ms(cutoff) and s.snapshot_id not in keep]
 
+    def unreadable(self, code: str, snapshot_id: int) -> tuple[int, list[str]]:
+        """可访问性 of a stored version: how many files it reads (manifest list, manifests, data
+        files) and which of them cannot be opened, each with why. A file lost or cut short on the
+        warehouse's disk is found here, before a consumer's delivery fails on it."""
+        import pyarrow.parquet as pq
+
+        tbl = self._table(code)
+        snap = self._snapshot(tbl, code, snapshot_id, None)
+        if snap is None:
+            raise NotFound(f"resource {normalise_code(code)} has no version {snapshot_id}")
+        try:
+            files = self._files(tbl, snap)
+        except (OSError, ValueError) as exc:  # the manifest list or a manifest itself is gone
+            return 1, [f"{snap.manifest_list}: {type(exc).__name__}: {exc}"]
+        bad = []
+        for path in sorted(files):
+            try:
+                with tbl.io.new_input(path).open() as f:
+                    if path.endswith(".parquet"):
+                        pq.read_metadata(f)
+                    else:
+                        f.read(1)
+            except Exception as exc:  # any failure to open is the finding, not an error of the run
+                bad.append(f"{path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        return len(files), bad
+
     @staticmethod
     def _files(tbl: Table, snap: Snapshot) -> set[str]:
         """Every file a snapshot reads: its manifest list, manifests and live data files."""

@@ -178,6 +178,22 @@ rules:
     assert {m.rule_name: m.passed for m in metrics}["按时更新"]
 
 
+def test_accessible_fails_when_a_file_of_the_version_no_longer_opens(city, tmp_path):
+    _load(city, people(40))
+    _import(
+        city, f"resource: {city.people}\nrules:\n  - {{name: 数据可访问, kind: accessible, severity: fail}}\n"
+    )
+    _, (m,), _ = _run(city)
+    items = len(PEOPLE_ITEMS)
+    assert m.passed and m.failed == 0 and m.checked > items
+    assert m.message.startswith(f"{items} of {items} data items stored")
+    for path in (tmp_path / "warehouse").rglob("*.parquet"):  # the disk lost the end of every data file
+        path.write_bytes(path.read_bytes()[:10])
+    _, (m,), _ = _run(city)
+    assert not m.passed and m.failed >= 1 and ".parquet" in m.message
+    assert any("parquet" in s["problem"] for s in m.sample)
+
+
 def test_a_rule_on_a_data_element_applies_wherever_it_is_mapped(city):
     rows = people(30)
     _load(city, rows, civil_rows(rows))

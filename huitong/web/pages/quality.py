@@ -58,6 +58,7 @@ KIND_EXAMPLES = {
     "cross_source": "{name: 住址与公安一致, kind: cross_source, column: 住址, other: {resource: 330100/00001/00001, key: 公民身份号码}}",
     "freshness": "{name: 按时更新, kind: freshness}",
     "row_count_change": "{name: 记录数平稳, kind: row_count_change, max_change: 0.2}",
+    "accessible": "{name: 数据可访问, kind: accessible, severity: fail}",
 }
 
 
