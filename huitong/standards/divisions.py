@@ -20,7 +20,7 @@ from typing import Literal
 from huitong.standards.findings import CheckResult, error, not_text, warning
 
 Level = Literal["province", "prefecture", "county"]
-CODE = re.compile(r"^\d{6}$")
+CODE = re.compile(r"^\d{6}$", re.ASCII)
 
 # 港澳台居民居住证 prefixes: valid province-level codes for any date (the 830000 one is used only
 # by 台湾居民居住证; GB/T 2260 itself lists Taiwan as 710000).

@@ -18,8 +18,8 @@ from huitong.standards.findings import CheckResult, Finding, error, not_text, wa
 WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
 CHECK_CHARS = "10X98765432"
 MAX_AGE_YEARS = 130
-_18 = re.compile(r"^\d{17}[\dX]$")
-_15 = re.compile(r"^\d{15}$")
+_18 = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # ASCII digits: ٣ (U+0663) is no ID digit
+_15 = re.compile(r"^\d{15}$", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from huitong.standards.findings import CheckResult, error, not_text
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)  # ASCII digits only: ٠ (U+0660) is no phone digit
 _COUNTRY = re.compile(r"^(?:\+86|0086)")
-_EXTENSION = re.compile(r"(?:-|转|ext\.?|x)(\d{1,6})$", re.IGNORECASE)
+_EXTENSION = re.compile(r"(?:-|转|ext\.?|x)(\d{1,6})$", re.IGNORECASE | re.ASCII)
 
 
 def _clean(value: str) -> str:

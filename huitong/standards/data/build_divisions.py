@@ -44,7 +44,7 @@ PLACEHOLDER_NAMES = {
     "自治区直辖县级行政单位",
 }
 SUFFIX = re.compile(r"(自治州|地区|自治县|县|市|区|旗|盟)$")
-CODE = re.compile(r"^\d{6}$")
+CODE = re.compile(r"^\d{6}$", re.ASCII)
 
 # Listed in some yearly lists and not in others although never abolished: kept in every snapshot.
 PERSISTENT = {"710000": "台湾省", "810000": "香港特别行政区", "820000": "澳门特别行政区"}
