@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from huitong import __version__
+from huitong.api.limits import BodyLimit
 from huitong.config import Settings
 from huitong.db.base import Database
 from huitong.errors import HuitongError
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     app.state.db = db
     app.state.settings = settings
+    app.add_middleware(BodyLimit)  # bodies are refused by size before they are read
 
     @app.exception_handler(HuitongError)
     async def _huitong_error(request: Request, exc: HuitongError):

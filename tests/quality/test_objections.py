@@ -241,6 +241,22 @@ def test_the_api_walk_and_the_data_view(flow, test_database):
             json=body | {"evidence": {"name": "x", "content_base64": "!"}},
         )
         assert bad.status_code == 422 and "base64" in bad.json()["message"]
+        huge = b'{"resource": "x", "reason": "y", "evidence": {"name": "a", "content_base64": "' + b"A" * (
+            9 << 20
+        )
+        r = client.post(
+            "/api/quality/objections", headers=mz | {"content-type": "application/json"}, content=huge
+        )
+        assert r.status_code == 413 and "8 MB" in r.json()["message"]  # by its length, before it is read
+
+        def chunks():  # no length given: stopped once it passes the limit
+            for _ in range(10):
+                yield b"A" * (1 << 20)
+
+        r = client.post(
+            "/api/quality/objections", headers=mz | {"content-type": "application/json"}, content=chunks()
+        )
+        assert r.status_code == 413
         for action in ("accept", "flag"):
             r = client.post(f"/api/quality/objections/{oid}/steps", headers=op, json={"action": action})
             assert r.status_code == 200 and r.json()["state"] in ("accepted", "flagged")
