@@ -115,3 +115,17 @@ def test_only_the_provider_admin_or_operator_revokes_and_nobody_applies_for_own_
         )
     if decide(actor, "share.apply", target):
         assert actor.department_id != target.department_id and actor.kind != "app"
+
+
+@given(actors, targets)
+def test_only_the_holder_departments_administrator_answers_objections(actor, target):
+    """extend, correct, reject: the holder's administrator, writing; nobody else, not its data users."""
+    d = decide(actor, "quality.objection.decide", target)
+    may = Role.dept_admin in actor.roles and actor.department_id == target.department_id
+    assert bool(d) == (may and actor.scope == "write"), d.reason
+
+
+@given(actors, targets)
+def test_objections_are_accepted_flagged_and_archived_by_the_operator_alone(actor, target):
+    d = decide(actor, "quality.objection.handle", target)
+    assert bool(d) == (Role.operator in actor.roles and actor.scope == "write"), d.reason

@@ -314,8 +314,10 @@ _RULES = {
     "quality.objection.read": _objection_read,
     # accept, decline, flag, forward, unflag, archive (which step when: quality.objection_flow)
     "quality.objection.handle": _operator_only("the acceptance, flags and archive of objections"),
-    # extend, correct, reject: ``t.department_id`` is the holder department
-    "quality.objection.decide": _own_member("answer objections on"),
+    # extend, correct, reject: ``t.department_id`` is the holder department. Its administrator
+    # answers, as it runs the loads a correction comes through (aggregate.manage); its data users
+    # see the objection, they do not speak for the department's data
+    "quality.objection.decide": _own_admin("answer objections on"),
     "share.apply": _share_apply,
     "share.decide": _authenticated,  # which party may take which step: huitong.share.states
     "share.read": _share_read,
