@@ -179,11 +179,16 @@ def step(
         )
     chosen = mine[0]
     if chosen.needs_reason and not (reason and reason.strip()):
-        raise invalid(f"{action} needs a reason (理由)", Problem("a reason is required", field="reason"))
+        raise invalid(
+            f"{action} needs a reason (理由)",
+            Problem("a reason is required", field="reason", code="objection.reason_required"),
+        )
     if chosen.needs_correction and not (correction and correction.strip()):
         raise invalid(
             f"{action} needs the correction it made: a new version's snapshot id or a point fix id",
-            Problem("a correction link is required", field="correction"),
+            Problem(
+                "a correction link is required", field="correction", code="objection.correction_required"
+            ),
         )
     return chosen.target
 

@@ -120,8 +120,18 @@ def _key_of(res: Resource, key: Mapping[str, Any] | str | None) -> list[str] | N
     if unknown or missing:
         raise invalid(
             f"give the record's whole key: {', '.join(key_items)}",
-            *[Problem("not a key item of this resource", column=k) for k in unknown],
-            *[Problem("the key item is required", column=k) for k in missing],
+            *[
+                Problem(
+                    "not a key item of this resource", column=k, code="objection.not_key", params={"item": k}
+                )
+                for k in unknown
+            ],
+            *[
+                Problem(
+                    "the key item is required", column=k, code="objection.key_required", params={"item": k}
+                )
+                for k in missing
+            ],
         )
     return [str(given[k]).strip() for k in key_items]
 
@@ -131,12 +141,21 @@ def _evidence(evidence: Evidence | None) -> Evidence | None:
         return None
     name = (evidence.name or "evidence").strip().replace("\\", "/").rsplit("/", 1)[-1][:200] or "evidence"
     if not evidence.content:
-        raise invalid(f"the evidence file {name} is empty", Problem("empty file", field="evidence"))
+        raise invalid(
+            f"the evidence file {name} is empty",
+            Problem("empty file", field="evidence", code="objection.evidence_empty", params={"name": name}),
+        )
     if len(evidence.content) > MAX_EVIDENCE:
         raise invalid(
             f"the evidence file {name} is {len(evidence.content):,} bytes; at most "
             f"{MAX_EVIDENCE // (1024 * 1024)} MB may be attached",
-            Problem("too large", field="evidence", value=name),
+            Problem(
+                "too large",
+                field="evidence",
+                value=name,
+                code="objection.evidence_too_large",
+                params={"name": name, "mb": MAX_EVIDENCE // (1024 * 1024)},
+            ),
         )
     return Evidence(name, evidence.content)
 
@@ -232,16 +251,25 @@ def raise_objection(
     res = catalog.get(session, actor, code)
     reason = (reason or "").strip()
     if not reason:
-        raise invalid("say why the data is wrong (理由)", Problem("a reason is required", field="reason"))
+        raise invalid(
+            "say why the data is wrong (理由)",
+            Problem("a reason is required", field="reason", code="objection.reason_required"),
+        )
     if len(reason) > MAX_REASON:
         raise invalid(f"the reason is at most {MAX_REASON} characters", Problem("too long", field="reason"))
     values = _key_of(res, key)
     if item is not None:
         item = item.strip()
         if values is None:
-            raise invalid("an objection to a data item names its record's key too", Problem("", field="key"))
+            raise invalid(
+                "an objection to a data item names its record's key too",
+                Problem("name the record's key", field="key", code="objection.item_needs_key"),
+            )
         if item not in {it.name for it in res.items}:
-            raise invalid(f"{res.code} has no data item {item!r}", Problem("unknown item", field="item"))
+            raise invalid(
+                f"{res.code} has no data item {item!r}",
+                Problem("unknown item", field="item", code="objection.unknown_item", params={"item": item}),
+            )
     evidence = _evidence(evidence)
     to = route(session, store, res, values)
     now = now or utcnow()
@@ -327,7 +355,13 @@ def _correction(session: Session, store: Store | None, obj: Objection, correctio
             f"version {version.snapshot_id} of {obj.resource_code} was made at "
             f"{version.committed_at.isoformat()}, before the objection ({obj.created_at.isoformat()}): "
             "load the corrected data first and name the new version",
-            Problem("not newer than the objection", field="correction", value=text),
+            Problem(
+                "not newer than the objection",
+                field="correction",
+                value=text,
+                code="objection.correction_older",
+                params={"version": str(version.snapshot_id)},
+            ),
         )
     if held_back(session, obj.resource_code, version.snapshot_id):
         raise Conflict(

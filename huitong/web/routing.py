@@ -77,6 +77,11 @@ class Ctx:
         """Every value a POSTed field was sent with (checkbox groups), in order."""
         return [v for k, v in getattr(self.request.state, "form_items", []) if k == name]
 
+    def upload(self, name: str) -> Any | None:
+        """The file a multipart form sent under ``name`` (an ``UploadFile``), or None when none was chosen."""
+        found = getattr(self.request.state, "files", {}).get(name)
+        return found if found is not None and found.filename else None
+
 
 @contextmanager
 def page(request: Request, *, read_only: bool = False) -> Iterator[Ctx]:
@@ -151,6 +156,7 @@ class ConsoleRoute(APIRoute):
                     form = await request.form()
                     request.state.form = {k: v for k, v in form.items() if isinstance(v, str)}
                     request.state.form_items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+                    request.state.files = {k: v for k, v in form.items() if not isinstance(v, str)}
                     if not (_same_origin(request) and web.csrf_ok(request.state.form.get("csrf"))):
                         response = error_page(request, 403, "error.csrf")
                         return _finish(request, web, response)

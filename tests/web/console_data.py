@@ -2,7 +2,8 @@
 departments and users (each with a password), published and draft catalog entries, a
 source loaded twice (two versions, one reject), a ledger entry with a subject and a
 signed checkpoint, and sharing: a police data user, a grant to 民政 on the loaded
-resource with one delivery, and a request waiting for the provider."""
+resource with one delivery, and a request waiting for the provider; 民政 has raised an objection
+to one of its records (submitted, with an evidence file: nothing is flagged)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from huitong.catalog.model import DataItem, DataType, OpenType, ShareType
 from huitong.ledger.events import record
 from huitong.ledger.service import sign_checkpoint
 from huitong.org import service as org
+from huitong.quality import objections
 from huitong.share import applications as apps
 from huitong.share import delivery
 from huitong.share.grants import Conditions
@@ -51,6 +53,7 @@ class ConsoleWorld:
     grant: int  # 民政 (mz) holds a grant on hj: ID number and name, masked; one delivery made
     granted_request: int  # the request that led to it
     pending_request: int  # mzu's request for hj, waiting for the provider (provider_review)
+    objection: int  # mz's objection to GOOD_1's record of hj, submitted (not flagged)
 
     @property
     def db(self):
@@ -122,9 +125,25 @@ def build_console_world(tmp: Path) -> ConsoleWorld:
         s.flush()
         subject_entry = entry.id
     granted, pending, grant = _share(db, store, world, hj)
+    with db.session() as s:
+        evidence = objections.Evidence("户口本.pdf", b"%PDF-1.4 scan")
+        objection = objections.raise_objection(
+            s, store, mz, hj, "姓名登记有误", key=GOOD_1, evidence=evidence
+        ).id
     sign_checkpoint(db)
     return ConsoleWorld(
-        world, store, hj, stats, draft, relief, first.load_id, subject_entry, grant, granted, pending
+        world,
+        store,
+        hj,
+        stats,
+        draft,
+        relief,
+        first.load_id,
+        subject_entry,
+        grant,
+        granted,
+        pending,
+        objection,
     )
 
 

@@ -1,7 +1,7 @@
 """No page of the console fetches anything from another host: no CDN, no web font, no
 analytics. Each role (and the public) visits every page the navigation offers it, every other
 console page without a path parameter, and the detail pages (a resource and its diff, a load,
-an application, a request, a grant and its data, an audit entry), while the browser records
+an application, a request, a grant and its data, an audit entry, an objection), while the browser records
 every request; all of them must go to the test server itself (``data:`` URLs allowed).
 
 The pages come from the nav registry and from the console's own routers, so a new page is
@@ -24,6 +24,7 @@ from tests.web.conftest import login
 
 ROLES = (None, "op", "ga", "mzu", "aud")  # the public, operator, provider admin, consumer user, auditor
 NOT_PAGES = {"/lang", "/logout"}  # POST-only actions
+DOWNLOADS = {"/objections/{objection_id}/evidence/{evidence_id}"}  # a file, never a page
 
 
 def console_routes(app) -> list[str]:
@@ -33,7 +34,7 @@ def console_routes(app) -> list[str]:
     for route in app.routes:
         if not isinstance(route, APIRoute) or route.endpoint.__module__ not in modules:
             continue
-        if "GET" in route.methods and route.path not in NOT_PAGES and route.path not in paths:
+        if "GET" in route.methods and route.path not in NOT_PAGES | DOWNLOADS and route.path not in paths:
             paths.append(route.path)
     return paths
 
@@ -48,6 +49,7 @@ def params_for(console) -> dict[str, str]:
         "application_id": str(application),
         "request_id": str(console.granted_request),
         "grant_id": str(console.grant),
+        "objection_id": str(console.objection),
     }
 
 
