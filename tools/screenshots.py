@@ -125,6 +125,18 @@ def take(s: Shooter) -> None:
     expect(s.page.locator("#chart-trend")).to_be_visible()
     s.shot("quality-scorecard", full_page=True)
 
+    # the rule file 公安 keeps for it, edited in the console
+    s.page.locator("#edit-rules").click()
+    s.shot("quality-rules", full_page=True)
+
+    # the objections 公安 must answer, the overdue one marked, and 民政's address objection
+    s.page.goto("/objections")
+    s.shot("objections", full_page=True)
+    s.page.goto("/objections?state=verifying")
+    s.page.locator("table a[href^='/objections/']").last.click()
+    expect(s.page.locator("#history")).to_be_visible()
+    s.shot("objection-detail", full_page=True)
+
     # the provider's inbox: 民政 has a request to decide, with its working-day countdown
     s.login("mzadmin")
     s.page.goto("/catalog?q=最低生活保障对象信息")

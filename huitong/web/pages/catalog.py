@@ -14,6 +14,7 @@ from huitong.aggregate.tables import LoadRun
 from huitong.catalog import service as catalog
 from huitong.catalog.search_service import FACET_KEYS, search_page
 from huitong.errors import HuitongError, NotFound
+from huitong.quality import disputes
 from huitong.quality import service as quality
 from huitong.standards.tables import DataElementRow
 from huitong.web import nav
@@ -97,9 +98,24 @@ def _items(ctx: Ctx, res) -> list[dict]:
 
 def sample_rows(ctx: Ctx, res, table) -> dict:
     """Rows as this viewer may see them. Today only the provider's staff get here and see the
-    values as stored; grantees (sharing) will see them masked by grade through this hook."""
+    values as stored; grantees (sharing) will see them masked by grade through this hook. A
+    record under objection is marked (有异议, with its disputed items), never left out."""
     rows = table.to_pylist()
-    return {"columns": table.column_names, "rows": [[r[c] for c in table.column_names] for r in rows]}
+    marks = disputes.current(ctx.db, res.code)
+    keys = {k: table.column(k) for k in marks.key_items if k in table.column_names}
+    flags = marks.marker_columns(keys, table.num_rows)
+    disputed = [
+        (items.split(";") if items else []) if flag else None
+        for flag, items in zip(
+            flags["_disputed"].to_pylist(), flags["_disputed_items"].to_pylist(), strict=True
+        )
+    ]
+    return {
+        "columns": table.column_names,
+        "rows": [[r[c] for c in table.column_names] for r in rows],
+        "disputed": disputed if any(d is not None for d in disputed) else None,
+        "resource_disputed": marks.whole,
+    }
 
 
 def _lineage(ctx: Ctx, res) -> dict:
