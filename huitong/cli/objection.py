@@ -31,6 +31,11 @@ def _key(text: str | None):
         raise invalid(f"--key is not a JSON object: {exc}", Problem("bad JSON", field="key")) from None
 
 
+def _joined(key: list[str | None]) -> str:
+    """A record key as shown, its values joined by ``/`` (a hidden one as ``(hidden)``)."""
+    return "/".join("(hidden)" if v is None else v for v in key)
+
+
 @app.command("raise")
 @command
 def raise_(
@@ -88,12 +93,13 @@ def list_(
             if overdue
             else service.list_for(s, actor, resource=resource, state=state_)
         )
+        keys = service.shown_keys(s, actor, rows)  # masked unless you raised it or hold the data
         table = Table("id", "resource", "on", "state", "raiser", "due")
         for o in rows:
             on = (
                 "resource"
                 if o.scope == "resource"
-                else "/".join(o.key or []) + (f" {o.item}" if o.item else "")
+                else _joined(keys[o.id]) + (f" {o.item}" if o.item else "")
             )
             table.add_row(
                 str(o.id),
@@ -114,11 +120,13 @@ def show(objection_id: int) -> None:
     from huitong.quality.objection_flow import State
 
     with state.db.session() as s:
-        d = service.get(s, state.actor(s), objection_id)
+        actor = state.actor(s)
+        d = service.get(s, actor, objection_id)
         o = d.objection
+        key = service.shown_keys(s, actor, [o])[o.id]
         console.print(
             f"objection {o.id} on {o.resource_code} ({o.scope}"
-            + (f" {'/'.join(o.key)}" if o.key else "")
+            + (f" {escape(_joined(key))}" if key else "")
             + (f" {o.item}" if o.item else "")
             + f"): {o.state} {State(o.state).label_zh}"
         )

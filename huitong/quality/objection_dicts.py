@@ -1,4 +1,6 @@
-"""Objections as plain dicts, for the API and the CLI alike (one shape at both edges)."""
+"""Objections as plain dicts, for the API and the CLI alike (one shape at both edges). The record
+key is the one the caller is shown (:func:`huitong.quality.objections.shown_keys`), never the
+stored one as such: masked for whoever is neither the raiser nor the holder."""
 
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ def _t(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def objection_dict(o: Objection) -> dict[str, Any]:
+def objection_dict(o: Objection, *, key: list[str | None] | None) -> dict[str, Any]:
+    """``key``: the record key as the caller is shown it (``shown_keys``; None or [] for a resource)."""
     state = State(o.state)
     return {
         "id": o.id,
         "resource": o.resource_code,
         "scope": o.scope,
-        "key": o.key,
+        "key": key or None,
         "item": o.item,
         "reason": o.reason,
         "state": state.value,
@@ -43,8 +46,8 @@ def objection_dict(o: Objection) -> dict[str, Any]:
     }
 
 
-def detail_dict(d: Detail) -> dict[str, Any]:
-    return objection_dict(d.objection) | {
+def detail_dict(d: Detail, *, key: list[str | None] | None) -> dict[str, Any]:
+    return objection_dict(d.objection, key=key) | {
         "you_are": [p.value for p in d.parties],
         "actions": d.actions,
         "steps": [

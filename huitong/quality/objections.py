@@ -5,14 +5,16 @@ deadlines and evidence, tells the raiser, and records every step in the ledger.
 
 Who sees an objection: its raiser (the user, or the staff of the department that raised it), the
 holder department it was routed to, the operator and auditors. To anyone else it does not exist
-(as the catalog hides drafts).
+(as the catalog hides drafts). The record's key (often a 公民身份号码) is shown as given only to
+the raiser, who supplied it, and the holder, whose data it is; everyone else sees each value in
+its item's default view by grade (:func:`shown_keys`), as quality samples are shown.
 """
 
 from __future__ import annotations
 
 import hashlib
 import statistics
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,8 +35,9 @@ from huitong.org.tables import Department
 from huitong.quality import disputes
 from huitong.quality import objection_flow as flow
 from huitong.quality.objection_flow import Deadlines, Party, State
-from huitong.quality.service import held_back
+from huitong.quality.service import held_back, item_views
 from huitong.quality.tables import Objection, ObjectionEvidence, ObjectionNotice, ObjectionStep
+from huitong.standards.store import elements_of
 from huitong.store.schema import LOAD_ID
 from huitong.store.store import Store
 
@@ -466,6 +469,33 @@ def get(session: Session, actor: Actor, objection_id: int) -> Detail:
     mine = parties(actor, obj)
     possible = [a for a in flow.ACTIONS if any(a in flow.actions(obj.state, p) for p in mine)]
     return Detail(obj, steps, files, mine, possible)
+
+
+def shown_keys(
+    session: Session, actor: Actor, objections: Iterable[Objection]
+) -> dict[int, list[str | None]]:
+    """Each objection's record key as the actor is shown it, by objection id (``[]`` for a whole
+    resource): as given to its raiser and holder; to the operator, auditors and anyone else who
+    reads it, each value in its key item's default view by grade (the element's mask rule; None
+    when hidden, or when the item is no longer a key item of the resource). The stored key is
+    unchanged. One lookup of the resources and one of their elements, whatever the number."""
+    found = list(objections)
+    out: dict[int, list[str | None]] = {o.id: list(o.key or []) for o in found}
+    masked = [o for o in found if o.key and not {Party.raiser, Party.holder} & set(parties(actor, o))]
+    if not masked:
+        return out
+    codes = sorted({o.resource_code for o in masked})
+    resources = {r.code: r for r in session.scalars(select(Resource).where(Resource.code.in_(codes)))}
+    elements = elements_of(session, {it.element for r in resources.values() for it in r.items if it.element})
+    views = {code: item_views(r, elements) for code, r in resources.items()}
+    key_items = {code: [it.name for it in r.items if it.is_key] for code, r in resources.items()}
+    for o in masked:
+        names, view = key_items.get(o.resource_code, []), views.get(o.resource_code, {})
+        out[o.id] = [
+            view[names[i]](value) if i < len(names) and names[i] in view else None
+            for i, value in enumerate(o.key or [])
+        ]
+    return out
 
 
 def evidence_file(session: Session, actor: Actor, objection_id: int, evidence_id: int) -> ObjectionEvidence:

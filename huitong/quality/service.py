@@ -382,8 +382,9 @@ def gated(session: Session, code: str) -> bool:
 # ---------------------------------------------------------------- runs
 
 
-def _viewer(res: Resource, elements) -> dict[str, Any]:
-    """Each item's default view (clear, masked or hidden by its grade), for samples."""
+def item_views(res: Resource, elements) -> dict[str, Any]:
+    """Each item's default view (clear, masked or hidden by its grade, masked by its element's
+    rule), as a function of a value: for samples, and for objections' record keys."""
     views = {}
     for it in res.items:
         element = elements.get(it.element) if it.element else None
@@ -434,7 +435,7 @@ def run(
         res.code,
         version,
         bound,
-        shown_by(_viewer(res, elements)),
+        shown_by(item_views(res, elements)),
         update_cycle=res.update_cycle,
         now=now,
     )

@@ -346,3 +346,71 @@ def test_batch_extracts_and_change_sets_mark_the_disputed_records(flow, tmp_path
     assert cs["changed"][0]["_disputed_items"] == ["姓名"]
     assert [r.get("_disputed", False) for r in cs["added"]] == [False]
     assert cs["quality"]["open_objections"] == 1
+
+
+def _masked(value: str) -> str:
+    """An ID number as its default view (一般4级, the id_number rule) shows it."""
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def test_the_record_key_is_masked_for_the_operator_and_auditors_in_the_service(flow):
+    """The raiser (who gave it) and the holder (whose data it is) see the key as given; the
+    operator and auditors each value by its item's grade and mask rule. Nothing stored changes."""
+    clear = person_id(1)
+    oid = raise_on(flow, n=1)
+    whole = raise_on(flow, key=None)
+    with flow.world.db.session() as s:
+        found = service.list_for(s, flow.world.actor("op"))
+        for who, shown in (("mz", clear), ("mzu", clear), ("ga", clear), ("op", _masked(clear))):
+            keys = service.shown_keys(s, flow.world.actor(who), found)
+            assert keys[oid] == [shown] and keys[whole] == [], who
+        assert service.shown_keys(s, flow.world.actor("aud"), found)[oid] == [_masked(clear)]
+        assert service.get(s, flow.world.actor("op"), oid).objection.key == [clear]  # stored as given
+        assert service.shown_keys(s, flow.world.actor("op"), []) == {}
+
+
+def test_the_record_key_is_masked_for_the_operator_and_auditors_at_the_api(flow, test_database):
+    clear = person_id(2)
+    oid = raise_on(flow, n=2, now=bj(2026, 9, 30, 10))  # long overdue
+    app = create_app(Settings(data_dir=flow.tmp, database_url=test_database.url), db=flow.world.db)
+    client = TestClient(app, raise_server_exceptions=False)
+    try:
+        for who, shown in (("op", _masked(clear)), ("aud", _masked(clear)), ("mz", clear), ("ga", clear)):
+            h = token(flow.world, who)
+            listed = client.get("/api/quality/objections", headers=h)
+            detail = client.get(f"/api/quality/objections/{oid}", headers=h)
+            late = client.get("/api/quality/objections/overdue", headers=h)
+            assert [o["key"] for o in listed.json() if o["id"] == oid] == [[shown]], who
+            assert detail.json()["key"] == [shown], who
+            assert [o["key"] for o in late.json() if o["id"] == oid] == [[shown]], who
+            if shown != clear:
+                for r in (listed, detail, late):
+                    assert clear not in r.text, who
+        r = client.post(
+            f"/api/quality/objections/{oid}/steps", headers=token(flow.world, "op"), json={"action": "accept"}
+        )
+        assert r.status_code == 200 and r.json()["key"] == [_masked(clear)] and clear not in r.text
+        notices = client.get("/api/quality/objections/notices", headers=token(flow.world, "mz"))
+        assert notices.status_code == 200 and clear not in notices.text  # notices carry no key
+    finally:
+        store = getattr(app.state, "store", None)
+        if store is not None:
+            store.close()
+
+
+def test_the_record_key_is_masked_for_the_operator_and_auditors_at_the_cli(
+    flow, monkeypatch, test_database, tmp_path
+):
+    clear = person_id(3)
+    oid = str(raise_on(flow, n=3))
+    run = cli(monkeypatch, test_database, tmp_path)
+    for who in ("op", "aud"):
+        for args in (("list",), ("list", "--overdue"), ("show", oid)):
+            r = run("objection", *args, env={"HUITONG_AS": who})
+            assert r.exit_code == 0, r.output
+            assert clear not in r.output, (who, args)
+        assert _masked(clear) in run("objection", "list", env={"HUITONG_AS": who}).output
+        assert _masked(clear) in run("objection", "show", oid, env={"HUITONG_AS": who}).output
+    for who in ("mz", "ga"):
+        assert clear in run("objection", "list", env={"HUITONG_AS": who}).output, who
+        assert clear in run("objection", "show", oid, env={"HUITONG_AS": who}).output, who

@@ -44,12 +44,30 @@ def act(client, oid: int, action: str, **fields):
     return client.post(f"/objections/{oid}/step", data=data)
 
 
+def object_forms(html: str) -> list[tuple[str, dict[str, str]]]:
+    """The data view's per-row 提出异议 forms: each one's action and hidden fields."""
+    found = []
+    for action, body in re.findall(
+        r'<form method="post" action="([^"]+)" class="inline object-form">(.*?)</form>', html, re.S
+    ):
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body))
+        found.append((unescape(action), {k: unescape(v) for k, v in fields.items()}))
+    return found
+
+
+def masked(value: str) -> str:
+    """An ID number as its default view (一般4级, the id_number rule) shows it."""
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
 def test_raise_from_the_data_view_then_accept_flag_forward_extend_correct_and_the_raiser_is_told(ow):
     mzu = signed_in(ow, "mzu")
     view = mzu.get(f"/share/grants/{ow.clear_grant}/data").text
-    links = [unescape(h) for h in re.findall(r'href="([^"]+)" class="object-link"', view)]
-    link = next(h for h in links if f"key={GOOD_2}" in h)
-    form = mzu.get(link).text
+    action, fields = next((a, f) for a, f in object_forms(view) if f.get("key_0") == GOOD_2)
+    assert action == "/objections/new/prefill" and fields["resource"] == ow.cw.hj
+    form = mzu.post(action, data=fields)
+    assert form.status_code == 200 and 'id="raise-form"' in form.text
+    form = form.text
     assert f'name="key_0" type="text" value="{GOOD_2}"' in form and 'enctype="multipart/form-data"' in form
     r = mzu.post(
         "/objections/new",
@@ -227,3 +245,70 @@ def test_every_state_party_and_action_of_the_flow_has_words_in_both_languages():
         f"objection.party.{p}" for p in Party
     ]:
         assert key in zh and key in en
+
+
+def test_the_data_view_puts_no_record_key_in_any_url(ow):
+    """The 提出异议 of each row is a small POST form: the ID number is in no href or action (no
+    browser history, no access log), and the prefill route renders the form and creates nothing."""
+    mzu = signed_in(ow, "mzu")
+    view = mzu.get(f"/share/grants/{ow.clear_grant}/data").text
+    assert GOOD_1 in view and GOOD_2 in view  # shown in clear under this grant
+    urls = [unescape(u) for u in re.findall(r'(?:href|action|src)="([^"]*)"', view)]
+    assert urls and not [u for u in urls if "key=" in u or GOOD_1 in u or GOOD_2 in u]
+    assert 'class="object-link"' not in re.sub(r"<button[^>]*>", "", view)  # no link left
+    forms = object_forms(view)
+    assert forms and {f["key_0"] for _, f in forms} >= {GOOD_1, GOOD_2}
+    assert all(f["csrf"] and f["resource"] == ow.cw.hj for _, f in forms)
+    before = len(mzu.get("/objections").text)
+    action, fields = next((a, f) for a, f in forms if f["key_0"] == GOOD_1)
+    assert mzu.post(action, data=fields).status_code == 200
+    assert len(mzu.get("/objections").text) == before  # nothing was raised
+    r = mzu.post(action, data={k: v for k, v in fields.items() if k != "csrf"})
+    assert r.status_code == 403 and CSRF_ZH in r.text
+
+    masked_view = mzu.get(f"/share/grants/{ow.cw.grant}/data").text  # the ID number masked there
+    forms = object_forms(masked_view)
+    assert forms and all("key_0" not in f for _, f in forms)  # a masked key prefills nothing
+
+
+def test_a_key_in_the_raise_forms_url_is_ignored_and_the_reader_told(ow):
+    mzu = signed_in(ow, "mzu")
+    r = mzu.get(f"/objections/new?resource={ow.cw.hj}&key={GOOD_1}")
+    assert r.status_code == 200 and 'id="raise-form"' in r.text
+    assert GOOD_1 not in r.text and 'name="key_0" type="text" value=""' in r.text
+    assert "记录的主键不能通过链接传递" in text_of(r.text, "key-not-in-url")
+    plain = mzu.get(f"/objections/new?resource={ow.cw.hj}").text
+    assert 'id="key-not-in-url"' not in plain
+
+
+def test_the_record_key_is_masked_for_the_operator_and_auditors_in_the_console(ow):
+    """The raiser and the holder see the key as given; the operator and auditors (list, detail,
+    the dashboard's overdue list) its default view by grade, never the number."""
+    from datetime import datetime, timedelta
+
+    past = datetime.now().astimezone() - timedelta(days=60)  # long overdue
+    oid = ow.raise_one(key=GOOD_1, reason="出生日期有误", now=past)
+    for who in ("op", "aud"):
+        client = signed_in(ow, who)
+        listed = client.get("/objections").text
+        detail = client.get(f"/objections/{oid}").text
+        row = next(
+            r for r in re.findall(r"<tr[^>]*>.*?</tr>", listed, re.S) if f'href="/objections/{oid}"' in r
+        )
+        assert masked(GOOD_1) in row, who
+        assert text_of(detail, "objection-what") == f"记录: {masked(GOOD_1)}", who
+        assert GOOD_1 not in listed and GOOD_1 not in detail, who
+    board = signed_in(ow, "op").get("/dashboard").text
+    assert f'href="/objections/{oid}"' in text_of_html(board, "objections-overdue")
+    assert masked(GOOD_1) in board and GOOD_1 not in board
+    for who in ("mzu", "ga"):  # the raiser's department, the holder
+        client = signed_in(ow, who)
+        assert text_of(client.get(f"/objections/{oid}").text, "objection-what") == f"记录: {GOOD_1}", who
+        assert GOOD_1 in client.get("/objections").text, who
+
+
+def text_of_html(html: str, id_: str) -> str:
+    """The markup inside the element with this id."""
+    found = re.search(rf'<(\w+)[^>]*\bid="{id_}"[^>]*>(.*?)</\1>', html, re.S)
+    assert found, f"no #{id_} on the page"
+    return found.group(2)

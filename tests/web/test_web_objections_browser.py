@@ -59,7 +59,8 @@ def test_object_from_the_data_view_through_to_the_correction_and_the_notice(pg, 
     pg.goto(f"/share/grants/{ow.clear_grant}/data")
     row = pg.locator("#granted-rows tbody tr", has_text=GOOD_2)
     expect(row.locator(".disputed")).to_have_count(0)
-    row.get_by_role("link", name="提出异议").click()
+    row.get_by_role("button", name="提出异议").click()  # a POST form: the key is in no URL
+    expect(pg).to_have_url(re.compile(r"/objections/new/prefill$"))
     expect(pg.get_by_label(re.compile("公民身份号码"))).to_have_value(GOOD_2)
     pg.get_by_label("数据项", exact=True).select_option("姓名")
     pg.get_by_role("button", name="提交异议").click()  # no reason: told what to fix

@@ -78,19 +78,26 @@ def raise_objection(request: Request, body: ObjectionIn) -> dict[str, Any]:
             evidence=evidence,
             deadlines=_deadlines(request),
         )
-        return dicts.objection_dict(obj)
+        return _dicts(s, actor, [obj])[0]
+
+
+def _dicts(s, actor, found) -> list[dict[str, Any]]:
+    """The objections as the caller is shown them: each record key masked unless it is the
+    raiser's or the holder's (the service says which)."""
+    keys = service.shown_keys(s, actor, found)
+    return [dicts.objection_dict(o, key=keys[o.id]) for o in found]
 
 
 @router.get("", summary="The objections you raised, those routed to your department, or all (operator)")
 def list_objections(request: Request, resource: str | None = None, state: str | None = None) -> list[dict]:
     with unit(request) as (s, actor):
-        return [dicts.objection_dict(o) for o in service.list_for(s, actor, resource=resource, state=state)]
+        return _dicts(s, actor, service.list_for(s, actor, resource=resource, state=state))
 
 
 @router.get("/overdue", summary="Objections past their stage's working-day deadline")
 def overdue(request: Request, now: datetime | None = None) -> list[dict]:
     with unit(request) as (s, actor):
-        return [dicts.objection_dict(o) for o in service.overdue(s, actor, now)]
+        return _dicts(s, actor, service.overdue(s, actor, now))
 
 
 @router.get("/notices", summary="What you were told about the objections you raised")
@@ -108,7 +115,8 @@ def departments(request: Request, department: str | None = None) -> list[dict]:
 @router.get("/{objection_id}", summary="One objection with its steps, evidence and what you may do")
 def show(request: Request, objection_id: int) -> dict[str, Any]:
     with unit(request) as (s, actor):
-        return dicts.detail_dict(service.get(s, actor, objection_id))
+        d = service.get(s, actor, objection_id)
+        return dicts.detail_dict(d, key=service.shown_keys(s, actor, [d.objection])[d.objection.id])
 
 
 @router.get("/{objection_id}/evidence/{evidence_id}", summary="An evidence file")
@@ -142,4 +150,4 @@ def step(request: Request, objection_id: int, body: StepIn) -> dict[str, Any]:
             store=store_of(request),
             deadlines=_deadlines(request),
         )
-        return dicts.objection_dict(obj)
+        return _dicts(s, actor, [obj])[0]

@@ -63,10 +63,14 @@ def _resource_names(ctx: Ctx, codes) -> dict[str, str]:
     return dict(ctx.session.execute(q).all())
 
 
-def _row(o: Objection, names: dict[int, str], resources: dict[str, str]) -> dict[str, Any]:
-    """What a list or the detail shows of one objection; ``overdue`` when its stage is past due."""
+def _row(
+    o: Objection, names: dict[int, str], resources: dict[str, str], key: list[str | None]
+) -> dict[str, Any]:
+    """What a list or the detail shows of one objection; ``overdue`` when its stage is past due,
+    ``key`` the record key as the reader is shown it (masked unless raiser or holder)."""
     return {
         "o": o,
+        "key": key,
         "resource_name": resources.get(o.resource_code, ""),
         "holder": names.get(o.holder_department_id, ""),
         "raiser_department": names.get(o.raiser_department_id, ""),
@@ -77,16 +81,21 @@ def _row(o: Objection, names: dict[int, str], resources: dict[str, str]) -> dict
 def _rows(ctx: Ctx, found: list[Objection]) -> list[dict[str, Any]]:
     names = department_names(ctx)
     resources = _resource_names(ctx, (o.resource_code for o in found))
-    return [_row(o, names, resources) for o in found]
+    keys = service.shown_keys(ctx.session, ctx.actor, found)
+    return [_row(o, names, resources, keys[o.id]) for o in found]
 
 
-def raise_url(code: str, key_items: list[str], treatments: dict[str, str], row: dict | None = None) -> str:
-    """The raise form for a resource, or for a row of a data view: prefilled with the row's key
-    only when the reader sees every key item in clear (a masked key names no record)."""
-    params: list[tuple[str, str]] = [("resource", code)]
-    if row is not None and key_items and all(treatments.get(k) == "clear" for k in key_items):
-        params += [("key", "" if row.get(k) is None else str(row[k])) for k in key_items]
-    return "/objections/new?" + urlencode(params)
+PREFILL = "/objections/new/prefill"  # the data view's per-row 提出异议 form posts here
+
+
+def prefill_key(key_items: list[str], treatments: dict[str, str], row: dict) -> list[str]:
+    """What a data view's row gives the raise form to prefill: the row's key, only when the reader
+    sees every key item in clear (a masked key names no record); else nothing. The key is posted
+    (:data:`PREFILL`), never put in a URL: an ID number must not land in browser history or an
+    access log."""
+    if not key_items or not all(treatments.get(k) == "clear" for k in key_items):
+        return []
+    return ["" if row.get(k) is None else str(row[k]) for k in key_items]
 
 
 # ---------------------------------------------------------------- the list
@@ -144,10 +153,30 @@ def _detail_page(ctx: Ctx, objection_id: int, *, errors=None, values=None, statu
 
 @router.get("/objections/new")
 def new(request: Request):
+    """The raise form for a resource (``?resource=CODE``, the catalog page's link). A record's key
+    is never taken from the URL (an ID number would be in browser history and the access log): a
+    ``key`` given there is ignored, and the reader told to type it (the data view posts it to
+    :data:`PREFILL` instead)."""
     with page(request, read_only=True) as ctx:
         _require(ctx)
         q = request.query_params
-        values = {"resource": q.get("resource", ""), "item": q.get("item", ""), "keys": q.getlist("key")}
+        values = {"resource": q.get("resource", ""), "item": q.get("item", ""), "keys": []}
+        return _raise_page(ctx, values, {}, key_in_url="key" in q)
+
+
+def _keyless(values: dict) -> str:
+    """The raise form's address without any key (what the language switch returns to)."""
+    params = {k: values[k] for k in ("resource", "item") if values.get(k)}
+    return "/objections/new" + (f"?{urlencode(params)}" if params else "")
+
+
+@router.post(PREFILL)
+def prefill(request: Request):
+    """The raise form filled in from a data view's row (resource and ``key_0``…, posted so the key
+    is in no URL); it creates nothing."""
+    with page(request, read_only=True) as ctx:
+        _require(ctx)
+        values = _raise_values(ctx)
         return _raise_page(ctx, values, {})
 
 
@@ -240,7 +269,8 @@ def _resource(ctx: Ctx, code: str):
         return None
 
 
-def _raise_page(ctx: Ctx, values: dict, errors: dict, status: int = 200):
+def _raise_page(ctx: Ctx, values: dict, errors: dict, status: int = 200, *, key_in_url: bool = False):
+    """The raise form; its ``here`` (the language switch's way back) never carries a key."""
     res = _resource(ctx, values.get("resource", "").strip())
     if values.get("resource") and res is None and "resource" not in errors:
         errors = {**errors, "resource": ctx.t("objection.err.no_resource", code=values["resource"])}
@@ -257,6 +287,8 @@ def _raise_page(ctx: Ctx, values: dict, errors: dict, status: int = 200):
         values=values,
         errors=errors,
         mb=MB,
+        key_in_url=key_in_url,
+        here=_keyless(values),
     )
 
 

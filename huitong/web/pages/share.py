@@ -46,7 +46,7 @@ from huitong.web.data import store_for
 from huitong.web.forms import Form
 from huitong.web.pages import dashboard
 from huitong.web.pages.dashboard import Section
-from huitong.web.pages.objections import raise_url
+from huitong.web.pages.objections import PREFILL, prefill_key
 from huitong.web.routing import Ctx, console_router, page, safe_next
 from huitong.workdays import CHINA
 
@@ -799,7 +799,7 @@ def grant_data(request: Request, grant_id: int):
         except HuitongError as exc:
             refusal = {"status": exc.status, "message": exc.message}
     keys = [it.name for it in res.items if it.is_key]
-    links = [raise_url(res.code, keys, result["items"], row) for row in result["rows"]] if result else []
+    prefills = [prefill_key(keys, result["items"], row) for row in result["rows"]] if result else []
     status = (
         200 if refusal is None else (refusal["status"] if refusal["status"] in (403, 404, 409, 422) else 400)
     )
@@ -813,7 +813,9 @@ def grant_data(request: Request, grant_id: int):
         refusal=refusal,
         page_no=page_no,
         per_page=DATA_PER_PAGE,
-        object_links=links,
+        resource_code=res.code,
+        prefill_action=PREFILL,
+        prefills=prefills,
     )
 
 
