@@ -44,6 +44,7 @@ def raise_(
     key: str = typer.Option(None, help='The record: its key value, or {"item": "value", ...}.'),
     item: str = typer.Option(None, help="One data item of the record."),
     evidence: Path = typer.Option(None, help="A file to attach (at most 5 MB)."),
+    for_citizen: bool = typer.Option(False, "--for-citizen", help="Raised for a citizen (代居民提出)."),
 ) -> None:
     """Object to a record, one of its items, or (without --key) the whole resource."""
     from huitong.quality import objections as service
@@ -66,6 +67,7 @@ def raise_(
                 key=_key(key),
                 item=item,
                 evidence=attached,
+                on_behalf="citizen" if for_citizen else None,
                 deadlines=service.configured(state.settings.deadlines),
             )
             console.print(

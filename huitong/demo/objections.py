@@ -9,7 +9,8 @@ sent back to the department whose load produced them, in every state the flow ha
   then corrects the address in its next increment. The objection names that version, and 人社
   is told.
 * 人社 objects to an enterprise's registered legal representative. It waits for the operator
-  (submitted).
+  (submitted), as does one the auditor raised for a resident who asked who used their data
+  (代居民提出).
 * A vague objection to a whole resource is declined (不予受理), with the reason.
 * One is overdue at 公安. It is simulated: raised and forwarded eleven calendar days ago.
 """
@@ -122,6 +123,17 @@ def before_increments(
         "用人单位参保登记时提交的营业执照所载法定代表人与登记信息不一致，请核实",
         key=ent.credit_code,
         item="法定代表人",
+    )
+    # a resident asked who used their data (the auditor's 查询谁用了我的数据) and says the name is wrong
+    citizen = dibao[0][0]  # 民政 verified this resident against 公安's register
+    o.raise_(
+        "for_citizen",
+        "auditor",
+        HUKOU,
+        "居民本人到窗口查询谁用了其数据时反映：户籍登记的姓名用字有误（生僻字被替换），请核实",
+        key=citizen.id_number,
+        item="姓名",
+        on_behalf="citizen",
     )
     o.raise_("declined", "rsuser", ENTERPRISES, "数据不准")
     o.step("declined", "op", "decline", reason="未指明有误的记录和数据项，也未说明依据；请补充后重新提出")

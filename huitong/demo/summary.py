@@ -87,7 +87,8 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
             f"objections (异议): #{ids['answered']} 民政 on an address 公安 holds, answered (the register is right) "
             f"and archived; #{ids['verifying']} the same kind, waiting for 公安's answer; #{ids['corrected']} 人社 on "
             f"a moved resident, extended once, then corrected by 公安's next increment; #{ids['submitted']} waiting "
-            f"for the operator; #{ids['declined']} declined; #{ids['overdue']} overdue at 公安 (huitong objection list)",
+            f"for the operator, as does #{ids['for_citizen']}, raised by the auditor for a resident (代居民提出); "
+            f"#{ids['declined']} declined; #{ids['overdue']} overdue at 公安 (huitong objection list)",
             soft_wrap=True,
             highlight=False,
         )

@@ -31,6 +31,7 @@ def objection_dict(o: Objection, *, key: list[str | None] | None) -> dict[str, A
         "disputed": state.disputed,
         "raiser": o.raiser_name,
         "raiser_department_id": o.raiser_department_id,
+        "on_behalf": o.on_behalf,
         "holder_department_id": o.holder_department_id,
         "also_routed_to": list(o.also_routed_to or []),
         "snapshot_id": o.snapshot_id,

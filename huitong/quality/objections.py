@@ -43,6 +43,7 @@ from huitong.store.store import Store
 
 MAX_EVIDENCE = 5 * 1024 * 1024  # bytes of one evidence file
 MAX_REASON = 2000
+ON_BEHALF = ("citizen",)  # for whom staff may raise one (代居民提出)
 NOTIFY = {"decline": "不予受理", "correct": "已更正", "reject": "已驳回"}  # answers the raiser is told of
 
 
@@ -245,11 +246,13 @@ def raise_objection(
     key: Mapping[str, Any] | str | None = None,
     item: str | None = None,
     evidence: Evidence | None = None,
+    on_behalf: str | None = None,
     now: datetime | None = None,
     deadlines: Deadlines | None = None,
 ) -> Objection:
     """异议提出: an objection to a record (``key``), one of its items (``key`` and ``item``) or the
-    whole resource (neither), routed to the department whose load produced the value."""
+    whole resource (neither), routed to the department whose load produced the value.
+    ``on_behalf="citizen"``: staff raise it for a citizen (代居民提出) and are told for them."""
     require(actor, "quality.objection.raise", Target())
     res = catalog.get(session, actor, code)
     reason = (reason or "").strip()
@@ -260,6 +263,11 @@ def raise_objection(
         )
     if len(reason) > MAX_REASON:
         raise invalid(f"the reason is at most {MAX_REASON} characters", Problem("too long", field="reason"))
+    if on_behalf not in (None, "", *ON_BEHALF):
+        raise invalid(
+            f"on_behalf: {on_behalf!r} is not one of {', '.join(ON_BEHALF)}",
+            Problem("unknown", field="on_behalf", value=str(on_behalf)),
+        )
     values = _key_of(res, key)
     if item is not None:
         item = item.strip()
@@ -286,6 +294,7 @@ def raise_objection(
         raiser_id=actor.user_id,
         raiser_name=actor.username[:64],
         raiser_department_id=actor.department_id,
+        on_behalf=on_behalf or None,
         holder_department_id=to.department_id,
         snapshot_id=to.snapshot_id,
         load_id=to.load_id,
@@ -305,6 +314,7 @@ def raise_objection(
         "snapshot": to.snapshot_id,
         "load": to.load_id,
         "record_found": to.found,
+        **({"on_behalf": on_behalf} if on_behalf else {}),
     }
     if evidence is not None:
         digest = hashlib.sha256(evidence.content).hexdigest()

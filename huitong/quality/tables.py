@@ -106,6 +106,9 @@ class Objection(Base):
     raiser_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     raiser_name: Mapped[str] = mapped_column(String(64))
     raiser_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    # "citizen": raised by staff for a citizen who asked who used their data (代居民提出); the
+    # raiser is told and tells the citizen, who has no account before the open portal
+    on_behalf: Mapped[str | None] = mapped_column(String(16))
     holder_department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     # the lineage that routed it: the version seen when raised and the load that wrote the row
     snapshot_id: Mapped[str | None] = mapped_column(String(32))

@@ -149,6 +149,7 @@ def test_the_demo_has_objections_in_every_state_and_the_disputed_address_is_mark
             "verifying": "verifying",
             "corrected": "corrected",
             "submitted": "submitted",
+            "for_citizen": "submitted",
             "declined": "declined",
             "overdue": "verifying",
         }
@@ -156,6 +157,7 @@ def test_the_demo_has_objections_in_every_state_and_the_disputed_address_is_mark
             assert state[story].holder_department_id == ga.department_id, story  # routed by lineage
             assert state[story].item == "住址"
         assert [o.id for o in objections.overdue(s, op)] == [demo.ids["overdue"]]
+        assert state["for_citizen"].on_behalf == "citizen"
         assert "extend" in [st.action for st in objections.get(s, ga, demo.ids["corrected"]).steps]
         told = [n for n, o in objections.notices(s, rs) if o.id == demo.ids["corrected"]]
         assert told and state["corrected"].correction in told[0].message

@@ -33,6 +33,7 @@ class ObjectionIn(BaseModel):
     key: dict[str, Any] | str | None = Field(None, description="the record's key values (none: the resource)")
     item: str | None = Field(None, description="one data item of the record")
     evidence: EvidenceIn | None = None
+    on_behalf: str | None = Field(None, description='"citizen": raised by staff for a citizen (代居民提出)')
 
 
 class StepIn(BaseModel):
@@ -76,6 +77,7 @@ def raise_objection(request: Request, body: ObjectionIn) -> dict[str, Any]:
             key=body.key,
             item=body.item,
             evidence=evidence,
+            on_behalf=body.on_behalf,
             deadlines=_deadlines(request),
         )
         return _dicts(s, actor, [obj])[0]

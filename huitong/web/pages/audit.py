@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
@@ -169,4 +170,20 @@ def who_used(request: Request):
             errors=form.errors,
             number=number,
             found=found,
+            objectable=_objectable(ctx, found or []),
         )
+
+
+def _objectable(ctx: Ctx, found: list[EvidenceEntry]) -> list[tuple[str, str]]:
+    """The resources whose records the person's number keys, among those the entries name: where
+    staff may raise an objection for the citizen (代居民提出), the number as the record's key."""
+    from huitong.catalog.tables import Resource
+
+    codes = sorted({e.object_id for e in found if e.object_type == "resource" and e.object_id})
+    if not codes:
+        return []
+    out = []
+    for res in ctx.session.scalars(select(Resource).where(Resource.code.in_(codes)).order_by(Resource.code)):
+        if len([it for it in res.items if it.is_key]) == 1:
+            out.append((res.code, res.name))
+    return out

@@ -311,7 +311,8 @@ def _raise_values(ctx: Ctx) -> dict:
     keys = []
     while f"key_{len(keys)}" in values:
         keys.append(values[f"key_{len(keys)}"])
-    return {name: values.get(name, "") for name in ("resource", "item", "reason")} | {"keys": keys}
+    fields = ("resource", "item", "reason", "on_behalf")
+    return {name: values.get(name, "") for name in fields} | {"keys": keys}
 
 
 def _raise_fields(ctx: Ctx, code: str) -> dict[str, str]:
@@ -350,6 +351,7 @@ def create(request: Request):
                 key=key,
                 item=item or None,
                 evidence=evidence,
+                on_behalf=values.get("on_behalf") or None,
                 deadlines=_deadlines(request),
             )
             target = f"/objections/{obj.id}?done=raised"
