@@ -35,7 +35,7 @@ rules:
   - {{name: 数据可访问, kind: accessible, severity: fail}}
 """
 
-CIVIL_RULES = """# 杭州市民政局 最低生活保障对象信息: 数据质量规则
+CROSS_RULES = """# 数据主管部门: 多源校核, 民政 的低保名册对照 公安 的户籍登记 (rules across departments are the operator's)
 resource: {dibao}
 rules:
   - name: 住址与公安一致
@@ -44,6 +44,11 @@ rules:
     other: {{resource: {hukou}, key: 公民身份号码}}
     threshold: 0.95
   - {{name: 在户籍登记, kind: referential, column: 公民身份号码, ref: {{resource: {hukou}, column: 公民身份号码}}}}
+"""
+
+CIVIL_RULES = """# 杭州市民政局 最低生活保障对象信息: 数据质量规则
+resource: {dibao}
+rules:
   - {{name: 救助类型代码, kind: in_code_table, column: 救助类型, values: [城市低保, 农村低保]}}
   - {{name: 救助金额范围, kind: range, column: 救助金额, min: 0, max: 5000}}
   - {{name: 手机号码有效, kind: valid, column: 手机号码, threshold: 0.98}}
@@ -71,7 +76,8 @@ def import_rules(db: Database, actors: dict[str, Actor], codes: dict[str, str], 
     hukou, dibao = codes["常住人口户籍信息"], codes["最低生活保障对象信息"]
     files = [
         (folder / "公安_常住人口.yaml", POLICE_RULES.format(hukou=hukou), "gaadmin"),
-        (folder / "民政_低保.yaml", CIVIL_RULES.format(hukou=hukou, dibao=dibao), "mzadmin"),
+        (folder / "民政_低保.yaml", CIVIL_RULES.format(dibao=dibao), "mzadmin"),
+        (folder / "数据局_多源校核.yaml", CROSS_RULES.format(hukou=hukou, dibao=dibao), "op"),
         (folder / "数据元.yaml", ELEMENT_RULES, "op"),
     ]
     for path, text, who in files:

@@ -124,8 +124,9 @@ def _sample(con, check: sql.Check, show: Show) -> list[dict[str, Any]]:
     for values in zip(*(result.column(n).to_pylist() for n in names), strict=True):
         row: dict[str, Any] = {}
         for name, value in zip(names, values, strict=True):
-            if name == "__theirs":  # the other source's value, shown as that column is
-                row["__theirs"] = show(check.columns[0].name, value)
+            if name == "__theirs":  # the other source's value, shown as its own item is
+                theirs = check.other.value if check.other is not None else None
+                row["__theirs"] = show(f"{check.other.table}.{theirs.name}", value) if theirs else None
             elif name in (ROW_HASH, "__count"):
                 row[name] = value
             else:

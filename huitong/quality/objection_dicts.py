@@ -16,8 +16,9 @@ def _t(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def objection_dict(o: Objection, *, key: list[str | None] | None) -> dict[str, Any]:
-    """``key``: the record key as the caller is shown it (``shown_keys``; None or [] for a resource)."""
+def objection_dict(o: Objection, *, key: list[str | None] | None, lineage: bool = False) -> dict[str, Any]:
+    """``key``: the record key as the caller is shown it (``shown_keys``; None or [] for a resource);
+    ``lineage``: whether the caller sees the version and load that routed it (``sees_lineage``)."""
     state = State(o.state)
     return {
         "id": o.id,
@@ -34,8 +35,8 @@ def objection_dict(o: Objection, *, key: list[str | None] | None) -> dict[str, A
         "on_behalf": o.on_behalf,
         "holder_department_id": o.holder_department_id,
         "also_routed_to": list(o.also_routed_to or []),
-        "snapshot_id": o.snapshot_id,
-        "load_id": o.load_id,
+        "snapshot_id": o.snapshot_id if lineage else None,
+        "load_id": o.load_id if lineage else None,
         "correction": o.correction,
         "created_at": _t(o.created_at),
         "due_at": _t(o.due_at),
@@ -47,8 +48,8 @@ def objection_dict(o: Objection, *, key: list[str | None] | None) -> dict[str, A
     }
 
 
-def detail_dict(d: Detail, *, key: list[str | None] | None) -> dict[str, Any]:
-    return objection_dict(d.objection, key=key) | {
+def detail_dict(d: Detail, *, key: list[str | None] | None, lineage: bool = False) -> dict[str, Any]:
+    return objection_dict(d.objection, key=key, lineage=lineage) | {
         "you_are": [p.value for p in d.parties],
         "actions": d.actions,
         "steps": [

@@ -481,6 +481,13 @@ def get(session: Session, actor: Actor, objection_id: int) -> Detail:
     return Detail(obj, steps, files, mine, possible)
 
 
+def sees_lineage(actor: Actor, obj: Objection) -> bool:
+    """Whether the actor is shown the lineage that routed it (the version and the load that wrote
+    the row): not to one who is only its raiser, for whom a load's id would say whether a person
+    is in the holder's register at all."""
+    return parties(actor, obj) != [Party.raiser]
+
+
 def shown_keys(
     session: Session, actor: Actor, objections: Iterable[Objection]
 ) -> dict[int, list[str | None]]:

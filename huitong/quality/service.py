@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide, require
+from huitong.access.roles import Role
 from huitong.catalog import service as catalog
 from huitong.catalog.tables import Resource
 from huitong.db.base import Database, after_commit
-from huitong.errors import Conflict, NotFound, Problem, invalid
+from huitong.errors import Conflict, HuitongError, NotFound, Problem, invalid
 from huitong.ledger.events import record
 from huitong.org.tables import Department
 from huitong.quality import score as scoring
@@ -78,6 +79,43 @@ def _manage_target(session: Session, actor: Actor, rule: Rule) -> Resource | Non
     res = catalog.get(session, actor, rule.resource or "")
     require(actor, "quality.manage", Target(department_id=res.provider_id))
     return res
+
+
+def _may_compare_any(actor: Actor) -> bool:
+    return actor.is_system or actor.has(Role.operator)
+
+
+def _compares(rule: Rule) -> Mapping[str, Any] | None:
+    """The other resource a rule reads (referential, cross-source), if any."""
+    return rule.params.get("ref") or rule.params.get("other")
+
+
+def _compared_with_others(session: Session, actor: Actor, rules: Sequence[Rule], filename: str) -> None:
+    """A rule that reads another department's resource (referential, cross-source: 多源校核)
+    would show its author that department's data without a grant: such rules are kept by the
+    platform operator (数据主管部门), who checks data across departments, or by a department
+    comparing resources it provides itself."""
+    if _may_compare_any(actor):
+        return
+    problems = []
+    for rule in rules:
+        spec = _compares(rule)
+        if not spec:
+            continue
+        other = session.scalar(select(Resource).where(Resource.code == normalise_code(spec["resource"])))
+        if other is not None and other.provider_id == actor.department_id:
+            continue
+        problems.append(
+            Problem(
+                f"rule {rule.name!r} compares with {spec['resource']}, another department's resource: "
+                "the platform operator (数据主管部门) keeps rules across departments",
+                field=rule.kind,
+                file=filename,
+                line=_line(rule),
+            )
+        )
+    if problems:
+        raise HuitongError(f"{filename}: no rule was kept", code="forbidden", problems=problems, status=403)
 
 
 def _line(rule: Rule) -> int | None:
@@ -253,8 +291,13 @@ def check_rules(
             plan.changed.append(Change(rule, diff))
         else:
             plan.unchanged.append(rule)
-    if prune:
-        plan.removed = [row for key, row in rows.items() if key not in declared]
+    _compared_with_others(session, actor, [*plan.added, *(c.rule for c in plan.changed)], filename)
+    if prune:  # the operator's rules across departments stay unless the operator drops them
+        plan.removed = [
+            row
+            for key, row in rows.items()
+            if key not in declared and (_may_compare_any(actor) or not _compares(as_rule(row)))
+        ]
     if parsed.gate is not None and parsed.resource:
         gate = session.get(QualityGate, parsed.resource)
         plan.gates[parsed.resource] = (gate.enabled if gate else None, parsed.gate)
@@ -393,6 +436,20 @@ def item_views(res: Resource, elements) -> dict[str, Any]:
     return views
 
 
+def _their_views(session: Session, bound) -> dict[str, Any]:
+    """The other resources' columns a cross-source sample shows (``<table>.<column>``), each in
+    its own item's default view by its own grade, not by the grade of the column it is compared to."""
+    views: dict[str, Any] = {}
+    for code, table in bound.others.items():
+        other = session.scalar(select(Resource).where(Resource.code == normalise_code(code)))
+        if other is None:
+            continue
+        elements = elements_of(session, {it.element for it in other.items if it.element})
+        for name, view in item_views(other, elements).items():
+            views[f"{table}.{name}"] = view
+    return views
+
+
 def _outcome(measures: Sequence[Measure], gate: bool) -> tuple[str, int, int]:
     failed = [m for m in measures if not m.passed]
     hard = [m for m in failed if m.rule.severity is Severity.fail]
@@ -435,7 +492,7 @@ def run(
         res.code,
         version,
         bound,
-        shown_by(item_views(res, elements)),
+        shown_by(item_views(res, elements) | _their_views(session, bound)),
         update_cycle=res.update_cycle,
         now=now,
     )

@@ -234,6 +234,9 @@ def test_the_api_walk_and_the_data_view(flow, test_database):
         r = client.post("/api/quality/objections", headers=mz, json=body)
         assert r.status_code == 201, r.text
         oid = r.json()["id"]
+        # the raiser is not told which load wrote the row: that would say the person is registered
+        assert r.json()["load_id"] is None and r.json()["snapshot_id"] is None
+        assert client.get(f"/api/quality/objections/{oid}", headers=ga).json()["load_id"] is not None
         assert client.get(f"/api/quality/objections/{oid}", headers=sj).status_code == 404
         bad = client.post(
             "/api/quality/objections",

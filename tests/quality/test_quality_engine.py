@@ -76,7 +76,7 @@ def test_every_kind_agrees_with_the_row_by_row_reference(city):
     rows[30]["住址"] = "文三路30号"  # no city
     civil = civil_rows(rows[:100])  # 40 people unknown to 民政
     _load(city, rows, civil)
-    imported = _import(city, RULES.format(people=city.people, civil=city.civil))
+    imported = _import(city, RULES.format(people=city.people, civil=city.civil), by="op")
     assert imported.added == 16
     qrun, metrics, samples_ok = _run(city)
     by_name = {m.rule_name: m for m in metrics}
@@ -125,6 +125,7 @@ rules:
     column: 住址
     other: {{resource: {city.civil}, key: 公民身份号码}}
 """,
+        by="op",  # 多源校核 across departments is the operator's
     )
     _, metrics, _ = _run(city)
     (m,) = metrics
@@ -141,7 +142,7 @@ rules:
 def test_scores_and_a_trend_over_three_versions(city):
     civil = civil_rows(people(100))
     city.store.write(city.civil, table(civil, CIVIL_ITEMS))
-    _import(city, RULES.format(people=city.people, civil=city.civil))
+    _import(city, RULES.format(people=city.people, civil=city.civil), by="op")
     for bad_every in (50, 10, 3):  # quality falls version by version
         _load(city, people(100, bad_every=bad_every))
         _run(city)
@@ -221,7 +222,17 @@ def test_who_may_do_what(city):
         _import(
             city, "rules:\n  - {name: x, kind: not_null, element: DE01002}\n", by="ga"
         )  # elements: operator
-    _import(city, text)
+    with pytest.raises(HuitongError) as refused:  # 公安 may not read 民政's data through a rule
+        _import(city, text)
+    assert refused.value.status == 403 and {p.line for p in refused.value.problems} == {15, 20, 25}
+    assert all(city.civil in p.message for p in refused.value.problems)
+    _import(city, text, by="op")
+    _import(city, text, by="ga")  # unchanged, the operator's rules in it are no addition of 公安's
+    emptied = _import(city, f"resource: {city.people}\nrules: []\n", by="ga", prune=True)
+    with city.world.db.session() as s:
+        kept = {r.name for r in quality.rules_of(s, city.world.actor("ga"), city.people)}
+    assert kept == {"在民政登记", "住址多源校核", "按住址核对证件号"} and emptied.removed == 13
+    _import(city, text, by="op")
     with pytest.raises(Forbidden):
         _run(city, by="mz")
     qrun, _, _ = _run(city)

@@ -87,7 +87,7 @@ def _dicts(s, actor, found) -> list[dict[str, Any]]:
     """The objections as the caller is shown them: each record key masked unless it is the
     raiser's or the holder's (the service says which)."""
     keys = service.shown_keys(s, actor, found)
-    return [dicts.objection_dict(o, key=keys[o.id]) for o in found]
+    return [dicts.objection_dict(o, key=keys[o.id], lineage=service.sees_lineage(actor, o)) for o in found]
 
 
 @router.get("", summary="The objections you raised, those routed to your department, or all (operator)")
@@ -118,7 +118,8 @@ def departments(request: Request, department: str | None = None) -> list[dict]:
 def show(request: Request, objection_id: int) -> dict[str, Any]:
     with unit(request) as (s, actor):
         d = service.get(s, actor, objection_id)
-        return dicts.detail_dict(d, key=service.shown_keys(s, actor, [d.objection])[d.objection.id])
+        key = service.shown_keys(s, actor, [d.objection])[d.objection.id]
+        return dicts.detail_dict(d, key=key, lineage=service.sees_lineage(actor, d.objection))
 
 
 @router.get("/{objection_id}/evidence/{evidence_id}", summary="An evidence file")

@@ -145,6 +145,7 @@ def _detail_page(ctx: Ctx, objection_id: int, *, errors=None, values=None, statu
         info=_rows(ctx, [o])[0],
         names=names,
         needs={a: _needs(o.state, d.parties, a) for a in d.actions},
+        lineage=service.sees_lineage(ctx.actor, o),
         errors=errors or {},
         values=values or {},
         done=done,
