@@ -251,6 +251,8 @@ def check_rules(
     (who may, the file's mistakes, the catalog's columns) and nothing written. ``resource``: the
     file must keep that resource's rules only (the console edits one resource at a time); with
     ``prune`` it is the whole of them, so an empty ``rules:`` removes them all."""
+    # who may keep any rules at all is asked before the text is read: parsing costs the server
+    require(actor, "quality.manage", Target(department_id=actor.department_id))
     parsed: RuleFile = parse(text, filename)
     if resource is not None:
         resource = normalise_code(resource)

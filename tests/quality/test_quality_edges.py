@@ -41,6 +41,12 @@ def client(flow, test_database):
 
 def test_the_api_walk_rules_run_scorecard_release(flow, client):
     ga, mz = token(flow.world, "ga"), token(flow.world, "mz")
+    unreadable = {"text": "rules: [\n"}  # not even YAML: refusals come before the text is read
+    assert client.post("/api/quality/rules", json=unreadable).status_code == 403  # anonymous
+    mzu = token(flow.world, "mzu")  # a data user keeps no rules
+    assert client.post("/api/quality/rules", headers=mzu, json=unreadable).status_code == 403
+    big = {"text": "#" * (3 << 20)}
+    assert client.post("/api/quality/rules", headers=ga, json=big).status_code == 413
     bad = client.post("/api/quality/rules", headers=ga, json={"text": "rules:\n  - {kind: nope}\n"})
     assert bad.status_code == 422 and bad.json()["problems"][0]["line"] == 2
     r = client.post("/api/quality/rules", headers=mz, json={"text": RULES.format(code=flow.code)})
