@@ -6,6 +6,7 @@ version that is held back."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from huitong.access.actor import SYSTEM
@@ -14,6 +15,8 @@ from huitong.events import Event, VersionLoaded
 from huitong.plugins import hookimpl
 from huitong.quality import service
 
+log = logging.getLogger("huitong.quality")
+
 
 @hookimpl(tryfirst=True)
 def huitong_event(session: Any, event: Event) -> dict[str, Any] | None:
@@ -21,9 +24,29 @@ def huitong_event(session: Any, event: Event) -> dict[str, Any] | None:
         return None
     if not service.has_rules(session, event.resource):
         return None
-    qrun = service.run(
-        session, event.store, SYSTEM, event.resource, event.snapshot_id, trigger="load", load_id=event.load_id
-    )
+    try:
+        with session.begin_nested():  # a run that fails leaves nothing of itself behind
+            qrun = service.run(
+                session,
+                event.store,
+                SYSTEM,
+                event.resource,
+                event.snapshot_id,
+                trigger="load",
+                load_id=event.load_id,
+            )
+    except Exception as exc:  # the gate fails closed: an unmeasured version is not made current
+        log.exception("quality run of %s %s failed", event.resource, event.snapshot_id)
+        qrun = service.unmeasured(
+            session,
+            event.store,
+            event.resource,
+            event.snapshot_id,
+            event.load_id,
+            f"{type(exc).__name__}: {exc}",
+        )
+        if qrun is None:
+            return {"quality": {"run": None, "outcome": "unmeasured", "error": type(exc).__name__}}
     if qrun.outcome == "quarantined" and event.load_id is not None:
         load = session.get(LoadRun, event.load_id)
         if load is not None:
@@ -31,5 +54,7 @@ def huitong_event(session: Any, event: Event) -> dict[str, Any] | None:
             load.message = (
                 f"held back by its quality gate: {qrun.failed_fail_rules} fail rule(s) failed "
                 f"(huitong quality results {qrun.id})"
+                if qrun.score is not None or qrun.failed_fail_rules
+                else f"held back by its quality gate: the rules could not be measured (quality run {qrun.id})"
             )
     return {"quality": {"run": qrun.id, "score": qrun.score, "outcome": qrun.outcome}}

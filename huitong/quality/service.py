@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from huitong.access import Actor, Target, decide, require
+from huitong.access import SYSTEM, Actor, Target, decide, require
 from huitong.access.roles import Role
 from huitong.catalog import service as catalog
 from huitong.catalog.tables import Resource
@@ -238,6 +238,27 @@ def _outside(parsed: RuleFile, resource: str, filename: str) -> list[Problem]:
     return problems
 
 
+def _normalised(parsed: RuleFile, filename: str) -> RuleFile:
+    """Resource codes as the catalog writes them (``" 101002/00001"`` is ``101002/00001``), so a
+    file's gate and rules land on the resource they name; a code that is none is refused."""
+    problems = []
+
+    def code(text: str | None, line: int | None) -> str | None:
+        if text is None:
+            return None
+        try:
+            return normalise_code(text)
+        except HuitongError as exc:
+            problems.append(Problem(exc.message, field="resource", file=filename, line=line))
+            return text
+
+    resource = code(parsed.resource, None)
+    rules = tuple(replace(r, resource=code(r.resource, _line(r))) if r.resource else r for r in parsed.rules)
+    if problems:
+        raise invalid(f"{filename} names what is not a resource code; no rule was kept", *problems)
+    return replace(parsed, resource=resource, rules=rules)
+
+
 def check_rules(
     session: Session,
     actor: Actor,
@@ -253,7 +274,7 @@ def check_rules(
     ``prune`` it is the whole of them, so an empty ``rules:`` removes them all."""
     # who may keep any rules at all is asked before the text is read: parsing costs the server
     require(actor, "quality.manage", Target(department_id=actor.department_id))
-    parsed: RuleFile = parse(text, filename)
+    parsed: RuleFile = _normalised(parse(text, filename), filename)
     if resource is not None:
         resource = normalise_code(resource)
         if problems := _outside(parsed, resource, filename):
@@ -560,6 +581,50 @@ def run(
         },
     )
     if outcome == "quarantined":  # once the run is recorded, and outside the database's lock
+        after_commit(session, lambda: _hold_back(store, res.code, version.snapshot_id))
+    return qrun
+
+
+def unmeasured(
+    session: Session, store: Store, code: str, snapshot_id: int, load_id: int | None, error: str
+) -> QualityRun | None:
+    """A load's run that could not be made (the engine failed on the version): a gated resource
+    fails closed, holding the version back as if a ``fail`` rule had failed, with the error as the
+    reason; an ungated one keeps it and only the ledger says it went unmeasured."""
+    res = session.scalar(select(Resource).where(Resource.code == normalise_code(code)))
+    if res is None:
+        return None
+    gate = gated(session, res.code)
+    version = store.version(res.code, int(snapshot_id))
+    qrun = None
+    if gate:
+        qrun = QualityRun(
+            resource_code=res.code,
+            snapshot_id=str(version.snapshot_id),
+            version_at=version.committed_at,
+            department_id=res.provider_id,
+            rows=version.rows,
+            score=None,
+            dimensions={},
+            failed_rules=0,
+            failed_fail_rules=0,
+            outcome="quarantined",
+            trigger="load",
+            load_id=load_id,
+            actor_name=SYSTEM.username[:64],
+        )
+        session.add(qrun)
+        session.flush()
+    record(
+        session,
+        SYSTEM,
+        "quality.run",
+        "resource",
+        res.code,
+        result="quarantined" if gate else "error",
+        details={"snapshot": str(version.snapshot_id), "error": error[:500], "gated": gate, "load": load_id},
+    )
+    if gate:
         after_commit(session, lambda: _hold_back(store, res.code, version.snapshot_id))
     return qrun
 

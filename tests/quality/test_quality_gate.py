@@ -101,3 +101,50 @@ def test_without_a_gate_a_failing_version_is_current_and_marked_failed(flow):
     assert store.version(flow.code).snapshot_id == result.snapshot_id
     with db.session(read_only=True) as s:
         assert quality.runs(s, ga, flow.code)[0].outcome == "failed"
+
+
+def test_a_version_the_rules_cannot_measure_is_held_back_not_served(world, test_database, tmp_path):
+    """The gate fails closed: when the run itself fails on a new version (here its data file was
+    cut short on disk before it was measured), the version is held back with the reason, as the
+    pipeline's listeners see it after a load."""
+    from huitong.events import VersionLoaded, emit_after
+    from tests.quality.city import PEOPLE_ITEMS, make_city, people, table
+
+    city = make_city(world, test_database, tmp_path)
+    try:
+        with world.db.session() as s:
+            quality.import_rules(
+                s,
+                world.actor("ga"),
+                f"resource: {city.people}\ngate: true\nrules:\n  - {{name: 姓名完整, kind: not_null, column: 姓名}}\n",
+            )
+        good = city.store.write(city.people, table(people(20), PEOPLE_ITEMS))
+        before = set((tmp_path / "warehouse").rglob("*.parquet"))
+        bad = city.store.write(city.people, table(people(25), PEOPLE_ITEMS))
+        for path in set((tmp_path / "warehouse").rglob("*.parquet")) - before:
+            path.write_bytes(path.read_bytes()[:12])
+        with world.db.session() as s:
+            heard = emit_after(
+                s, VersionLoaded(city.people, bad.snapshot_id, bad.parent_id, {}, None, city.store)
+            )
+        assert city.store.version(city.people).snapshot_id == good.snapshot_id, heard
+        with world.db.session() as s:
+            assert quality.held_back(s, city.people, bad.snapshot_id)
+            entry = s.scalars(
+                select(EvidenceEntry)
+                .where(EvidenceEntry.action == "quality.run")
+                .order_by(EvidenceEntry.id.desc())
+            ).first()
+            assert entry.result == "quarantined" and "error" in entry.details
+    finally:
+        city.store.close()
+
+
+def test_a_gate_named_with_a_padded_or_lower_case_code_is_the_resources_gate(flow):
+    padded = f'resource: " {flow.code.lower()} "\ngate: true\nrules:\n  - {{name: 性别代码, kind: in_code_table, column: 性别}}\n'
+    with flow.world.db.session() as s:
+        done = quality.import_rules(s, flow.world.actor("ga"), padded)
+    assert done.gates == {flow.code: True}
+    with flow.world.db.session() as s:
+        assert quality.gated(s, flow.code)
+        assert "性别代码" in {r.name for r in quality.rules_of(s, flow.world.actor("ga"), flow.code)}
