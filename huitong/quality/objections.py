@@ -120,7 +120,13 @@ def _key_of(res: Resource, key: Mapping[str, Any] | str | None) -> list[str] | N
         raise invalid(f"{res.code} has no key data item: object to the whole resource instead")
     given = {key_items[0]: key} if isinstance(key, str) else dict(key)
     unknown = [k for k in given if k not in key_items]
-    missing = [k for k in key_items if not str(given.get(k) or "").strip()]
+    nested = [k for k, v in given.items() if k in key_items and isinstance(v, Mapping | list | tuple | set)]
+    if nested:
+        raise invalid(
+            "a key value is one text or number",
+            *[Problem("not a single value", column=k) for k in nested],
+        )
+    missing = [k for k in key_items if given.get(k) is None or not str(given[k]).strip()]
     if unknown or missing:
         raise invalid(
             f"give the record's whole key: {', '.join(key_items)}",
@@ -190,14 +196,18 @@ def route(session: Session, store: Store | None, res: Resource, key: list[str] |
     if key is None:
         return Route(res.provider_id, sid, None, None)
     key_items = [it.name for it in res.items if it.is_key]
-    table = store.read(
-        res.code,
-        snapshot_id=version.snapshot_id,
-        columns=[LOAD_ID],
-        filter=dict(zip(key_items, key, strict=True)),
-        limit=1,
-    )
-    if table.num_rows == 0:
+    table = None
+    for values in dict.fromkeys((tuple(key), tuple(v.upper() for v in key))):  # as typed, then as compared
+        table = store.read(
+            res.code,
+            snapshot_id=version.snapshot_id,
+            columns=[LOAD_ID],
+            filter=dict(zip(key_items, values, strict=True)),
+            limit=1,
+        )
+        if table.num_rows:
+            break
+    if table is None or table.num_rows == 0:
         return Route(res.provider_id, sid, None, False)
     load = str(table.column(LOAD_ID)[0].as_py() or "")
     run = session.get(LoadRun, int(load)) if load.isdigit() and len(load) < 19 else None
@@ -397,6 +407,8 @@ def take_step(
 ) -> Objection:
     """One step (受理, 标注, 核实处理, 撤销标注, 归档, …), by whoever the flow says takes it."""
     obj = _objection(session, actor, objection_id)
+    if reason is not None and len(reason) > MAX_REASON:
+        raise invalid(f"the reason is at most {MAX_REASON} characters", Problem("too long", field="reason"))
     party = _party_for(actor, obj, action)
     source = State(obj.state)
     target = flow.step(source, action, party, reason=reason, correction=correction)

@@ -417,3 +417,23 @@ def test_the_record_key_is_masked_for_the_operator_and_auditors_at_the_cli(
     for who in ("mz", "ga"):
         assert clear in run("objection", "list", env={"HUITONG_AS": who}).output, who
         assert clear in run("objection", "show", oid, env={"HUITONG_AS": who}).output, who
+
+
+def test_keys_as_people_type_them_route_by_lineage_and_odd_ones_are_refused(world, test_database, tmp_path):
+    f = make_flow(world, test_database, tmp_path, good=6)  # person 4's number ends in X
+    try:
+        loaded = run_load(world.db, f.store, world.actor("ga"), "hj")
+        with world.db.session() as s:
+            typed = service.raise_objection(
+                s, f.store, world.actor("mz"), f.code, "姓名有误", key=person_id(4).lower()
+            )
+            assert (
+                typed.load_id == loaded.load_id
+            )  # found as stored (upper-case X), not sent to the provider blind
+            for bad in ({"公民身份号码": {"a": 1}}, {"公民身份号码": [person_id(4)]}):
+                with pytest.raises(HuitongError, match="one text or number"):
+                    service.raise_objection(s, f.store, world.actor("mz"), f.code, "x", key=bad)
+        with pytest.raises(HuitongError, match="at most 2000"):
+            step(f, "op", typed.id, "decline", reason="x" * 2001)
+    finally:
+        f.store.close()

@@ -56,7 +56,7 @@ def _evidence(body: EvidenceIn | None) -> service.Evidence | None:
             Problem("too large", field="evidence", value=body.name),
         )
     try:
-        content = base64.b64decode(body.content_base64, validate=True)
+        content = base64.b64decode("".join(body.content_base64.split()), validate=True)  # line breaks allowed
     except (binascii.Error, ValueError):
         raise invalid(
             "evidence.content_base64 is not base64", Problem("not base64", field="evidence")
