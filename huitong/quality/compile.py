@@ -66,6 +66,12 @@ class _Params:
         return "$" + name
 
 
+# what Python's str.strip() takes for a blank (str.isspace): ASCII's, NBSP, 全角 and the other
+# Unicode spaces; a not_null rule counts a value of nothing else as missing
+BLANKS = tuple(i for i in range(0x3001) if chr(i).isspace())
+_BLANK_CLASS = "[" + "".join(f"\\x{{{i:x}}}" for i in BLANKS) + "]"
+
+
 def _col(c: Column, table: str = "t") -> str:
     return f"{table}.{quote(c.name)}"
 
@@ -104,8 +110,8 @@ def applies_and_fails(check: Check, p: _Params) -> tuple[str, str]:
         blank = ""
         if c0.kind == TEXT:  # only a value that starts with a blank can be all blanks
             blank = (
-                f" OR {col} = '' OR (ascii({col}) IN (9, 10, 11, 12, 13, 32, 12288)"
-                f" AND regexp_full_match({col}, '[\\s\\x{{3000}}]*'))"
+                f" OR {col} = '' OR (ascii({col}) IN ({', '.join(map(str, BLANKS))})"
+                f" AND regexp_full_match({col}, '{_BLANK_CLASS}*'))"
             )
         return "TRUE", f"({col} IS NULL{blank})"
     if kind == "valid":

@@ -23,20 +23,21 @@ none of its rules is kept until the file is right.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import date
+from typing import Any, NoReturn
 
 import yaml
 
 from huitong.errors import Problem, invalid
-from huitong.quality.rules import Rule, check_rule
+from huitong.quality.rules import CONTROL, MAX_CODE, Rule, check_rule
 
 TOP_FIELDS = ("resource", "gate", "rules")
-# characters valid inside a JSON string that YAML's reader refuses: they are written as \u escapes
-_YAML_REFUSES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+MAX_FILENAME = 200  # a rule's origin is file:line, kept in 300 characters
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,50 @@ class _Located(dict):
         self.lines: dict[str, int] = {}
 
 
+class _Refused(Exception):
+    """A value of the file that cannot be read: the reason and its line."""
+
+    def __init__(self, reason: str, line: int | None, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.line, self.field = reason, line, field
+
+
+_NO_ALIASES = "anchors and aliases (&name, *name, <<: *name) are not allowed in a rule file: write each rule's fields out"
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML that refuses anchors and aliases while composing: a rule file has no need for them,
+    and expanding them is exponential (a 400-byte file could cost minutes)."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201 (PyYAML's signature)
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(None, None, _NO_ALIASES, event.start_mark)
+        return super().compose_node(parent, index)
+
+
+_PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 def _plain(node: yaml.Node) -> Any:
     """Python values from a composed YAML node, mappings keeping their lines."""
+    line = node.start_mark.line + 1
+    if type(node) in _PLAIN_TAGS and node.tag != _PLAIN_TAGS[type(node)]:
+        raise _Refused(f"the tag {node.tag!r} is not allowed in a rule file", line)
     if isinstance(node, yaml.MappingNode):
         out = _Located()
-        out.line = node.start_mark.line + 1
+        out.line = line
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                raise _Refused(_NO_ALIASES, key_node.start_mark.line + 1)
             key = _plain(key_node)
             key = str(key) if not isinstance(key, str) else key
+            key_line = key_node.start_mark.line + 1
+            if key in out:
+                raise _Refused(_twice(key, out.lines[key], key_line), key_line, key)
             out[key] = _plain(value_node)
-            out.lines[key] = key_node.start_mark.line + 1
+            out.lines[key] = key_line
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_plain(n) for n in node.value]
@@ -74,23 +109,141 @@ def _plain(node: yaml.Node) -> Any:
 def _scalar(node: yaml.ScalarNode) -> Any:
     loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
+    except yaml.MarkedYAMLError as exc:
+        raise _Refused(
+            str(exc.problem or exc.context or "unreadable value"), node.start_mark.line + 1
+        ) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _Refused(
+            f"{node.value!r} cannot be read as {node.tag.rpartition(':')[2]} ({exc})",
+            node.start_mark.line + 1,
+        ) from None
     finally:
         loader.dispose()
+    if type(value) is date:  # an unquoted date: its ISO text, as a quoted one would be
+        return value.isoformat()
+    return value
+
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_JSON_DEPTH = 64  # a rule file nests three or four deep
+
+
+class _Json:
+    """JSON read as JSON (tabs, ``5e-1`` and all), each object remembering the line of itself and
+    of each key, and a key given twice in one object refused."""
+
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.breaks = [m.start() for m in re.finditer("\n", text)]
+
+    def fail(self, message: str, pos: int) -> NoReturn:
+        raise json.JSONDecodeError(message, self.s, pos)
+
+    def line(self, pos: int) -> int:
+        return bisect.bisect_left(self.breaks, pos) + 1
+
+    def ws(self, i: int) -> int:
+        return _JSON_WS.match(self.s, i).end()
+
+    def document(self) -> Any:
+        value, i = self.value(0, 0)
+        if (i := self.ws(i)) != len(self.s):
+            self.fail("Extra data", i)
+        return value
+
+    def value(self, i: int, depth: int) -> tuple[Any, int]:
+        s, i = self.s, self.ws(i)
+        if depth > _JSON_DEPTH:
+            raise _Refused(f"nested more than {_JSON_DEPTH} deep", self.line(i))
+        c = s[i : i + 1]
+        if c == "{":
+            return self.object(i, depth)
+        if c == "[":
+            return self.array(i, depth)
+        if c == '"':
+            return json.decoder.scanstring(s, i + 1, True)
+        for word, value in (("true", True), ("false", False), ("null", None)):
+            if s.startswith(word, i):
+                return value, i + len(word)
+        if m := _JSON_NUMBER.match(s, i):
+            if m.group(1) or m.group(2):
+                return float(m.group()), m.end()
+            try:
+                return int(m.group()), m.end()
+            except ValueError:  # more digits than Python converts
+                raise _Refused(f"the number at column {i + 1} has too many digits", self.line(i)) from None
+        self.fail("Expecting value", i)
+
+    def object(self, i: int, depth: int) -> tuple[_Located, int]:
+        s, out = self.s, _Located()
+        out.line = self.line(i)
+        i = self.ws(i + 1)
+        if s[i : i + 1] == "}":
+            return out, i + 1
+        while True:
+            i = self.ws(i)
+            if s[i : i + 1] != '"':
+                self.fail("Expecting property name enclosed in double quotes", i)
+            key_line = self.line(i)
+            key, i = json.decoder.scanstring(s, i + 1, True)
+            if key in out:
+                raise _Refused(_twice(key, out.lines[key], key_line), key_line, key)
+            i = self.ws(i)
+            if s[i : i + 1] != ":":
+                self.fail("Expecting ':' delimiter", i)
+            out[key], i = self.value(i + 1, depth + 1)
+            out.lines[key] = key_line
+            i = self.ws(i)
+            if s[i : i + 1] == "}":
+                return out, i + 1
+            if s[i : i + 1] != ",":
+                self.fail("Expecting ',' delimiter", i)
+            i += 1
+
+    def array(self, i: int, depth: int) -> tuple[list, int]:
+        s, out = self.s, []
+        i = self.ws(i + 1)
+        if s[i : i + 1] == "]":
+            return out, i + 1
+        while True:
+            value, i = self.value(i, depth + 1)
+            out.append(value)
+            i = self.ws(i)
+            if s[i : i + 1] == "]":
+                return out, i + 1
+            if s[i : i + 1] != ",":
+                self.fail("Expecting ',' delimiter", i)
+            i += 1
+
+
+def _twice(key: str, first: int, again: int) -> str:
+    return f"{key!r} is given twice in one mapping (lines {first} and {again}); give it once"
 
 
 def _load(text: str, filename: str) -> Any:
-    if filename.lower().endswith(".json"):
-        try:
-            json.loads(text)  # JSON's own errors for a JSON file, then the same reader for lines
-        except json.JSONDecodeError as exc:
-            raise invalid(
-                f"{filename} is not valid JSON",
-                Problem(exc.msg, file=filename, line=exc.lineno, field=f"column {exc.colno}"),
-            ) from None
-        text = _YAML_REFUSES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)  # only inside strings
+    text = text.removeprefix("\ufeff")  # a byte order mark (Windows Notepad) is not content
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if filename.lower().endswith(".json"):
+            try:
+                return _Json(text).document()
+            except json.JSONDecodeError as exc:
+                raise invalid(
+                    f"{filename} is not valid JSON",
+                    Problem(exc.msg, file=filename, line=exc.lineno, field=f"column {exc.colno}"),
+                ) from None
+        node = yaml.compose(text, Loader=_Loader)
+        return None if node is None else _plain(node)
+    except _Refused as exc:
+        raise invalid(
+            f"{filename} cannot be read", Problem(exc.reason, file=filename, line=exc.line, field=exc.field)
+        ) from None
+    except RecursionError:
+        raise invalid(
+            f"{filename} cannot be read", Problem("nested too deeply", file=filename, line=1)
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise invalid(
@@ -109,11 +262,19 @@ def _load(text: str, filename: str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise invalid(f"{filename} is not valid YAML", Problem(str(exc), file=filename, line=1)) from None
-    return None if node is None else _plain(node)
 
 
 def parse(text: str, filename: str = "rules.yaml") -> RuleFile:
     """The rules of one file, or a refusal listing every mistake with its line."""
+    if len(filename) > MAX_FILENAME or CONTROL.search(filename):
+        raise invalid(
+            "the rule file's name cannot be kept",
+            Problem(
+                f"a file name is at most {MAX_FILENAME} characters, without control characters",
+                file=CONTROL.sub("?", filename[:MAX_FILENAME]),
+                field="filename",
+            ),
+        )
     doc = _load(text, filename)
     problems: list[Problem] = []
 
@@ -137,8 +298,12 @@ def parse(text: str, filename: str = "rules.yaml") -> RuleFile:
     else:
         raise invalid(f"{filename} holds no rules", Problem("write a rules: list", file=filename, line=1))
     default_resource = top.get("resource")
-    if default_resource is not None and not isinstance(default_resource, str):
-        problem(top, "resource", "resource must be a resource code")
+    if default_resource is not None and (
+        not isinstance(default_resource, str)
+        or len(default_resource) > MAX_CODE
+        or CONTROL.search(default_resource)
+    ):
+        problem(top, "resource", f"resource must be a resource code (at most {MAX_CODE} characters)")
         default_resource = None
     gate = top.get("gate")
     if gate is not None and not isinstance(gate, bool):
@@ -147,19 +312,25 @@ def parse(text: str, filename: str = "rules.yaml") -> RuleFile:
     if gate is not None and not default_resource:
         problem(top, "gate", "gate belongs to a resource: name it with resource:")
     rules: list[Rule] = []
-    seen: dict[tuple[str, str], int] = {}
-    for entry in doc_rules:
+    seen: dict[tuple[str, str, str], tuple[int, int]] = {}  # (scope, target, name): (number, line)
+    for number, entry in enumerate(doc_rules, 1):
         if not isinstance(entry, Mapping):
             problem(top, "rules", "each rule is a mapping (name, kind, column, ...)")
             continue
         fields = _unlocated(entry)
         name = fields.get("name")
+        scope = "element" if fields.get("element") else "resource"
         target = fields.get("element") or fields.get("resource") or default_resource
         if isinstance(name, str) and isinstance(target, str):
             line = entry.line if isinstance(entry, _Located) else 0
-            first = seen.setdefault((target, name.strip()), line)
-            if first != line:
-                problem(entry, "name", f"rule {name!r} is declared twice (first on line {first})")
+            first = seen.setdefault((scope, target.strip().upper(), name.strip()), (number, line))
+            if first[0] != number:
+                problem(
+                    entry,
+                    "name",
+                    f"rule {name.strip()!r} of {target.strip()} is declared twice: rule {first[0]} on line "
+                    f"{first[1]} and rule {number} on line {line}",
+                )
                 continue
         if "element" not in fields and "resource" not in fields and default_resource:
             fields["resource"] = default_resource

@@ -16,9 +16,11 @@ opens).
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -106,15 +108,50 @@ def _regex(value: Any) -> str | None:
     return None
 
 
-def _bound(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | date):
-        return "must be a number or a date (YYYY-MM-DD)"
-    if isinstance(value, str):
+MAX_INT = 2**63 - 1  # what a bound or a count may be: the store's BIGINT
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _as_date(value: Any) -> date | None:
+    """A bound's date (from a date or its YYYY-MM-DD text), or None when it is not one."""
+    if isinstance(value, datetime):
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            date.fromisoformat(value)
+            return date.fromisoformat(value)
         except ValueError:
-            return f"{value!r} is neither a number nor a date (YYYY-MM-DD)"
+            return None
     return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> str | None:
+    """Why a number cannot be kept (NaN, infinite, or beyond a 64-bit integer), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value}"
+    if abs(value) > MAX_INT:
+        return f"must be at most {MAX_INT} in size"
+    return None
+
+
+def _bound(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return "must be a number or a date (YYYY-MM-DD), not a date and time"
+    if _number(value):
+        return _finite(value)
+    if isinstance(value, str | date):
+        if _as_date(value) is None:
+            return f"{str(value)!r} is neither a number nor a date written YYYY-MM-DD"
+        return None
+    return "must be a number or a date (YYYY-MM-DD)"
+
+
+MAX_POSITIVE = 1_000_000  # days of age, or a row count's change
 
 
 def _ratio(value: Any) -> str | None:
@@ -124,8 +161,8 @@ def _ratio(value: Any) -> str | None:
 
 
 def _positive(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return "must be a number above 0"
+    if not _number(value) or not value > 0 or not value <= MAX_POSITIVE:
+        return f"must be a number above 0 (at most {MAX_POSITIVE})"
     return None
 
 
@@ -246,6 +283,11 @@ KINDS: dict[str, Kind] = {
     )
 }
 
+MAX_NAME = 100  # quality_rule.name
+MAX_CODE = 64  # quality_rule.target
+# control characters (tab and newline aside) and lone surrogates: PostgreSQL keeps neither
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
 COMMON_FIELDS = ("name", "kind", "column", "columns", "element", "dimension", "severity", "threshold")
 
 
@@ -295,7 +337,11 @@ def check_rule(fields: Mapping[str, Any]) -> tuple[Rule | None, list[tuple[str, 
 
     Columns are checked for shape here; whether they exist is the catalog's to say (the service
     checks them against the resource's items)."""
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = [
+        (key, f"{key} {reason}") for key, value in fields.items() if (reason := _clean(value))
+    ]
+    if problems:  # nothing else is asked of text that cannot be kept
+        return None, problems
     kind_name = fields.get("kind")
     kind = KINDS.get(kind_name) if isinstance(kind_name, str) else None
     if kind is None:
@@ -304,14 +350,16 @@ def check_rule(fields: Mapping[str, Any]) -> tuple[Rule | None, list[tuple[str, 
     name = fields.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append(("name", "every rule needs a name (unique within its resource or element)"))
-    elif len(name) > 100:
-        problems.append(("name", "a rule's name is at most 100 characters"))
+    elif len(name.strip()) > MAX_NAME:
+        problems.append(("name", f"a rule's name is at most {MAX_NAME} characters"))
     resource, element = fields.get("resource"), fields.get("element")
     if bool(resource) == bool(element):
         problems.append(("resource", "attach the rule to one resource or one data element (not both)"))
     for label, value in (("resource", resource), ("element", element)):
         if value is not None and not isinstance(value, str):
             problems.append((label, "must be a code (text)"))
+        elif isinstance(value, str) and len(value.strip()) > MAX_CODE:
+            problems.append((label, f"{label} is a code of at most {MAX_CODE} characters"))
     if element and not kind.on_element:
         problems.append(("element", f"a {kind.name} rule belongs to a resource, not a data element"))
     columns = _columns(fields, kind, bool(element), problems)
@@ -326,9 +374,12 @@ def check_rule(fields: Mapping[str, Any]) -> tuple[Rule | None, list[tuple[str, 
             if key in kind.required:
                 problems.append((key, f"a {kind.name} rule needs {key}"))
             continue
-        if (reason := check(fields[key])) is not None:
+        value = fields[key]
+        if (reason := check(value)) is not None:
             problems.append((key, f"{key} {reason}"))
-        params[key] = fields[key]
+        elif type(value) is date:  # kept as its ISO text, which JSON and a rule file both hold
+            value = value.isoformat()
+        params[key] = value
     if kind.name == "range":
         _check_range(params, problems)
     unknown = sorted(
@@ -404,10 +455,26 @@ def _check_range(params: dict[str, Any], problems: list) -> None:
         problems.append(("min", "a range rule needs min, max or both"))
         return
     lo, hi = params.get("min"), params.get("max")
-    if lo is None or hi is None:
-        return
-    kinds = {type(v) is str for v in (lo, hi)}
-    if len(kinds) == 2:
+    if lo is None or hi is None or any(_bound(v) for v in (lo, hi)):
+        return  # a missing side, or a bound already refused
+    if _number(lo) and _number(hi):
+        if lo > hi:
+            problems.append(("max", f"max {hi} is below min {lo}"))
+    elif _number(lo) or _number(hi):
         problems.append(("max", "min and max must both be numbers or both dates"))
-    elif (str(lo) > str(hi)) if isinstance(lo, str) else lo > hi:
-        problems.append(("max", f"max {hi} is below min {lo}"))
+    elif _as_date(lo) > _as_date(hi):
+        problems.append(("max", f"max {hi} is before min {lo}"))
+
+
+def _clean(value: Any) -> str | None:
+    """Why a field's text (or any text inside it) cannot be kept, or None: control characters
+    (tab and newline aside) and lone surrogates, which PostgreSQL refuses."""
+    if isinstance(value, str):
+        if m := CONTROL.search(value):
+            return f"holds the character U+{ord(m.group()):04X}, which a rule cannot keep"
+        return None
+    if isinstance(value, Mapping):
+        return next((r for v in (*value.keys(), *value.values()) if (r := _clean(v))), None)
+    if isinstance(value, list | tuple):
+        return next((r for v in value if (r := _clean(v))), None)
+    return None

@@ -105,3 +105,104 @@ def test_the_cli_walk(flow, monkeypatch, test_database, tmp_path):
     assert r.exit_code == 0 and "公安局" in r.output
     r = run("quality", "rules", "--import", str(rules), env={"HUITONG_AS": "mz"})
     assert r.exit_code == 1 and "Traceback" not in r.output  # 民政 keeps no rules of 公安's
+
+
+@pytest.mark.parametrize(
+    ("text", "filename"),
+    [
+        ("d: &d {kind: not_null}\nrules:\n  - <<: *d\n", "rules.yaml"),
+        ("rules: &a [*a]\n", "rules.yaml"),
+        ("rules:\n  - {name: n, kind: not_null, column: 姓名, threshold: !!int abc}\n", "rules.yaml"),
+        ("rules:\n  - {name: n, kind: range, column: 姓名, min: 2020-02-30}\n", "rules.yaml"),
+        ("rules:\n  - {name: n, kind: range, column: 姓名, min: 2020-01-01, max: 5}\n", "rules.yaml"),
+        ("rules:\n  - {name: n, kind: range, column: 姓名, max: .nan}\n", "rules.yaml"),
+        (
+            "rules:\n  - {name: n, kind: range, column: 姓名, max: 99999999999999999999999999999999999999999}\n",
+            "rules.yaml",
+        ),
+        ('rules:\n  - {name: "a\\0b", kind: not_null, column: 姓名}\n', "rules.yaml"),
+        (
+            "rules: [{name: n, kind: not_null, column: 姓名}, {name: n, kind: valid, column: 公民身份号码}]\n",
+            "rules.yaml",
+        ),
+        ("rules:\n  - {name: n, kind: not_null, column: 姓名}\n", "x" * 400 + ".yaml"),
+    ],
+    ids=[
+        "merge-key",
+        "recursive-alias",
+        "bad-int",
+        "impossible-date",
+        "date-and-number",
+        "nan",
+        "huge-int",
+        "nul",
+        "same-name-one-line",
+        "long-filename",
+    ],
+)
+def test_a_rule_file_the_reader_refuses_is_422_naming_the_file_and_nothing_is_kept(
+    flow, client, text, filename
+):
+    ga = token(flow.world, "ga")
+    body = {"text": f"resource: {flow.code}\n" + text, "filename": filename}
+    r = client.post("/api/quality/rules", headers=ga, json=body)
+    assert r.status_code == 422, (r.status_code, r.text[:300])
+    problem = r.json()["problems"][0]
+    assert problem["file"] and (problem.get("line") or problem.get("field") == "filename")
+    assert client.get("/api/quality/rules", headers=ga, params={"resource": flow.code}).json() == []
+
+
+def test_a_minified_json_rule_file_with_tabs_exponents_and_a_bom_imports(flow, client):
+    ga = token(flow.world, "ga")
+    text = (
+        f'\ufeff{{\t"resource": "{flow.code}", "rules": [{{"name": "n", "kind": "not_null", "column": "姓名",'
+        ' "threshold": 5e-1}, {"name": "m", "kind": "not_null", "column": "性别"}]}'
+    )
+    r = client.post("/api/quality/rules", headers=ga, json={"text": text, "filename": "rules.json"})
+    assert r.status_code == 200 and r.json()["added"] == 2, r.text[:300]
+
+
+def test_an_unquoted_date_bound_is_stored_as_iso_text_and_exports_unchanged(world, test_database, tmp_path):
+    from huitong.quality import service as quality
+    from tests.quality.city import make_city
+
+    city = make_city(world, test_database, tmp_path)
+    ga = world.actor("ga")
+    text = (
+        f"resource: {city.people}\nrules:\n"
+        "  - {name: 出生日期范围, kind: range, column: 出生日期, min: 1900-01-01, max: 2026-12-31}\n"
+    )
+    try:
+        with world.db.session() as s:
+            assert quality.import_rules(s, ga, text, "rules.yaml").added == 1
+        with world.db.session() as s:
+            (row,) = quality.rules_of(s, ga, city.people)
+            assert row.params == {"min": "1900-01-01", "max": "2026-12-31"}
+            exported = quality.export_rules(s, ga, city.people)
+        with world.db.session() as s:
+            assert not quality.check_rules(s, ga, exported, "exported.yaml", prune=True).changes_anything
+            assert not quality.check_rules(s, ga, text, "rules.yaml", prune=True).changes_anything
+    finally:
+        city.store.close()
+
+
+@pytest.mark.parametrize(
+    "blank", ["\x0b", "\x0c", "\x1f", "\x85", "\xa0", "\u2003", "\u202f", "\u3000", " \x0b\xa0 "]
+)
+def test_not_null_counts_as_blank_every_space_the_python_reference_strips(blank):
+    import pyarrow as pa
+
+    from huitong.quality.compile import TEXT, Check, Column, plan
+    from huitong.quality.rules import check_rule
+    from huitong.store import duck
+    from tests.quality.city import reference
+
+    rule, _ = check_rule({"resource": "R", "name": "r", "kind": "not_null", "column": "a"})
+    values = [blank, "x", f"{blank}x", None, ""]
+    con = duck.connect({"t": pa.table({"a": pa.array(values, pa.string())})})
+    try:
+        p = plan([Check(0, rule, (Column("a", TEXT),))])
+        row = con.sql(p.sql, params=p.params).fetchall()[0]
+    finally:
+        con.close()
+    assert (row[1], row[2]) == reference("not_null", [{"a": v} for v in values], ["a"]) == (5, 3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -182,3 +183,239 @@ def test_any_file_is_kept_or_refused_with_lines_never_a_traceback(entries):
 def test_a_list_where_a_word_belongs_is_refused_not_a_crash():  # found by the property test
     err = _refusal('rules:\n  - {name: a, kind: cross_field, check: [], columns: [x, y], resource: "1"}\n')
     assert err.problems[0].field == "check" and err.problems[0].line == 2
+
+
+# ---------------------------------------------------------------- what YAML cannot give a rule file
+
+R = "330100/00001"
+
+
+def _bomb(depth: int) -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, depth)]
+    return "\n".join(lines) + f"\nresource: {R}\nrules: []\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (f"x: &d {{kind: not_null, column: a}}\nresource: {R}\nrules:\n  - <<: *d\n    name: n\n", 1),
+        (f"resource: {R}\nrules:\n  - <<: {{kind: not_null, column: a}}\n    name: n\n", 3),
+        (f"resource: {R}\nrules: &a [*a]\n", 2),
+        (f"resource: {R}\nrules:\n  - {{name: &n n, kind: not_null, column: *n}}\n", 3),
+        (_bomb(7), 1),
+    ],
+    ids=["merge-key", "merge-key-without-alias", "recursive-alias", "alias", "alias-bomb"],
+)
+def test_anchors_aliases_and_merge_keys_are_refused_with_their_line_before_expanding(text, line):
+    started = time.monotonic()
+    err = _refusal(text)
+    assert time.monotonic() - started < 1.0  # refused while composing: nothing is expanded
+    assert err.problems[0].line == line and "alias" in err.problems[0].message
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["min: 2020-02-30", "threshold: !!int abc", "name: !!python/name:os.system x", "name: !custom x"],
+)
+def test_a_value_yaml_cannot_construct_is_refused_with_its_line(value):
+    err = _refusal(f"resource: {R}\nrules:\n  - name: n\n    kind: range\n    column: a\n    {value}\n")
+    assert err.problems[0].line == 6 and err.problems[0].file == "rules.yaml"
+
+
+def test_a_tagged_mapping_is_refused_not_read_as_a_plain_one():
+    err = _refusal(f"resource: {R}\nrules:\n  - !!set {{name, kind}}\n")
+    assert err.problems[0].line == 3 and "tag" in err.problems[0].message
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error():
+    _refusal("rules: " + "[" * 5000 + "]" * 5000 + "\n")
+    _refusal('{"rules": ' + "[" * 5000 + "]" * 5000 + "}", "r.json")
+
+
+# ---------------------------------------------------------------- range bounds and numbers
+
+
+def test_an_unquoted_date_bound_is_kept_as_its_iso_text():
+    f = parse(f"resource: {R}\nrules:\n  - {{name: d, kind: range, column: 出生日期, min: 1900-01-01}}\n")
+    (rule,) = f.rules
+    assert rule.params["min"] == "1900-01-01"
+    json.dumps(rule.as_dict())  # the JSON column holds it
+    assert parse(dump(list(f.rules), resource=R)).rules[0].params == {"min": "1900-01-01"}
+
+
+@pytest.mark.parametrize(
+    ("bounds", "reason"),
+    [
+        ("min: 2020-01-01, max: 5", "both be numbers or both dates"),
+        ('min: 5, max: "2020-01-01"', "both be numbers or both dates"),
+        ("min: 2020-01-01 10:00:00", "not a date and time"),
+        ('min: "2021-06-01", max: "20210301"', "YYYY-MM-DD"),
+        ('min: "2021-06-01", max: 2021-03-01', "before min"),
+        ('min: "2021-06-01", max: "2021-6-1"', "YYYY-MM-DD"),
+        ("min: .nan", "finite"),
+        ("max: .inf", "finite"),
+        ("min: -.inf", "finite"),
+        ("max: 9223372036854775808", "at most"),
+        ("max: 99999999999999999999999999999999999999999", "at most"),
+        ("max: 1.0e+300", "at most"),
+    ],
+)
+def test_range_bounds_that_cannot_be_compared_or_kept_are_refused(bounds, reason):
+    err = _refusal(f"resource: {R}\nrules:\n  - {{name: n, kind: range, column: a, {bounds}}}\n")
+    assert err.problems[0].line == 3 and reason in err.problems[0].message, err.problems
+
+
+def test_a_date_range_compares_dates():
+    f = parse(
+        f'resource: {R}\nrules:\n  - {{name: n, kind: range, column: a, min: "2021-03-01", max: 2021-06-01}}\n'
+    )
+    assert f.rules[0].params == {"min": "2021-03-01", "max": "2021-06-01"}
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["max_age_days: .inf", "max_age_days: .nan", "max_age_days: 1.0e+400", "max_age_days: 10000000000"],
+)
+def test_an_age_or_change_that_cannot_be_kept_is_refused(field):
+    err = _refusal(f"resource: {R}\nrules:\n  - {{name: n, kind: freshness, {field}}}\n")
+    assert err.problems[0].field == "max_age_days"
+
+
+# ---------------------------------------------------------------- given twice
+
+
+@pytest.mark.parametrize(
+    ("text", "filename", "lines"),
+    [
+        (
+            f'{{"resource": "{R}", "rules": [{{"name": "n", "kind": "not_null", "column": "a"}},'
+            ' {"name": "n", "kind": "not_null", "column": "b"}]}',
+            "rules.json",
+            (1, 1),
+        ),
+        (
+            f"resource: {R}\nrules: [{{name: n, kind: not_null, column: a}}, {{name: ' n', kind: valid, column: b}}]\n",
+            "rules.yaml",
+            (2, 2),
+        ),
+        (
+            f"resource: {R}\nrules:\n  - {{name: n, kind: not_null, column: a}}\n"
+            f"  - {{name: x, kind: not_null, column: a}}\n  - {{name: n, kind: valid, column: b, resource: {R}}}\n",
+            "rules.yaml",
+            (3, 5),
+        ),
+    ],
+    ids=["minified-json", "yaml-flow-list", "explicit-resource"],
+)
+def test_two_rules_with_one_name_for_one_target_are_refused_naming_both(text, filename, lines):
+    err = _refusal(text, filename)
+    (p,) = err.problems
+    assert p.field == "name" and p.line == lines[1]
+    assert f"line {lines[0]} and rule" in p.message and "declared twice" in p.message
+
+
+def test_one_name_on_a_resource_and_on_an_element_is_not_a_duplicate():
+    f = parse(
+        f"resource: {R}\nrules:\n  - {{name: n, kind: valid, column: a}}\n  - {{name: n, kind: valid, element: DE01001}}\n"
+    )
+    assert len(f.rules) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "filename", "line"),
+    [
+        (
+            f"resource: {R}\nrules:\n  - {{name: n, kind: not_null, column: a, threshold: 0.5, threshold: 0.9}}\n",
+            "r.yaml",
+            3,
+        ),
+        (f"resource: {R}\nrules: []\nrules:\n  - {{name: n, kind: not_null, column: a}}\n", "r.yaml", 3),
+        (
+            f'{{"resource": "{R}", "rules": [\n{{"name": "n", "kind": "not_null",\n "column": "a", "name": "m"}}]}}',
+            "r.json",
+            3,
+        ),
+    ],
+)
+def test_a_field_given_twice_in_one_mapping_is_refused_not_last_wins(text, filename, line):
+    err = _refusal(text, filename)
+    assert err.problems[0].line == line and "given twice" in err.problems[0].message
+
+
+# ---------------------------------------------------------------- text a column cannot keep
+
+
+@pytest.mark.parametrize(
+    ("text", "filename", "field"),
+    [
+        (
+            f'{{"resource": "{R}", "rules": [{{"name": "a\\u0000b", "kind": "not_null", "column": "a"}}]}}',
+            "r.json",
+            "name",
+        ),
+        (f'resource: {R}\nrules:\n  - {{name: "a\\0b", kind: not_null, column: a}}\n', "r.yaml", "name"),
+        (f'resource: {R}\nrules:\n  - {{name: "a\\rb", kind: not_null, column: a}}\n', "r.yaml", "name"),
+        (
+            f'{{"resource": "{R}", "rules": [{{"name": "n", "kind": "pattern", "column": "a", "regex": "\\ud800"}}]}}',
+            "r.json",
+            "regex",
+        ),
+        (
+            f'resource: {R}\nrules:\n  - {{name: n, kind: in_code_table, column: a, values: ["\\x01"]}}\n',
+            "r.yaml",
+            "values",
+        ),
+        (f"resource: {R}\nrules:\n  - {{name: {'名' * 101}, kind: not_null, column: a}}\n", "r.yaml", "name"),
+        (f"rules:\n  - {{name: n, kind: not_null, column: a, resource: {'1' * 65}}}\n", "r.yaml", "resource"),
+        (f"rules:\n  - {{name: n, kind: valid, element: {'D' * 65}}}\n", "r.yaml", "element"),
+        (f"resource: {'1' * 65}\nrules: []\n", "r.yaml", "resource"),
+    ],
+)
+def test_text_a_rule_cannot_keep_is_refused_with_its_field(text, filename, field):
+    err = _refusal(text, filename)
+    assert err.problems[0].field == field and err.problems[0].line, err.problems
+
+
+def test_tab_and_newline_in_a_name_are_kept():
+    f = parse(f'resource: {R}\nrules:\n  - {{name: "a\\tb\\nc", kind: not_null, column: a}}\n')
+    assert f.rules[0].name == "a\tb\nc"
+
+
+@pytest.mark.parametrize("filename", ["x" * 200 + ".yaml", "a\x00b.yaml"])
+def test_a_file_name_its_rules_cannot_keep_is_refused(filename):
+    err = _refusal(f"resource: {R}\nrules:\n  - {{name: n, kind: not_null, column: a}}\n", filename)
+    assert err.problems[0].field == "filename"
+
+
+def test_a_file_name_of_200_characters_is_kept():
+    f = parse(f"resource: {R}\nrules:\n  - {{name: n, kind: not_null, column: a}}\n", "x" * 195 + ".yaml")
+    assert len(f.rules[0].origin) <= 300
+
+
+# ---------------------------------------------------------------- JSON read as JSON
+
+
+def test_json_is_read_as_json_tabs_exponents_and_a_byte_order_mark():
+    text = f'\ufeff{{\n\t"resource": "{R}",\n\t"rules": [\n\t\t{{"name": "n", "kind": "not_null", "column": "a", "threshold": 5e-1}}\n\t]\n}}'
+    (rule,) = parse(text, "rules.JSON").rules
+    assert rule.threshold == 0.5 and rule.origin == "rules.JSON:4"
+
+
+def test_a_yaml_file_with_a_byte_order_mark_is_read():
+    assert len(parse(f"\ufeffresource: {R}\nrules:\n  - {{name: n, kind: not_null, column: a}}\n").rules) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('{"rules": []} x', 1),
+        ('{"rules": [NaN]}', 1),
+        ('{"rules": [1 2]}', 1),
+        ('{\n"rules": "a\tb"}', 2),
+        ('{"rules": [' + "9" * 5000 + "]}", 1),
+    ],
+)
+def test_what_json_does_not_allow_is_refused_with_its_line(text, line):
+    err = _refusal(text, "r.json")
+    assert err.problems[0].line == line and err.problems[0].file == "r.json"
