@@ -655,13 +655,16 @@ def _scored(m: Measure | QualityMetric) -> scoring.Scored:
 
 def held_back(session: Session, code: str, snapshot_id: int | str) -> bool:
     """Whether a version was kept out of current by its quality gate (and not released since)."""
-    last = session.scalar(
+    last = session.scalar(  # a later manual run of it does not change that; a release does
         select(QualityRun)
-        .where(QualityRun.resource_code == normalise_code(code), QualityRun.snapshot_id == str(snapshot_id))
-        .order_by(QualityRun.id.desc())
+        .where(
+            QualityRun.resource_code == normalise_code(code),
+            QualityRun.snapshot_id == str(snapshot_id),
+            QualityRun.outcome == "quarantined",
+        )
         .limit(1)
     )
-    return last is not None and last.outcome == "quarantined"
+    return last is not None
 
 
 def releasable(runs_newest_first: Sequence[QualityRun]) -> set[str]:
@@ -670,6 +673,8 @@ def releasable(runs_newest_first: Sequence[QualityRun]) -> set[str]:
     would undo it; the store refuses that too)."""
     out = set()
     for r in runs_newest_first:
+        if r.trigger != "load":  # a manual run makes no version current
+            continue
         if r.outcome != "quarantined":
             break
         out.add(r.snapshot_id)
@@ -687,13 +692,18 @@ def release(db: Database, store: Store, actor: Actor, code: str, snapshot_id: in
             raise Conflict(f"version {snapshot_id} of {code} is not held back by its quality gate")
     store.release(code, int(snapshot_id))
     with db.session() as s:
-        last = s.scalar(
+        held = s.scalars(
             select(QualityRun)
-            .where(QualityRun.resource_code == code, QualityRun.snapshot_id == str(snapshot_id))
+            .where(
+                QualityRun.resource_code == code,
+                QualityRun.snapshot_id == str(snapshot_id),
+                QualityRun.outcome == "quarantined",
+            )
             .order_by(QualityRun.id.desc())
-            .limit(1)
-        )
-        last.outcome = "failed"  # it stays a failing version; it is no longer held back
+        ).all()
+        for r in held:
+            r.outcome = "failed"  # it stays a failing version; it is no longer held back
+        last = held[0]
         record(
             s,
             actor,
@@ -734,14 +744,21 @@ def _worst_first(m: QualityMetric) -> tuple:
     return (m.passed, m.severity != "fail", m.ratio if m.ratio is not None else 1.0, m.rule_name)
 
 
+def _served_runs():
+    """Runs of versions that were served (never held back, or released), each resource's newest
+    version first, its latest run first: the first is the resource's current quality. A manual
+    run of an old version or of a held one never becomes the current score."""
+    held = select(QualityRun.snapshot_id).where(QualityRun.outcome == "quarantined")
+    return (
+        select(QualityRun)
+        .where(QualityRun.outcome != "quarantined", QualityRun.snapshot_id.not_in(held))
+        .order_by(QualityRun.version_at.desc(), QualityRun.id.desc())
+    )
+
+
 def latest_run(session: Session, code: str) -> QualityRun | None:
     """The run of the resource's current version (or its latest, if that version was not measured)."""
-    return session.scalar(
-        select(QualityRun)
-        .where(QualityRun.resource_code == normalise_code(code), QualityRun.outcome != "quarantined")
-        .order_by(QualityRun.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_served_runs().where(QualityRun.resource_code == normalise_code(code)).limit(1))
 
 
 def summary(session: Session, code: str) -> dict[str, Any] | None:
@@ -821,13 +838,11 @@ def departments(session: Session, actor: Actor) -> list[DepartmentScore]:
     """Departments ranked by the mean score of their resources' current versions, best first; each
     with the resources whose score fell since their previous version."""
     require(actor, "quality.read", Target())
-    latest = (
-        select(QualityRun.resource_code, func.max(QualityRun.id).label("id"))
-        .where(QualityRun.outcome != "quarantined")
-        .group_by(QualityRun.resource_code)
-        .subquery()
-    )
-    current = session.scalars(select(QualityRun).join(latest, QualityRun.id == latest.c.id)).all()
+    current, seen = [], set()
+    for r in session.scalars(_served_runs()):  # each resource's first is its current quality
+        if r.resource_code not in seen:
+            seen.add(r.resource_code)
+            current.append(r)
     by_dept: dict[int, list[QualityRun]] = {}
     for r in current:
         by_dept.setdefault(r.department_id, []).append(r)

@@ -148,3 +148,27 @@ def test_a_gate_named_with_a_padded_or_lower_case_code_is_the_resources_gate(flo
     with flow.world.db.session() as s:
         assert quality.gated(s, flow.code)
         assert "性别代码" in {r.name for r in quality.rules_of(s, flow.world.actor("ga"), flow.code)}
+
+
+def test_a_manual_run_changes_neither_what_is_held_nor_the_current_score(flow):
+    """The provider measures a held version again, and an old one: the held one stays held (and
+    releasable), and the score shown everywhere stays that of the version served."""
+    ga, db, store = flow.world.actor("ga"), flow.world.db, flow.store
+    first = run_load(db, store, ga, "hj")
+    write_export(flow.export, 6, rename={2: "张三"})
+    held = run_load(db, store, ga, "hj")
+    assert held.status == "quarantined"
+    with db.session() as s:
+        quality.run(s, store, ga, flow.code, held.snapshot_id)  # the provider looks again
+        quality.run(s, store, ga, flow.code, first.snapshot_id)
+    with db.session(read_only=True) as s:
+        assert quality.held_back(s, flow.code, held.snapshot_id)
+        assert str(held.snapshot_id) in quality.releasable(quality.runs(s, ga, flow.code))
+        assert quality.summary(s, flow.code)["snapshot_id"] == str(first.snapshot_id)
+    write_export(flow.export, 7)  # one more resident, all names right
+    served = run_load(db, store, ga, "hj")
+    assert served.status == "loaded"
+    with db.session() as s:
+        quality.run(s, store, ga, flow.code, first.snapshot_id)  # an old version measured again
+    with db.session(read_only=True) as s:
+        assert quality.summary(s, flow.code)["snapshot_id"] == str(served.snapshot_id)
