@@ -77,7 +77,14 @@ def _col(c: Column, table: str = "t") -> str:
 
 
 def _as_text(c: Column, table: str = "t") -> str:
-    return _col(c, table) if c.kind == TEXT else f"CAST({_col(c, table)} AS VARCHAR)"
+    """A value as text to match codes and patterns against: a number in plain decimal notation
+    without trailing zeros (the store keeps 1 as ``1.0000000000``; a code table lists ``1``)."""
+    if c.kind == TEXT:
+        return _col(c, table)
+    text = f"CAST({_col(c, table)} AS VARCHAR)"
+    if c.kind == NUMBER:
+        return f"(CASE WHEN contains({text}, '.') THEN rtrim(rtrim({text}, '0'), '.') ELSE {text} END)"
+    return text
 
 
 def _normalised(expr: str) -> str:

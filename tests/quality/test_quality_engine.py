@@ -271,3 +271,52 @@ rules:
     assert "曾用名" in str(exc.value) and "证件号" in str(exc.value)
     with city.world.db.session() as s:
         assert quality.rules_of(s, city.world.actor("ga"), city.people) == []
+
+
+def test_code_tables_and_patterns_match_numbers_as_they_are_written(city, world):
+    """A 数值型 item is stored as decimal(38,10) (1 as 1.0000000000): a code table listing 1 and
+    a pattern of digits see the number as written, not the stored scale."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from huitong.catalog import service as catalog
+    from huitong.catalog.model import DataItem, DataType
+    from tests.world import spec
+
+    items = [
+        DataItem("公民身份号码", DataType.C, 18, element="DE01001", is_key=True, required=True),
+        DataItem("救助等级", DataType.N, 2),
+        DataItem("补助金额", DataType.N, 10),
+    ]
+    with world.db.session() as s:
+        code = catalog.create(s, world.actor("ga"), spec(world.police, name="救助等级信息", items=items)).code
+    city.store.ensure_table(code, items)
+    levels = [Decimal(1), Decimal(2), Decimal(3), Decimal("1.5"), None]
+    money = [Decimal("500"), Decimal("1200.50"), Decimal("80"), Decimal("10"), Decimal("0.25")]
+    city.store.write(
+        code,
+        pa.table(
+            {
+                "公民身份号码": [f"33010619800101{n:03d}X"[:18] for n in range(5)],
+                "救助等级": pa.array(levels, pa.decimal128(38, 10)),
+                "补助金额": pa.array(money, pa.decimal128(38, 10)),
+            }
+        ),
+    )
+    with world.db.session() as s:
+        quality.import_rules(
+            s,
+            world.actor("ga"),
+            f"""resource: {code}
+rules:
+  - {{name: 等级代码, kind: in_code_table, column: 救助等级, values: ["1", "2", "3"]}}
+  - {{name: 金额整数, kind: pattern, column: 补助金额, regex: "[0-9]+"}}
+""",
+        )
+    with world.db.session() as s:
+        qrun = quality.run(s, city.store, world.actor("ga"), code)
+        _, metrics, _ = quality.get_run(s, world.actor("ga"), qrun.id)
+    by = {m.rule_name: (m.checked, m.failed) for m in metrics}
+    assert by["等级代码"] == (4, 1)  # 1.5 is no code; the empty one is not checked
+    assert by["金额整数"] == (5, 2)  # 1200.5 and 0.25 are not whole
