@@ -45,6 +45,17 @@ log = logging.getLogger("huitong.quality")
 # ---------------------------------------------------------------- rules
 
 
+def snapshot_number(value: int | str) -> int:
+    """A version's snapshot id as given (digits, as JSON carries 64-bit ids), or a clear refusal."""
+    text = str(value).strip()
+    if not text.isdigit() or int(text) >= 2**63:
+        raise invalid(
+            f"{value!r} is not a version's snapshot id (a whole number, as `versions` lists them)",
+            Problem("not a snapshot id", field="snapshot_id", value=str(value)[:40]),
+        )
+    return int(text)
+
+
 def as_rule(row: QualityRule) -> Rule:
     return Rule(
         name=row.name,
@@ -498,7 +509,7 @@ def run(
     started = time.monotonic()
     res = catalog.get(session, actor, code)
     require(actor, "quality.run", Target(department_id=res.provider_id))
-    version = store.version(res.code, int(snapshot_id) if snapshot_id is not None else None)
+    version = store.version(res.code, snapshot_number(snapshot_id) if snapshot_id is not None else None)
     rows = _rules_for(session, res)
     rules = [(r.id, as_rule(r)) for r in rows if r.enabled]
     elements = elements_of(session, {it.element for it in res.items if it.element})
@@ -690,7 +701,7 @@ def release(db: Database, store: Store, actor: Actor, code: str, snapshot_id: in
         code = res.code
         if not held_back(s, code, snapshot_id):
             raise Conflict(f"version {snapshot_id} of {code} is not held back by its quality gate")
-    store.release(code, int(snapshot_id))
+    store.release(code, snapshot_number(snapshot_id))
     with db.session() as s:
         held = s.scalars(
             select(QualityRun)

@@ -206,3 +206,11 @@ def test_not_null_counts_as_blank_every_space_the_python_reference_strips(blank)
     finally:
         con.close()
     assert (row[1], row[2]) == reference("not_null", [{"a": v} for v in values], ["a"]) == (5, 3)
+
+
+def test_ids_that_are_no_ids_are_refused_not_server_errors(flow, client):
+    ga = token(flow.world, "ga")
+    r = client.post("/api/quality/runs", headers=ga, json={"resource": flow.code, "snapshot_id": "abc"})
+    assert r.status_code == 422 and "snapshot id" in r.json()["message"]
+    assert client.get("/api/quality/runs/99999999999999999999", headers=ga).status_code == 422
+    assert client.get("/api/quality/objections/99999999999999999999", headers=ga).status_code == 422

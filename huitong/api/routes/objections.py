@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from huitong.api.deps import unit
+from huitong.api.ids import DbId
 from huitong.api.routes.aggregate import store_of
 from huitong.errors import Problem, invalid
 from huitong.quality import objection_dicts as dicts
@@ -115,7 +116,7 @@ def departments(request: Request, department: str | None = None) -> list[dict]:
 
 
 @router.get("/{objection_id}", summary="One objection with its steps, evidence and what you may do")
-def show(request: Request, objection_id: int) -> dict[str, Any]:
+def show(request: Request, objection_id: DbId) -> dict[str, Any]:
     with unit(request) as (s, actor):
         d = service.get(s, actor, objection_id)
         key = service.shown_keys(s, actor, [d.objection])[d.objection.id]
@@ -123,7 +124,7 @@ def show(request: Request, objection_id: int) -> dict[str, Any]:
 
 
 @router.get("/{objection_id}/evidence/{evidence_id}", summary="An evidence file")
-def evidence(request: Request, objection_id: int, evidence_id: int) -> Response:
+def evidence(request: Request, objection_id: DbId, evidence_id: DbId) -> Response:
     with unit(request) as (s, actor):
         found = service.evidence_file(s, actor, objection_id, evidence_id)
         name, content = found.name, found.content
@@ -141,7 +142,7 @@ def _quoted(name: str) -> str:
 
 
 @router.post("/{objection_id}/steps", summary="Take a step: accept, flag, forward, correct, reject, …")
-def step(request: Request, objection_id: int, body: StepIn) -> dict[str, Any]:
+def step(request: Request, objection_id: DbId, body: StepIn) -> dict[str, Any]:
     with unit(request) as (s, actor):
         obj = service.take_step(
             s,

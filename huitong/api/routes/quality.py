@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from huitong.api.deps import database, unit
+from huitong.api.ids import DbId
 from huitong.api.routes.aggregate import store_of
 from huitong.quality import dicts, service
 
@@ -54,7 +55,7 @@ def run(request: Request, body: RunIn) -> dict[str, Any]:
 
 
 @router.get("/runs/{run_id}", summary="A run's measures, worst first (samples for the provider)")
-def get_run(request: Request, run_id: int) -> dict[str, Any]:
+def get_run(request: Request, run_id: DbId) -> dict[str, Any]:
     with unit(request) as (s, actor):
         qrun, metrics, samples = service.get_run(s, actor, run_id)
         return {**dicts.run_dict(qrun), "rules": [dicts.metric_dict(m, samples) for m in metrics]}

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from huitong.access import Target, decide
+from huitong.api.ids import DbId
 from huitong.catalog import service as catalog
 from huitong.catalog.tables import Resource
 from huitong.db.base import utcnow
@@ -182,14 +183,14 @@ def prefill(request: Request):
 
 
 @router.get("/objections/{objection_id}")
-def detail(request: Request, objection_id: int):
+def detail(request: Request, objection_id: DbId):
     with page(request, read_only=True) as ctx:
         _require(ctx)
         return _detail_page(ctx, objection_id, done=request.query_params.get("done"))
 
 
 @router.get("/objections/{objection_id}/evidence/{evidence_id}")
-def evidence(request: Request, objection_id: int, evidence_id: int):
+def evidence(request: Request, objection_id: DbId, evidence_id: DbId):
     """An evidence file, always as a download (never rendered by the browser: it is the raiser's)."""
     with page(request, read_only=True) as ctx:
         _require(ctx)
@@ -217,7 +218,7 @@ def _service_errors(ctx: Ctx, exc: HuitongError, fields: dict[str, str], default
 
 
 @router.post("/objections/{objection_id}/step")
-def step(request: Request, objection_id: int):
+def step(request: Request, objection_id: DbId):
     store = store_for(request)  # outside the page's transaction (SQLite); a correction checks it
     with page(request, read_only=True) as ctx:
         _require(ctx)
