@@ -64,8 +64,16 @@ class SnapshotText:
         return Encoded("{" + ", ".join(self.pieces.values()) + "}")
 
     def with_values(self, values: dict[str, Any]) -> Encoded:
-        pieces = self.pieces | {key: _key(key) + _dumps(value) for key, value in values.items()}
-        return Encoded("{" + ", ".join(pieces.values()) + "}")
+        return self.with_pieces(self.pieces_of(values))
+
+    @staticmethod
+    def pieces_of(values: dict[str, Any]) -> dict[str, str]:
+        """The encoded pieces of ``values``, for :meth:`with_pieces` (many snapshots changed alike)."""
+        return {key: _key(key) + _dumps(value) for key, value in values.items()}
+
+    def with_pieces(self, pieces: dict[str, str]) -> Encoded:
+        """:meth:`with_values` of the values :meth:`pieces_of` encoded."""
+        return Encoded("{" + ", ".join((self.pieces | pieces).values()) + "}")
 
 
 def new_revision_json(snapshot: dict) -> tuple[Encoded, Encoded, list[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 from huitong.catalog.classification import CLASS_RE
@@ -100,31 +101,33 @@ def check_spec(spec: ResourceSpec, *, known_elements: Iterable[str] = ()) -> lis
                 Problem(f"related code {code!r} is not a resource code", field="related_codes", value=code)
             )
 
-    known = set(known_elements)
+    # a set (or a dict's keys) is asked as it is: a batch checks every entry against one
+    known = known_elements if isinstance(known_elements, AbstractSet) else set(known_elements)
     seen: dict[str, int] = {}
     for i, item in enumerate(spec.items, start=1):
-        where = f"items[{i}]"
         if _blank(item.name):
-            problems.append(Problem("信息项名称 data item name is required", field=f"{where}.name"))
+            problems.append(Problem("信息项名称 data item name is required", field=f"items[{i}].name"))
             continue
         key = normalise_name(item.name)
         if key in seen:
             problems.append(
                 Problem(
                     f"data item {item.name!r} repeats item {seen[key]}",
-                    field=f"{where}.name",
+                    field=f"items[{i}].name",
                     value=item.name,
                 )
             )
         seen[key] = i
         if item.length is not None and item.length <= 0:
             problems.append(
-                Problem("length must be a positive number", field=f"{where}.length", value=str(item.length))
+                Problem(
+                    "length must be a positive number", field=f"items[{i}].length", value=str(item.length)
+                )
             )
         if item.element and known and item.element not in known:
             problems.append(
                 Problem(
-                    f"unknown data element {item.element!r}", field=f"{where}.element", value=item.element
+                    f"unknown data element {item.element!r}", field=f"items[{i}].element", value=item.element
                 )
             )
     if spec.format_class.value in ("database", "spreadsheet") and not spec.items:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from operator import itemgetter
 
 from sqlalchemy import Row, and_, func, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from huitong.access import Actor, Target, decide, require
 from huitong.access.roles import Role
 from huitong.catalog import rules
-from huitong.catalog.bulk import encoded, new_revision
+from huitong.catalog.bulk import SnapshotText, encoded, new_revision
 from huitong.catalog.classification import make_code
 from huitong.catalog.lifecycle import next_status
 from huitong.catalog.model import (
@@ -116,8 +117,12 @@ def stored_form(spec: ResourceSpec) -> ResourceSpec:
 
 def _stored_item(it: DataItem) -> DataItem:
     """``replace(it, name=it.name.strip(), element=it.element or None)`` at a third of the
-    cost (an import stores a hundred thousand items): a dataclass's ``__dict__`` is its fields."""
-    return DataItem(**(it.__dict__ | {"name": it.name.strip(), "element": it.element or None}))
+    cost (an import stores a hundred thousand items): a dataclass's ``__dict__`` is its fields.
+    An item already in its stored form is the item itself (nothing keeps the stored form)."""
+    name = it.name.strip()
+    if name is it.name and (it.element is None or it.element):
+        return it
+    return DataItem(**(it.__dict__ | {"name": name, "element": it.element or None}))
 
 
 def _columns(stored: ResourceSpec, grades: dict[str, str]) -> tuple[dict, list[dict]]:
@@ -565,7 +570,7 @@ def _create_many(
         codes.append(make_code(spec.class_code, seq))
     stored = [stored_form(spec) for spec in specs]
     now = utcnow()
-    moves = _moves(ctx, actor, stored, codes, then)
+    moves = _moves(ctx, actor, specs, stored, codes, then)
     status = moves[-1].status if moves else Status.draft.value
     publish_date = next((m.publish_date for m in moves if m.publish_date), None)
     first_seq = last_seq - n * (1 + len(then)) + 1
@@ -626,7 +631,7 @@ def _create_many(
         session,
         ResourceItem.__table__,
         ("resource_id", *_ITEM_COLUMNS),
-        ((rid, *(row[k] for k in _ITEM_COLUMNS)) for rid, its in zip(ids, items, strict=True) for row in its),
+        ((rid, *_item_values(row)) for rid, its in zip(ids, items, strict=True) for row in its),
     )
     _record_new(session, actor, list(zip(ids, codes, snaps, strict=True)), action, moves)
     return codes
@@ -644,10 +649,16 @@ class _Move:
 
 
 def _moves(
-    ctx: _Lookups, actor: Actor, stored: list[ResourceSpec], codes: list[str], then: tuple[str, ...]
+    ctx: _Lookups,
+    actor: Actor,
+    specs: list[ResourceSpec],
+    stored: list[ResourceSpec],
+    codes: list[str],
+    then: tuple[str, ...],
 ) -> list[_Move]:
     """What :func:`_transition_many` checks for each action of ``then``, in its order
-    (every permission and transition first, then a submission's rules), for new drafts."""
+    (every permission and transition first, then a submission's rules), for new drafts
+    (``specs``, checked with ``ctx`` and found without problems; ``stored``, their stored forms)."""
     moves, current = [], Status.draft
     for action in then:
         if action not in ("submit", "publish"):
@@ -662,7 +673,9 @@ def _moves(
             require(actor, PERMISSION_OF[action], target)
             new = next_status(current, action)
         if action == "submit":
-            for st, code in zip(stored, codes, strict=True):
+            for spec, st, code in zip(specs, stored, codes, strict=True):
+                if st == spec:  # stored as given: the same checks on the same values, just passed
+                    continue
                 problems, _ = _problems(ctx, st, None)  # as the stored entry, which holds no name yet
                 if problems:
                     raise invalid(f"{code} cannot be submitted: {len(problems)} problem(s)", *problems)
@@ -676,6 +689,7 @@ _RESOURCE_COLUMNS = tuple(c.name for c in Resource.__table__.columns if c.name n
 _ITEM_COLUMNS = tuple(
     c.name for c in ResourceItem.__table__.columns if c.name not in ("id", "resource_id")
 )  # the keys of _columns' item rows
+_item_values = itemgetter(*_ITEM_COLUMNS)  # an item row's values in _ITEM_COLUMNS order
 
 
 def _record_new(
@@ -696,18 +710,22 @@ def _record_new(
                 texts.append(text)
             yield (rid, 1, action, actor.user_id, actor.username, utcnow(), None, text.json(), changes_json)
         for rev, move in enumerate(moves, start=2):
+            # a move changes every entry alike: its status, and a publish date where there was
+            # none; so the two forms of its changes are made once, not once per entry
+            status = Change("status", move.before, move.status)
+            dated = None
+            if move.publish_date is not None:
+                dated = _MoveForm(move, [Change("publish_date", None, move.publish_date.isoformat()), status])
+            undated = _MoveForm(move, [status])
             for (rid, code, snap), text in zip(new, texts, strict=True):
-                changes = []
-                if move.publish_date is not None and snap["publish_date"] is None:
+                form = undated
+                if dated is not None and snap["publish_date"] is None:
                     snap["publish_date"] = move.publish_date.isoformat()
-                    changes.append(Change("publish_date", None, snap["publish_date"]))
+                    form = dated
                 snap["status"] = move.status
-                changes.append(Change("status", move.before, move.status))
-                fields = [c.field for c in changes]
-                details = {"status": move.status, "fields": fields, "reason": None}
-                evidence.append((f"catalog.{move.action}", "resource", code, details))
-                changed = text.with_values({c.field: c.after for c in changes})
-                changes_json = encoded([c.as_dict() for c in changes])
+                evidence.append(form.evidence(code))
+                changed = text.with_pieces(form.pieces)
+                changes_json = form.changes_json
                 yield (
                     rid,
                     rev,
@@ -722,6 +740,20 @@ def _record_new(
 
     insert_rows(session, ResourceRevision.__table__, _REVISION_COLUMNS, revision_rows())
     record_many(session, actor, evidence)
+
+
+class _MoveForm:
+    """What one form of a move's changes writes for every entry it moves: the changes'
+    JSON, the snapshot's changed fields encoded, the evidence's action and details."""
+
+    def __init__(self, move: _Move, changes: list[Change]) -> None:
+        self.changes_json = encoded([c.as_dict() for c in changes])
+        self.pieces = SnapshotText.pieces_of({c.field: c.after for c in changes})
+        self.action = f"catalog.{move.action}"
+        self.details = {"status": move.status, "fields": [c.field for c in changes], "reason": None}
+
+    def evidence(self, code: str) -> tuple:
+        return (self.action, "resource", code, self.details)
 
 
 _REVISION_COLUMNS = (
