@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -62,12 +63,19 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Test
 
 @pytest.fixture(scope="session")
 def live_server(console_app) -> Iterator[str]:
+    with serving(console_app) as url:
+        yield url
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app served by uvicorn on a free port of this machine, for the browser tests."""
     import uvicorn
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(console_app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="console-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -75,9 +83,11 @@ def live_server(console_app) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the console server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="session")

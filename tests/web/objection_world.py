@@ -4,15 +4,9 @@ request is approved with the ID number in clear, so its data view links each row
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from huitong.aggregate.pipeline import run_load
@@ -20,6 +14,7 @@ from huitong.api.app import create_app
 from huitong.quality import objections as service
 from huitong.share import applications as apps
 from huitong.share.grants import Conditions
+from tests.web.conftest import serving
 from tests.web.console_data import EXPORT, ConsoleWorld, build_console_world
 
 
@@ -74,24 +69,6 @@ def build(tmp: Path) -> ObjectionWorld:
     return ObjectionWorld(cw, tmp, app, grant)
 
 
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """The app served by uvicorn on a free port, as conftest's ``live_server`` does for the shared world."""
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="objection-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the console server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+def serve(app):
+    """The app served on a free port (conftest's ``serving``), for this world's browser test."""
+    return serving(app)

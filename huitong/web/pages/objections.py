@@ -12,17 +12,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from huitong.access import Target, decide
 from huitong.api.ids import DbId
 from huitong.catalog import service as catalog
-from huitong.catalog.tables import Resource
 from huitong.db.base import utcnow
 from huitong.errors import HuitongError, NotFound, Unauthenticated
-from huitong.org.tables import Department
 from huitong.quality import objection_flow as flow
 from huitong.quality import objections as service
 from huitong.quality.objection_flow import Deadlines, State
@@ -31,6 +28,7 @@ from huitong.web import nav
 from huitong.web.charts import bars
 from huitong.web.data import store_for
 from huitong.web.forms import Form
+from huitong.web.names import department_names, resource_names
 from huitong.web.pages import dashboard
 from huitong.web.pages.dashboard import Section
 from huitong.web.routing import Ctx, console_router, page
@@ -52,18 +50,6 @@ def _deadlines(request: Request) -> Deadlines:
     return service.configured(settings.deadlines) if settings is not None else Deadlines()
 
 
-def department_names(ctx: Ctx) -> dict[int, str]:
-    return {d.id: f"{d.region.name}{d.name}" for d in ctx.session.scalars(select(Department))}
-
-
-def _resource_names(ctx: Ctx, codes) -> dict[str, str]:
-    codes = sorted(set(codes))
-    if not codes:
-        return {}
-    q = select(Resource.code, Resource.name).where(Resource.code.in_(codes))
-    return dict(ctx.session.execute(q).all())
-
-
 def _row(
     o: Objection, names: dict[int, str], resources: dict[str, str], key: list[str | None]
 ) -> dict[str, Any]:
@@ -80,8 +66,8 @@ def _row(
 
 
 def _rows(ctx: Ctx, found: list[Objection]) -> list[dict[str, Any]]:
-    names = department_names(ctx)
-    resources = _resource_names(ctx, (o.resource_code for o in found))
+    names = department_names(ctx.session)
+    resources = resource_names(ctx.session, (o.resource_code for o in found))
     keys = service.shown_keys(ctx.session, ctx.actor, found)
     return [_row(o, names, resources, keys[o.id]) for o in found]
 
@@ -137,7 +123,7 @@ def _needs(state: str, parties, action: str) -> dict[str, bool]:
 def _detail_page(ctx: Ctx, objection_id: int, *, errors=None, values=None, status: int = 200, done=None):
     d = service.get(ctx.session, ctx.actor, objection_id)
     o = d.objection
-    names = department_names(ctx)
+    names = department_names(ctx.session)
     return ctx.render(
         "objections/detail.html",
         area="objections",

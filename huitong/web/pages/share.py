@@ -44,6 +44,7 @@ from huitong.standards.store import elements_of
 from huitong.web import nav, share_figures
 from huitong.web.data import store_for
 from huitong.web.forms import Form
+from huitong.web.names import department_names, resource_names
 from huitong.web.pages import dashboard
 from huitong.web.pages.dashboard import Section
 from huitong.web.pages.objections import PREFILL, prefill_key
@@ -85,21 +86,6 @@ def _require(actor: Actor) -> None:
 def _deadlines(request: Request) -> Deadlines:
     settings = getattr(request.app.state, "settings", None)
     return settings.deadlines if settings is not None else Deadlines()
-
-
-def department_names(ctx: Ctx) -> dict[int, str]:
-    from huitong.org.tables import Department
-
-    return {d.id: f"{d.region.name}{d.name}" for d in ctx.session.scalars(select(Department))}
-
-
-def _resource_names(ctx: Ctx, codes) -> dict[str, str]:
-    codes = sorted(set(codes))
-    if not codes:
-        return {}
-    return dict(
-        ctx.session.execute(select(Resource.code, Resource.name).where(Resource.code.in_(codes))).all()
-    )
 
 
 def _tabs(ctx: Ctx) -> list[tuple[str, str, str]]:
@@ -318,8 +304,8 @@ def apply(request: Request):
 
 
 def _rows(ctx: Ctx, reqs: list[ShareRequest]) -> list[dict]:
-    names = department_names(ctx)
-    resources = _resource_names(ctx, [r.resource_code for r in reqs])
+    names = department_names(ctx.session)
+    resources = resource_names(ctx.session, [r.resource_code for r in reqs])
     now = utcnow()
     return [
         apps.request_dict(r, ctx.actor, now)
@@ -357,7 +343,7 @@ def application(request: Request, application_id: int):
             "application.html",
             "applications",
             app=app,
-            consumer=department_names(ctx).get(app.consumer_id, ""),
+            consumer=department_names(ctx.session).get(app.consumer_id, ""),
             rows=_rows(ctx, reqs),
             done=_done(request),
         )
@@ -398,7 +384,7 @@ def _request_page(
 ):
     res = ctx.session.get(Resource, req.resource_id)
     info = _rows(ctx, [req])[0]
-    names = department_names(ctx)
+    names = department_names(ctx.session)
     app = req.application
     history = apps.transitions(ctx.session, req)
     actions = info.get("actions", [])
@@ -616,8 +602,8 @@ def grant_list(request: Request):
         form = Form(dict(request.query_params), ctx.t)
         view = form.choice("view", "share.view", views, default=views[0])
         found = grants.list_grants(ctx.session, ctx.actor, role=view)
-        names = department_names(ctx)
-        resources = _resource_names(ctx, [g.resource_code for g in found])
+        names = department_names(ctx.session)
+        resources = resource_names(ctx.session, [g.resource_code for g in found])
         return _render(
             ctx,
             "grants.html",
@@ -643,7 +629,7 @@ def grant_page(request: Request, grant_id: int):
 def _grant_page(ctx: Ctx, grant_id: int, *, errors: dict, values=None, status: int = 200, done=None):
     g = grants.get_grant(ctx.session, ctx.actor, grant_id)
     res = ctx.session.get(Resource, g.resource_id)
-    names = department_names(ctx)
+    names = department_names(ctx.session)
     usage = ctx.session.get(GrantUsage, (g.id, _today()))
     totals = ctx.session.execute(
         select(func.count(Delivery.id), func.coalesce(func.sum(Delivery.rows), 0)).where(
@@ -779,7 +765,7 @@ def grant_data(request: Request, grant_id: int):
         form = Form(dict(request.query_params), ctx.t)
         page_no = form.integer("page", "catalog.page", default=1, high=100_000)
         version = form.optional_integer("v", "version.id", low=0, high=2**63)
-        info = _grant_row(g, department_names(ctx), {res.code: res.name})
+        info = _grant_row(g, department_names(ctx.session), {res.code: res.name})
     result = refusal = None
     if not form.ok:
         refusal = {"status": 422, "message": "; ".join(form.errors.values())}
@@ -824,14 +810,14 @@ def recall_list(request: Request):
     with page(request) as ctx:
         _require(ctx.actor)
         found = sorted(grants.recalls(ctx.session, ctx.actor), key=lambda r: (r.status != "open", -r.id))
-        names = department_names(ctx)
+        names = department_names(ctx.session)
         codes = {
             g.id: g.resource_code
             for g in ctx.session.scalars(
                 select(Grant).where(Grant.id.in_([r.grant_id for r in found] or [-1]))
             )
         }
-        resources = _resource_names(ctx, codes.values())
+        resources = resource_names(ctx.session, codes.values())
         rows = [
             {
                 "recall": r,
