@@ -88,11 +88,11 @@ def _as_text(c: Column, table: str = "t") -> str:
 
 
 def _normalised(expr: str) -> str:
-    """The comparison of two sources' values: blanks (全角 too) and ASCII letter case ignored. Only
-    values holding a blank or a capital are rewritten: most need nothing, and a regex rewrite
+    """The comparison of two sources' values: blanks (全角 too) and letter case ignored (full-width
+    letters too, on both sides alike). Only values holding a blank or a capital are rewritten: most need nothing, and a regex rewrite
     of every value would cost the pass more than all its other rules."""
     return (
-        f"CASE WHEN regexp_matches({expr}, '[\\s\\x{{3000}}A-Z]') "
+        f"CASE WHEN regexp_matches({expr}, '[\\s\\x{{3000}}\\p{{Lu}}]') "
         f"THEN lower(regexp_replace({expr}, '[\\s\\x{{3000}}]+', '', 'g')) ELSE {expr} END"
     )
 
@@ -201,7 +201,9 @@ def _join(check: Check) -> str:
     if o.unique:  # one row per key there already (the store holds its key unique)
         return f"LEFT JOIN (SELECT {keys}, {value} AS v, 1 AS nv FROM {o.table} WHERE {present}) {j} ON {on}"
     return (
-        f"LEFT JOIN (SELECT {keys}, min({value}) AS v, count(DISTINCT {value}) AS nv "
+        # a missing value is a value too: a key held once with A and once blank disagrees with itself
+        f"LEFT JOIN (SELECT {keys}, min({value}) AS v, "
+        f"count(DISTINCT {value}) + max(CASE WHEN {value} IS NULL THEN 1 ELSE 0 END) AS nv "
         f"FROM {o.table} WHERE {present} GROUP BY {group}) {j} ON {on}"
     )
 
