@@ -19,10 +19,10 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -37,6 +37,9 @@ from huitong.web.render import render
 from huitong.web.session import ConsoleSession
 
 log = logging.getLogger("huitong.web")
+
+# a database id in a page's path: past 64 bits it is a clear 422 page, not a database error
+DbId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 SECURITY_HEADERS = {
     # Everything is served by this process: no CDN, no inline script, no framing.

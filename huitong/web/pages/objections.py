@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from huitong.access import Target, decide
-from huitong.api.ids import DbId
 from huitong.catalog import service as catalog
 from huitong.db.base import utcnow
 from huitong.errors import HuitongError, NotFound, Unauthenticated
@@ -31,7 +30,7 @@ from huitong.web.forms import Form
 from huitong.web.names import department_names, resource_names
 from huitong.web.pages import dashboard
 from huitong.web.pages.dashboard import Section
-from huitong.web.routing import Ctx, console_router, page
+from huitong.web.routing import Ctx, DbId, console_router, page
 
 router = console_router()
 nav.register(nav.NavItem("objections", "/objections", "nav.objections", 27, lambda a: not a.is_public))
