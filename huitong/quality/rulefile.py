@@ -23,13 +23,12 @@ none of its rules is kept until the file is right.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 
 import yaml
 
@@ -82,8 +81,9 @@ _PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "ta
 _MERGE = "tag:yaml.org,2002:merge"
 
 
-def _plain(node: yaml.Node) -> Any:
+def _plain(node: yaml.Node, scalar=None) -> Any:
     """Python values from a composed YAML node, mappings keeping their lines."""
+    scalar = scalar or _scalar
     line = node.start_mark.line + 1
     if type(node) in _PLAIN_TAGS and node.tag != _PLAIN_TAGS[type(node)]:
         raise _Refused(f"the tag {node.tag!r} is not allowed in a rule file", line)
@@ -93,17 +93,17 @@ def _plain(node: yaml.Node) -> Any:
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 raise _Refused(_NO_ALIASES, key_node.start_mark.line + 1)
-            key = _plain(key_node)
+            key = _plain(key_node, scalar)
             key = str(key) if not isinstance(key, str) else key
             key_line = key_node.start_mark.line + 1
             if key in out:
                 raise _Refused(_twice(key, out.lines[key], key_line), key_line, key)
-            out[key] = _plain(value_node)
+            out[key] = _plain(value_node, scalar)
             out.lines[key] = key_line
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(n) for n in node.value]
-    return _scalar(node)
+        return [_plain(n, scalar) for n in node.value]
+    return scalar(node)
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -126,97 +126,35 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return value
 
 
-_JSON_WS = re.compile(r"[ \t\n\r]*")
-_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-_JSON_DEPTH = 64  # a rule file nests three or four deep
+def _json_checked(text: str) -> None:
+    """A JSON file is checked as JSON first, by the standard library: its syntax (with the line of
+    a mistake), NaN and Infinity, which JSON does not have, and numbers too long to read. A key
+    given twice is found while composing, where its lines are known."""
+
+    def constant(name: str) -> Any:
+        raise json.JSONDecodeError(f"{name} is not a JSON number", text, text.find(name))
+
+    try:
+        json.loads(text, parse_constant=constant)
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        long = re.search(r"[0-9]{1000,}", text)  # Python's limit on the digits of an integer
+        raise json.JSONDecodeError(
+            f"a number too long to read ({exc})", text, long.start() if long else 0
+        ) from None
 
 
-class _Json:
-    """JSON read as JSON (tabs, ``5e-1`` and all), each object remembering the line of itself and
-    of each key, and a key given twice in one object refused."""
+class _JsonLoader(_Loader):
+    """A checked JSON file composed as the YAML it also is, for the lines of its objects and keys.
+    A tab outside a string is whitespace to JSON (inside one it is refused by the check), so tabs
+    become spaces; every scalar is then read by ``json`` from its own text."""
 
-    def __init__(self, text: str) -> None:
-        self.s = text
-        self.breaks = [m.start() for m in re.finditer("\n", text)]
 
-    def fail(self, message: str, pos: int) -> NoReturn:
-        raise json.JSONDecodeError(message, self.s, pos)
-
-    def line(self, pos: int) -> int:
-        return bisect.bisect_left(self.breaks, pos) + 1
-
-    def ws(self, i: int) -> int:
-        return _JSON_WS.match(self.s, i).end()
-
-    def document(self) -> Any:
-        value, i = self.value(0, 0)
-        if (i := self.ws(i)) != len(self.s):
-            self.fail("Extra data", i)
-        return value
-
-    def value(self, i: int, depth: int) -> tuple[Any, int]:
-        s, i = self.s, self.ws(i)
-        if depth > _JSON_DEPTH:
-            raise _Refused(f"nested more than {_JSON_DEPTH} deep", self.line(i))
-        c = s[i : i + 1]
-        if c == "{":
-            return self.object(i, depth)
-        if c == "[":
-            return self.array(i, depth)
-        if c == '"':
-            return json.decoder.scanstring(s, i + 1, True)
-        for word, value in (("true", True), ("false", False), ("null", None)):
-            if s.startswith(word, i):
-                return value, i + len(word)
-        if m := _JSON_NUMBER.match(s, i):
-            if m.group(1) or m.group(2):
-                return float(m.group()), m.end()
-            try:
-                return int(m.group()), m.end()
-            except ValueError:  # more digits than Python converts
-                raise _Refused(f"the number at column {i + 1} has too many digits", self.line(i)) from None
-        self.fail("Expecting value", i)
-
-    def object(self, i: int, depth: int) -> tuple[_Located, int]:
-        s, out = self.s, _Located()
-        out.line = self.line(i)
-        i = self.ws(i + 1)
-        if s[i : i + 1] == "}":
-            return out, i + 1
-        while True:
-            i = self.ws(i)
-            if s[i : i + 1] != '"':
-                self.fail("Expecting property name enclosed in double quotes", i)
-            key_line = self.line(i)
-            key, i = json.decoder.scanstring(s, i + 1, True)
-            if key in out:
-                raise _Refused(_twice(key, out.lines[key], key_line), key_line, key)
-            i = self.ws(i)
-            if s[i : i + 1] != ":":
-                self.fail("Expecting ':' delimiter", i)
-            out[key], i = self.value(i + 1, depth + 1)
-            out.lines[key] = key_line
-            i = self.ws(i)
-            if s[i : i + 1] == "}":
-                return out, i + 1
-            if s[i : i + 1] != ",":
-                self.fail("Expecting ',' delimiter", i)
-            i += 1
-
-    def array(self, i: int, depth: int) -> tuple[list, int]:
-        s, out = self.s, []
-        i = self.ws(i + 1)
-        if s[i : i + 1] == "]":
-            return out, i + 1
-        while True:
-            value, i = self.value(i, depth + 1)
-            out.append(value)
-            i = self.ws(i)
-            if s[i : i + 1] == "]":
-                return out, i + 1
-            if s[i : i + 1] != ",":
-                self.fail("Expecting ',' delimiter", i)
-            i += 1
+def _json_scalars(source: str):
+    """Each scalar of a checked JSON file read by ``json`` from its own text (numbers as JSON
+    writes them, strings with JSON's escapes, surrogate pairs and all): YAML only finds where it is."""
+    return lambda node: json.loads(source[node.start_mark.index : node.end_mark.index])
 
 
 def _twice(key: str, first: int, again: int) -> str:
@@ -228,12 +166,15 @@ def _load(text: str, filename: str) -> Any:
     try:
         if filename.lower().endswith(".json"):
             try:
-                return _Json(text).document()
+                _json_checked(text)
             except json.JSONDecodeError as exc:
                 raise invalid(
                     f"{filename} is not valid JSON",
                     Problem(exc.msg, file=filename, line=exc.lineno, field=f"column {exc.colno}"),
                 ) from None
+            source = text.replace("\t", " ")
+            node = yaml.compose(source, Loader=_JsonLoader)
+            return None if node is None else _plain(node, _json_scalars(source))
         node = yaml.compose(text, Loader=_Loader)
         return None if node is None else _plain(node)
     except _Refused as exc:

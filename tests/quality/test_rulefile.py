@@ -419,3 +419,27 @@ def test_a_yaml_file_with_a_byte_order_mark_is_read():
 def test_what_json_does_not_allow_is_refused_with_its_line(text, line):
     err = _refusal(text, "r.json")
     assert err.problems[0].line == line and err.problems[0].file == "r.json"
+
+
+# what a rule file may hold: no control characters (refused in rule files anyway), no non-characters
+PRINTABLE = st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"], exclude_characters="\ufffe\uffff")
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(PRINTABLE, max_size=8),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(PRINTABLE, max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON_VALUES, st.sampled_from([None, 1, "\t"]))
+def test_a_json_file_reads_as_the_standard_library_reads_it(value, indent):
+    """JSON is checked by ``json`` and composed as YAML for its lines: the values are JSON's."""
+    from huitong.quality.rulefile import _load, _unlocated
+
+    text = json.dumps({"doc": value}, indent=indent, ensure_ascii=bool(indent == 1))
+    assert _unlocated(_load(text, "x.json")) == json.loads(text)
