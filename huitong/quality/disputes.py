@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import select
@@ -87,12 +88,12 @@ class Disputes:
         """The markers of a whole table at once (batch extracts): ``_disputed`` (bool) and
         ``_disputed_items`` (the disputed items joined by ``;``, empty for a whole record), found by
         joining the table's normalised key columns with the disputed keys instead of row by row."""
-        flag = pa.array([False] * rows, pa.bool_()) if rows else pa.array([], pa.bool_())
-        items = pa.array([""] * rows, pa.string()) if rows else pa.array([], pa.string())
+        flags = np.zeros(rows, dtype=bool)
+        texts = np.full(rows, "", dtype=object)
         if self.records and rows and all(k in columns for k in self.key_items):
             names = [f"k{i}" for i in range(len(self.key_items))]
             keys = {n: _normalised(columns[k]) for n, k in zip(names, self.key_items, strict=True)}
-            left = pa.table({**keys, "_row": pa.array(range(rows), pa.int64())})
+            left = pa.table({**keys, "_row": pa.array(np.arange(rows, dtype=np.int64))})
             listed = list(self.records.items())
             right = pa.table(
                 {
@@ -100,13 +101,11 @@ class Disputes:
                     "_items": pa.array([";".join(sorted(v)) for _, v in listed], pa.string()),
                 }
             )
-            hit = left.join(right, names, join_type="inner").select(["_row", "_items"])
+            hit = left.join(right, names, join_type="inner")
             at = hit.column("_row").to_numpy()
-            flags = flag.to_numpy(zero_copy_only=False).copy()
             flags[at] = True
-            texts = items.to_numpy(zero_copy_only=False).copy()
             texts[at] = hit.column("_items").to_numpy(zero_copy_only=False)
-            flag, items = pa.array(flags, pa.bool_()), pa.array(texts, pa.string())
+        flag, items = pa.array(flags, pa.bool_()), pa.array(texts, pa.string())
         return {"_disputed": flag, "_disputed_items": items}
 
     def summary(self) -> dict[str, Any]:
