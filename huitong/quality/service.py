@@ -165,7 +165,7 @@ def _check_against_catalog(session: Session, rules: Sequence[Rule], filename: st
                 problems.append(
                     Problem(f"resource {rule.resource} has no data item {name!r}", field="columns", **where)
                 )
-        spec = rule.params.get("ref") or rule.params.get("other")
+        spec = _compares(rule)
         if spec:
             there = items(spec["resource"])
             if there is None:
@@ -516,7 +516,7 @@ def run(
     stored = {c.name: kind_of(c.data_type) for c in store.describe(res.code).columns}
     others: dict[str, Stored | None] = {}
     for _, rule in rules:
-        spec = rule.params.get("ref") or rule.params.get("other")
+        spec = _compares(rule)
         if spec and spec["resource"] not in others:
             others[spec["resource"]] = _stored_columns(store, spec["resource"])
     items = {it.name: it for it in catalog.spec_of(res).items}
