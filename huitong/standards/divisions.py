@@ -151,6 +151,10 @@ class DivisionTable:
                     path.append(found.name)
         return path + [row.name]
 
+    def codes(self) -> list[str]:
+        """Every code ever listed, abolished ones included (an old record still carries them), sorted."""
+        return sorted(self._by_code)
+
     def codes_at(self, on: date) -> list[str]:
         """Every code in force on a date (dates before the first list count as its date), sorted."""
         on = max(on, self.first_list)

@@ -14,43 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from huitong.standards.surnames import COMPOUND_SURNAMES
+
 MASK_CHAR = "*"
-COMPOUND_SURNAMES = frozenset(
-    [
-        "欧阳",
-        "司马",
-        "诸葛",
-        "上官",
-        "东方",
-        "皇甫",
-        "尉迟",
-        "公孙",
-        "慕容",
-        "令狐",
-        "长孙",
-        "宇文",
-        "司徒",
-        "夏侯",
-        "轩辕",
-        "端木",
-        "澹台",
-        "南宫",
-        "西门",
-        "独孤",
-        "呼延",
-        "闻人",
-        "万俟",
-        "赫连",
-        "申屠",
-        "公冶",
-        "太史",
-        "钟离",
-        "宗政",
-        "濮阳",
-        "单于",
-        "第五",
-    ]
-)
 # Province + prefecture + county, or municipality + district: what "up to the county" keeps.
 _COUNTY_PREFIX = re.compile(
     r"^(?:(?:[^省市县区]{2,8}?(?:省|自治区))?[^省市县区]{1,10}?(?:市|自治州|地区|盟)[^省市县区]{1,10}?(?:区|县|市|旗)"
