@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = (
     "huitong.share.listeners",
     "huitong.catalog.listeners",
     "huitong.quality.listeners",
+    "huitong.classify.listeners",
 )
 
 _lock = threading.RLock()

@@ -4,6 +4,7 @@ table by name (the ledger writer's effects) looks it up in ``Base.metadata``."""
 
 from huitong.aggregate import tables as aggregate_tables  # noqa: F401
 from huitong.catalog import tables as catalog_tables  # noqa: F401
+from huitong.classify import tables as classify_tables  # noqa: F401
 from huitong.db.base import Base
 from huitong.ledger import tables as ledger_tables  # noqa: F401
 from huitong.org import tables as org_tables  # noqa: F401

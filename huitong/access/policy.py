@@ -34,6 +34,8 @@ WRITE_ACTIONS = {
     "quality.objection.raise",
     "quality.objection.handle",
     "quality.objection.decide",
+    "classify.scan",
+    "classify.decide",
 }
 APP_ACTIONS = {"catalog.read", "org.read", "share.deliver", "share.subscribe"}  # consumer systems
 PUBLIC_STATES = {"published"}
@@ -207,6 +209,19 @@ def _quality_samples(actor: Actor, t: Target) -> Decision:
     return _own_member("see the failing rows of")(actor, t)
 
 
+def _classify_scan(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.operator):
+        return Decision(True, "the platform operator inventories every resource (数据资产梳理)")
+    return _own_member("scan for personal data in")(actor, t)
+
+
+def _classify_read(actor: Actor, t: Target) -> Decision:
+    """Findings say where personal data is, not what it is: the provider, the operator, the auditor."""
+    if actor.has(Role.operator) or actor.has(Role.auditor):
+        return Decision(True, "the operator and the auditor oversee classification")
+    return _own_member("see the classification findings of")(actor, t)
+
+
 def _objection_raise(actor: Actor, t: Target) -> Decision:
     """Whoever receives data may object to it; which record it is on stays the raiser's business."""
     if actor.is_public:
@@ -310,6 +325,10 @@ _RULES = {
     "quality.run": _quality_run,
     "quality.read": _authenticated,
     "quality.samples": _quality_samples,
+    "classify.scan": _classify_scan,
+    "classify.read": _classify_read,
+    # a proposal confirmed or overridden, a review task closed: the department that answers for the data
+    "classify.decide": _own_admin("confirm the grades of"),
     "quality.objection.raise": _objection_raise,
     "quality.objection.read": _objection_read,
     # accept, decline, flag, forward, unflag, archive (which step when: quality.objection_flow)

@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from huitong.api.routes import (
         aggregate,
         catalog,
+        classify,
         deliver,
         elements,
         ledger,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(aggregate.router)
     app.include_router(share.router)
     app.include_router(quality.router)
+    app.include_router(classify.router)
     app.include_router(objections.router)
     from huitong.web import mount_console
 

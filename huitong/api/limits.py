@@ -19,6 +19,7 @@ DEFAULT_LIMIT = 64 * MB  # catalog workbooks are the largest bodies the API take
 LIMITS = {
     "/api/quality/objections": 8 * MB,  # 5 MB of evidence, base64 in JSON
     "/objections": 6 * MB,  # the console's form: 5 MB of evidence, multipart
+    "/api/classify/discover": 51 * MB,  # a department's export, checked before it is sent
     "/api/quality/rules": 2 * MB,  # a rule file is text a person keeps in version control
     "/quality/resource": 2 * MB,  # ... and the console's editor of it
 }

@@ -7,7 +7,7 @@ keeps a revision of every change and records evidence, all in the caller's trans
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from operator import itemgetter
@@ -801,6 +801,40 @@ def update_entry(
         # public sees it (e.g. 有条件 turned 无条件 must be reviewed like the original was).
         res.status = Status.submitted.value
     (changes,) = _revise(session, actor, [res], "update")
+    return res, changes
+
+
+def raise_grades(
+    session: Session, actor: Actor, code: str, grades: Mapping[str, Grade], *, reason: str
+) -> tuple[Resource, list[Change]]:
+    """Stricter grades for some items (分级 from evidence: a confirmed classification finding).
+
+    Only raises: an item already graded as strictly or more keeps its grade.  Unlike an edit, a
+    published entry stays published, since more protection needs no review; a lower grade goes
+    through :func:`update_entry` and back to the operator."""
+    res = get(session, actor, code)
+    require(actor, "catalog.edit", _target(res))
+    spec = spec_of(res)
+    current = {it.name: Grade(it.grade) for it in res.items}
+    unknown = [n for n in grades if n not in current]
+    if unknown:
+        raise invalid(
+            f"{code} has no data item {unknown[0]!r}",
+            *(Problem("no such data item", field="items", value=n) for n in unknown),
+        )
+    raised = {n: g for n, g in grades.items() if g.rank > current[n].rank}
+    if not raised:
+        return res, []
+    spec.items = [replace(it, grade=raised[it.name]) if it.name in raised else it for it in spec.items]
+    ctx = _Lookups.load(session, [spec])
+    problems, authoritative = _problems(ctx, spec, res)
+    if problems:
+        raise invalid(f"catalog entry {code} has {len(problems)} problem(s)", *problems)
+    res.items = []
+    session.flush()
+    _fill(res, spec, authoritative, ctx.grades)
+    session.flush()
+    (changes,) = _revise(session, actor, [res], "grade", reason)
     return res, changes
 
 

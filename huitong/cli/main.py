@@ -10,6 +10,7 @@ from huitong import __version__
 from huitong.cli import (
     audit,
     catalog,
+    classify,
     deliver,
     element,
     ingest,
@@ -38,6 +39,12 @@ app.add_typer(ingest.source_app, name="source", help="Department data sources (�
 app.add_typer(ingest.ingest_app, name="ingest", help="Aggregation (数据归集): map, run, history, rejects.")
 app.add_typer(ingest.data_app, name="data", help="Stored versions of a resource: show, versions, diff.")
 app.add_typer(quality.app, name="quality", help="Data quality (数据质量): rules, runs, results, scorecards.")
+app.add_typer(
+    classify.app,
+    name="classify",
+    help="Classification and grading (分类分级): scan, findings, confirm, reviews.",
+)
+app.command("discover")(command(classify.discover))  # a file's personal data, before it is sent
 app.add_typer(objection.app, name="objection", help="Objections (异议处理): raise, list, show, step.")
 app.add_typer(
     share.app, name="share", help="Sharing (共享): cart, request, decide, grants, recalls, credentials."
