@@ -36,6 +36,9 @@ WRITE_ACTIONS = {
     "quality.objection.decide",
     "classify.scan",
     "classify.decide",
+    "deid.manage",
+    "deid.budget",
+    "deid.key.read",
 }
 APP_ACTIONS = {"catalog.read", "org.read", "share.deliver", "share.subscribe"}  # consumer systems
 PUBLIC_STATES = {"published"}
@@ -325,6 +328,12 @@ _RULES = {
     "quality.run": _quality_run,
     "quality.read": _authenticated,
     "quality.samples": _quality_samples,
+    # de-identified releases and published figures: the provider's administrator proposes them
+    "deid.manage": _own_admin("release de-identified data or statistics of"),
+    "deid.read": _classify_read,
+    "deid.budget": _operator_only("privacy budgets"),
+    # the key that turns a release's pseudonyms back into identities
+    "deid.key.read": _operator_only("re-identification keys"),
     "classify.scan": _classify_scan,
     "classify.read": _classify_read,
     # a proposal confirmed or overridden, a review task closed: the department that answers for the data

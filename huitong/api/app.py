@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         aggregate,
         catalog,
         classify,
+        deid,
         deliver,
         elements,
         ledger,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(share.router)
     app.include_router(quality.router)
     app.include_router(classify.router)
+    app.include_router(deid.router)
     app.include_router(objections.router)
     from huitong.web import mount_console
 

@@ -206,12 +206,13 @@ def previous_quasi(session: Session, res: Resource, previous: ClassifyScan) -> l
 
 
 def undeclared(col: ClassifyColumn) -> bool:
-    """Personal data the catalog does not declare: the item is graded below what its values propose,
-    and nobody has decided otherwise."""
+    """Personal data the catalog does not declare: the item names no data element (its values are
+    not said to be anything), is graded below what they propose, and nobody has decided otherwise."""
     return (
         col.present
         and col.status == "proposed"
         and INFO[Kind(col.kind)].personal
+        and not col.declared_element
         and Grade(col.declared_grade).rank < Grade(col.proposed_grade).rank
     )
 

@@ -11,6 +11,7 @@ from huitong.cli import (
     audit,
     catalog,
     classify,
+    deid,
     deliver,
     element,
     ingest,
@@ -45,6 +46,9 @@ app.add_typer(
     help="Classification and grading (分类分级): scan, findings, confirm, reviews.",
 )
 app.command("discover")(command(classify.discover))  # a file's personal data, before it is sent
+app.add_typer(
+    deid.app, name="deid", help="De-identification (去标识化): releases, risk, DP statistics, budgets."
+)
 app.add_typer(objection.app, name="objection", help="Objections (异议处理): raise, list, show, step.")
 app.add_typer(
     share.app, name="share", help="Sharing (共享): cart, request, decide, grants, recalls, credentials."

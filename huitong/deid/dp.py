@@ -85,7 +85,7 @@ class BudgetExhausted(HuitongError):
     """A release would spend more ε than the budget has left; nothing was released."""
 
     def __init__(self, message: str, problems: list[Problem]):
-        super().__init__(message, code="deid.budget_exhausted", problems=problems, status=409)
+        super().__init__(message, code="budget_exhausted", problems=problems, status=409)
 
 
 def _dec(x: float) -> Decimal:
@@ -119,7 +119,6 @@ class Budget:
                 Problem(
                     f"spent {self.spent!r} is more than the total {self.total!r}",
                     field="spent",
-                    code="deid.budget_overspent",
                     params={"spent": self.spent, "total": self.total},
                 )
             )
@@ -266,7 +265,7 @@ def _mean_measurement(eps: float, lo: float, hi: float) -> tuple[dp.Measurement,
     count_meas, count_scale = _calibrate(lambda scale: counted >> dp.m.then_laplace(scale=scale), eps / 2)
     both = dp.c.make_composition([sum_meas, count_meas])
     if both.map(1) > eps:  # pragma: no cover - OpenDP's own accounting, checked rather than assumed
-        raise HuitongError("the mean's two parts spend more than ε", code="deid.dp_failed", status=500)
+        raise HuitongError("the mean's two parts spend more than ε", code="dp_failed", status=500)
     return both, (sum_scale, count_scale)
 
 
@@ -287,7 +286,7 @@ def _invoke(meas: dp.Measurement, data: Any) -> Any:
     try:
         return meas(data)
     except dp.OpenDPException as e:  # pragma: no cover - inputs are checked before they get here
-        raise HuitongError(f"differentially private release failed: {e}", code="deid.dp_failed") from e
+        raise HuitongError(f"differentially private release failed: {e}", code="dp_failed") from e
 
 
 def _discrete_accuracy(scale: float) -> float:
@@ -331,7 +330,6 @@ def _check_bounds(lower: Any, upper: Any) -> tuple[float, float]:
                 f"lower {lower!r} must be less than upper {upper!r}",
                 field="upper",
                 value=repr(upper),
-                code="deid.bounds_order",
                 params={"lower": lower, "upper": upper},
             )
         )
@@ -364,7 +362,6 @@ def _check_categories(categories: Any) -> tuple[tuple, str]:
                 f"declared more than once: {dupes[0]!r}",
                 field="categories",
                 value=repr(dupes[0]),
-                code="deid.categories_duplicate",
             ),
         )
     return cats, kind
@@ -390,13 +387,12 @@ def _column(values: Any) -> pa.Array:
         if isinstance(values, list | tuple):
             return pa.array(values)
     except (pa.ArrowException, TypeError, ValueError) as e:
-        raise invalid("invalid values", Problem(str(e), field="values", code="deid.values")) from e
+        raise invalid("invalid values", Problem(str(e), field="values")) from e
     raise invalid(
         "invalid values",
         Problem(
             f"expected a pyarrow array, NumPy array or list, got {type(values).__name__}",
             field="values",
-            code="deid.values",
         ),
     )
 
@@ -411,7 +407,7 @@ def _numeric(values: Any) -> np.ndarray:
     ):
         raise invalid(
             "invalid values",
-            Problem(f"must be numbers, got {t}", field="values", code="deid.values_not_numeric"),
+            Problem(f"must be numbers, got {t}", field="values"),
         )
     # nulls become NaN, which OpenDP drops
     return _writable(pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False))
@@ -447,7 +443,6 @@ def _kind_mismatch(t: pa.DataType, kind: str) -> HuitongError:
         Problem(
             f"the categories are {kind} but the values are {t}",
             field="values",
-            code="deid.values_kind",
         ),
     )
 

@@ -145,7 +145,6 @@ def parse_operator(raw: Any, *, column: str) -> tuple[ColumnOperator | None, lis
                 f"give an operator name, or a mapping with 'op' and its parameters (got {raw!r})",
                 column=column,
                 field=field,
-                code="deid.operator",
             )
         ]
     cls = REGISTRY.get(raw["op"])
@@ -155,7 +154,6 @@ def parse_operator(raw: Any, *, column: str) -> tuple[ColumnOperator | None, lis
                 f"unknown operator {raw['op']!r} (known: {', '.join(sorted(REGISTRY))})",
                 column=column,
                 field=f"{field}.op",
-                code="deid.operator",
             )
         ]
     args, problems = read_params(

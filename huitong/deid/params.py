@@ -110,4 +110,4 @@ def read_params(
 
 
 def _problem(message: str, column: str | None, field: str) -> Problem:
-    return Problem(message, column=column, field=field, code="deid.param")
+    return Problem(message, column=column, field=field)

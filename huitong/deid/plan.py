@@ -147,7 +147,7 @@ class Plan:
 
 
 def _p(message: str, *, column: str | None = None, field: str | None = None) -> Problem:
-    return Problem(message, column=column, field=field, code="deid.plan")
+    return Problem(message, column=column, field=field)
 
 
 def _names(raw: Mapping, key: str, problems: list[Problem]) -> list[str]:

@@ -38,9 +38,7 @@ def apply(table: pa.Table, plan: Plan | Mapping[str, Any], *, key: bytes | None 
         return con.sql(sql, params=params).to_arrow_table()
     except duckdb.Error as exc:  # a value the operators cannot take (an overflow, say): still no traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise invalid(
-            "applying the de-identification plan failed", Problem(first, code="deid.apply")
-        ) from exc
+        raise invalid("applying the de-identification plan failed", Problem(first)) from exc
     finally:
         con.close()
 
@@ -51,9 +49,7 @@ def check(table: pa.Table, plan: Plan, key: bytes | None) -> list[Problem]:
     names = set(table.column_names)
     problems = []
     if POSITION in names:
-        problems.append(
-            Problem(f"the column name {POSITION} is reserved", column=POSITION, code="deid.column")
-        )
+        problems.append(Problem(f"the column name {POSITION} is reserved", column=POSITION))
     for column, where in plan.named_columns():
         if column not in names:
             problems.append(
@@ -75,13 +71,10 @@ def check(table: pa.Table, plan: Plan, key: bytes | None) -> list[Problem]:
                     f"{op.name} applies to {' or '.join(sorted(op.kinds))} columns, not {dtype}",
                     column=column,
                     field=f"columns.{column}.op",
-                    code="deid.type",
                 )
             )
         elif reason := op.check(kind):
-            problems.append(
-                Problem(f"{op.name}: {reason}", column=column, field=f"columns.{column}", code="deid.param")
-            )
+            problems.append(Problem(f"{op.name}: {reason}", column=column, field=f"columns.{column}"))
     keyed = [c for c, op in plan.columns.items() if op.needs_key]
     if keyed and (not isinstance(key, (bytes, bytearray)) or len(key) < MIN_KEY_BYTES):
         problems.append(
@@ -89,7 +82,6 @@ def check(table: pa.Table, plan: Plan, key: bytes | None) -> list[Problem]:
                 f"pseudonyms need a key of at least {MIN_KEY_BYTES} bytes, given at apply time (not in the plan)",
                 column=keyed[0],
                 field="key",
-                code="deid.key",
             )
         )
     for i, op in enumerate(plan.table):
@@ -101,7 +93,6 @@ def check(table: pa.Table, plan: Plan, key: bytes | None) -> list[Problem]:
                             "suppress_rows groups by a column the plan drops",
                             column=c,
                             field=f"table[{i}]",
-                            code="deid.plan",
                         )
                     )
     return problems

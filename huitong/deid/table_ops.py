@@ -80,7 +80,7 @@ def parse_table_operator(raw: Any, index: int) -> tuple[TableOperator | None, li
     if isinstance(raw, str):
         raw = {"op": raw}
     if not isinstance(raw, Mapping) or not isinstance(raw.get("op"), str):
-        return None, [Problem(f"give a mapping with 'op' (got {raw!r})", field=field, code="deid.operator")]
+        return None, [Problem(f"give a mapping with 'op' (got {raw!r})", field=field)]
     cls = TABLE_OPERATORS.get(raw["op"])
     if cls is None:
         known = ", ".join(TABLE_OPERATORS)
@@ -88,7 +88,6 @@ def parse_table_operator(raw: Any, index: int) -> tuple[TableOperator | None, li
             Problem(
                 f"unknown table operator {raw['op']!r} (known: {known})",
                 field=f"{field}.op",
-                code="deid.operator",
             )
         ]
     args, problems = read_params(

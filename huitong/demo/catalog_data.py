@@ -73,6 +73,7 @@ ITEMS = {
     "车牌号码": ("C", 10, None),
     "资产编号": ("C", 30, None),
     "资产名称": ("C", 100, None),
+    "备注": ("C", 200, None),  # 流动人口's: declared as plain text, it holds landlords' phone numbers
 }
 
 # Items every row must carry (是否必填); the first item of each resource is its key anyway.
@@ -117,7 +118,7 @@ RESOURCES = [
         N,
         "database",
         "daily",
-        ["公民身份号码", "姓名", "住址", "登记日期", "有效期至"],
+        ["公民身份号码", "姓名", "住址", "登记日期", "有效期至", "备注"],
         ["流动人口", "居住证"],
         "在本市办理居住登记和居住证的流动人口信息。",
     ),

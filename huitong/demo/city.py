@@ -48,6 +48,7 @@ from huitong.org import service as org
 from huitong.standards.uscc import make_credit_code
 
 if TYPE_CHECKING:  # the heavy modules load only when a city is built
+    from huitong.demo.classification import ClassifyDemo
     from huitong.demo.loading import Loaded
     from huitong.demo.objections import ObjectionDemo
     from huitong.demo.quality import QualityDemo
@@ -129,6 +130,7 @@ class City:
     seconds: float = 0.0
     quality: QualityDemo | None = None
     objections: ObjectionDemo | None = None
+    classification: ClassifyDemo | None = None
 
 
 def _fresh(data_dir: Path) -> None:
@@ -271,6 +273,11 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
             progress.advance(task)
             objected = objection_demo.after_increments(raised, str(corrected.snapshot_id))
             progress.advance(task)
+            task = progress.add_task("classification: grades, a de-identified release", total=1)
+            from huitong.demo import classification as classify_demo
+
+            classified = classify_demo.run(db, store, actors, codes)
+            progress.advance(task)
         from huitong.ledger.log import sequencer
 
         sequencer(db).integrate()  # every entry joins the Merkle tree now, served or not
@@ -280,5 +287,6 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
     city = City(settings, data_dir, published, len(residents), len(enterprises), loads, handed, activity)
     city.quality = quality_demo.QualityDemo(rule_files, held, corrected)
     city.objections = objected
+    city.classification = classified
     city.seconds = time.monotonic() - started
     return city

@@ -94,6 +94,18 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
         )
         for note in city.objections.simulated:
             console.print(f"[yellow]simulated:[/] {note}", soft_wrap=True, highlight=False)
+    if city.classification is not None:
+        c = city.classification
+        found = "; ".join(f"{code} {col}" for code, col in c.undeclared) or "none"
+        console.print(
+            f"classification (分类分级): every load was scanned for personal data; gaadmin confirmed "
+            f"{', '.join(c.confirmed)} on 常住人口 and overrode {c.overridden} with a reason; undeclared personal "
+            f"data left for you to decide: {found}. De-identified release #{c.refused} was refused below k "
+            f"(exact birth dates); #{c.released} passed and was released as {c.release_code}; two published "
+            f"figures spent ε 0.7, {c.budget_left:g} left (huitong deid list; huitong classify findings)",
+            soft_wrap=True,
+            highlight=False,
+        )
     console.print(
         "[dim]not simulated: every load ran now, so no source is months behind; sources "
         "with daily schedules were loaded once and ga-ldrk waits for its first run[/]",

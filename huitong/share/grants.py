@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from huitong.access import Actor, Target, decide, require
 from huitong.catalog.tables import Resource
+from huitong.classify.controls import check_grant
 from huitong.db.base import utcnow
 from huitong.errors import Forbidden, NotFound, Problem, QuotaExceeded, invalid
 from huitong.events import GrantRevoked, emit, merged
@@ -141,6 +142,7 @@ def create_grant(session: Session, actor: Actor, req: ShareRequest, res: Resourc
     if problems:
         raise invalid("the approval conditions do not fit the request", *problems)
     app = req.application
+    check_grant(res.grade, list(c.modes if c.modes is not None else app.modes))  # the grade's controls
     items = list(c.items if c.items is not None else req.items)
     views = item_views(session, res, items, c.treatments)
     grant = Grant(

@@ -115,7 +115,7 @@ def test_budget_refuses_a_charge_beyond_the_total_and_says_what_is_left():
     with pytest.raises(dp.BudgetExhausted) as exc:
         budget.charge(0.5)
     err = exc.value
-    assert err.status == 409 and err.code == "deid.budget_exhausted"
+    assert err.status == 409 and err.code == "budget_exhausted"
     assert "0.3" in str(err) and "0.5" in str(err)
     assert err.problems[0].params["remaining"] == pytest.approx(0.3)
     assert budget.spent == 0.7  # a refused charge spends nothing

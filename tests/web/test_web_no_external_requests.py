@@ -24,7 +24,10 @@ from tests.web.conftest import login
 
 ROLES = (None, "op", "ga", "mzu", "aud")  # the public, operator, provider admin, consumer user, auditor
 NOT_PAGES = {"/lang", "/logout"}  # POST-only actions
-DOWNLOADS = {"/objections/{objection_id}/evidence/{evidence_id}"}  # a file, never a page
+DOWNLOADS = {
+    "/objections/{objection_id}/evidence/{evidence_id}",
+    "/classify/important.csv",
+}  # files, not pages
 
 
 def console_routes(app) -> list[str]:

@@ -14,11 +14,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from huitong.access import Target, decide
+from huitong.access.roles import Role
 from huitong.catalog import service as catalog
 from huitong.classify import discover as finder
 from huitong.classify import service as classify
 from huitong.classify.files import read_table
 from huitong.classify.kinds import INFO, Kind
+from huitong.deid import service as deid
 from huitong.errors import HuitongError, Problem, Unauthenticated, invalid
 from huitong.standards.elements import Grade
 from huitong.web import nav
@@ -159,6 +161,8 @@ def _resource_page(ctx: Ctx, code: str, *, status: int = 200, **values):
     columns = classify.columns_of(ctx.session, ctx.actor, res.code)
     target = Target(department_id=res.provider_id)
     may = {a: bool(decide(ctx.actor, f"classify.{a}", target)) for a in ("scan", "decide")}
+    may["approve"] = ctx.actor.has(Role.operator) or bool(decide(ctx.actor, "deid.manage", target))
+    budget, figures = deid.statistics_of(ctx.session, ctx.actor, res.code)
     values = {"refused": None, "column": None, "done": ctx.request.query_params.get("done"), **values}
     return ctx.render(
         "classify/resource.html",
@@ -169,12 +173,25 @@ def _resource_page(ctx: Ctx, code: str, *, status: int = 200, **values):
         undeclared={c.id for c in columns if classify.undeclared(c)},
         scans=classify.scans_of(ctx.session, ctx.actor, res.code),
         reviews=classify.reviews(ctx.session, ctx.actor, status=None, code=res.code),
+        releases=deid.releases(ctx.session, ctx.actor, res.code),
+        budget=budget,
+        figures=figures,
         grades=list(Grade),
         info=INFO,
         Kind=Kind,
         may=may,
         **values,
     )
+
+
+@router.post("/classify/releases/{release_id}/approve")
+def approve_release(request: Request, release_id: int):
+    store = _store(request)
+    with page(request, read_only=True) as ctx:
+        _require(ctx)
+        actor = ctx.actor
+    rel = deid.approve(request.app.state.db, store, actor, release_id)
+    return RedirectResponse(f"/classify/resource/{rel.resource_code}?done=approved", status_code=303)
 
 
 @router.get("/classify/resource/{code:path}")
