@@ -173,3 +173,34 @@ def test_the_demo_has_objections_in_every_state_and_the_disputed_address_is_mark
     answer = delivery.lookup(db, store, mz, built.activity.grants["granted"], verifying[0])
     assert answer["rows"][0]["_disputed"] and answer["rows"][0]["_disputed_items"] == ["住址"]
     assert answer["quality"]["open_objections"] >= 3  # served, never withheld, with the flags beside it
+
+
+def test_the_demo_grades_from_evidence_and_releases_de_identified_statistics(city):
+    """Discovery finds every personal column of 常住人口 and the one 流动人口 left undeclared; the
+    grades were confirmed; one release was refused below k and one released with its risk report."""
+    from huitong.classify import service as classify
+    from huitong.deid import service as deid
+    from huitong.standards.idcard import validate_id_number as valid
+
+    built, db, store = city
+    demo = built.classification
+    hukou = next(x.code for x in built.loads if x.plan.name == "ga-hukou")
+    migrants = next(x.code for x in built.loads if x.plan.name == "ga-ldrk-api")
+    op, ga = _actor(db, "op"), _actor(db, "gaadmin")
+    with db.session(read_only=True) as s:
+        kinds = {c.column: c.kind for c in classify.columns_of(s, ga, hukou)}
+        assert kinds == {
+            "公民身份号码": "id_number",
+            "姓名": "person_name",
+            "出生日期": "birth_date",
+            "住址": "address",
+        }
+        assert {c.status for c in classify.columns_of(s, ga, hukou)} == {"confirmed", "overridden"}
+        assert (migrants, "备注") in [(c.resource_code, c.column) for c in classify.open_findings(s, op)]
+        refused, released = deid.get(s, op, demo.refused), deid.get(s, op, demo.released)
+        assert refused.status == "refused" and refused.risk["failing"]
+        assert released.status == "released" and released.risk["k_achieved"] >= 5
+        _, figures = deid.statistics_of(s, op, hukou)
+        assert len(figures) == 2 and demo.budget_left == pytest.approx(0.3)
+    out = store.read(released.output_code)
+    assert "姓名" not in out.column_names and all(valid(v).ok for v in out.column("公民身份号码").to_pylist()[:50])
