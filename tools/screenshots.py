@@ -137,6 +137,16 @@ def take(s: Shooter) -> None:
     expect(s.page.locator("#history")).to_be_visible()
     s.shot("objection-detail", full_page=True)
 
+    # 分类分级: the proposals (the undeclared 备注 first), and 常住人口's findings, releases and figures
+    s.page.goto("/classify")
+    expect(s.page.locator("#classify-proposals")).to_be_visible()
+    s.shot("classify", full_page=True)
+    s.page.goto("/catalog?q=常住人口户籍信息")
+    code = s.page.locator(".hit .code").first.inner_text().strip()
+    s.page.goto(f"/classify/resource/{code}")
+    s.page.locator("article.release details summary").first.click()  # the classes that fail
+    s.shot("classify-resource", full_page=True)
+
     # the provider's inbox: 民政 has a request to decide, with its working-day countdown
     s.login("mzadmin")
     s.page.goto("/catalog?q=最低生活保障对象信息")

@@ -173,6 +173,8 @@ def parse_birth(v: str) -> date | None:
     """The reference of :func:`birth_sql`."""
     from datetime import datetime
 
+    if v.isdigit() and len(v) != 8:  # DuckDB reads YYYYMMDD as fixed widths, Python's strptime does not
+        return None
     for form in BIRTH_FORMATS:
         try:
             return datetime.strptime(v, form).date()

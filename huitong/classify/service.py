@@ -85,7 +85,9 @@ def scan(
         .order_by(ClassifyScan.id.desc())
         .limit(1)
     ).first()
+    now = _now()  # one time for the scan and what it first sees (the next scan's "before" is by it)
     row = ClassifyScan(
+        at=now,
         resource_code=res.code,
         department_id=res.provider_id,
         snapshot_id=str(version.snapshot_id),
@@ -103,7 +105,6 @@ def scan(
         for c in session.scalars(select(ClassifyColumn).where(ClassifyColumn.resource_code == res.code))
     }
     by_item = {it.name: it for it in res.items}
-    now = _now()
     columns: list[ClassifyColumn] = []
     new_personal: list[str] = []
     for f in found.findings:
@@ -247,19 +248,8 @@ def _visible_departments(actor: Actor) -> int | None | bool:
     return False
 
 
-def open_findings(session: Session, actor: Actor) -> list[ClassifyColumn]:
-    """Undeclared personal data the actor may see (the dashboard's finding), newest first."""
-    scope = _visible_departments(actor)
-    if scope is False:
-        return []
-    q = select(ClassifyColumn).where(ClassifyColumn.status == "proposed", ClassifyColumn.present.is_(True))
-    if scope is not None:
-        q = q.where(ClassifyColumn.department_id == scope)
-    return [c for c in session.scalars(q.order_by(ClassifyColumn.id.desc())) if undeclared(c)]
-
-
 def proposals(session: Session, actor: Actor) -> list[ClassifyColumn]:
-    """Every column still awaiting a decision that the actor may see."""
+    """Every column still awaiting a decision that the actor may see, by resource."""
     scope = _visible_departments(actor)
     if scope is False:
         return []
@@ -267,6 +257,11 @@ def proposals(session: Session, actor: Actor) -> list[ClassifyColumn]:
     if scope is not None:
         q = q.where(ClassifyColumn.department_id == scope)
     return list(session.scalars(q.order_by(ClassifyColumn.resource_code, ClassifyColumn.id)))
+
+
+def open_findings(session: Session, actor: Actor) -> list[ClassifyColumn]:
+    """Undeclared personal data the actor may see (the dashboard's finding), newest first."""
+    return sorted((c for c in proposals(session, actor) if undeclared(c)), key=lambda c: -c.id)
 
 
 def _reason(reason: str | None, required: bool) -> str | None:

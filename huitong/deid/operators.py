@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from huitong.deid.params import Param, read_params
+from huitong.deid.params import Param, Spec, read_params
 from huitong.errors import Problem
 from huitong.standards import masking
 from huitong.store.duck import quote
@@ -84,7 +84,7 @@ class Column:
         return alias
 
 
-class ColumnOperator:
+class ColumnOperator(Spec):
     """An operator on one column.  Subclasses declare ``name``, ``family``, ``params`` and the column
     ``kinds`` they accept, and give :meth:`sql` and :meth:`one` (or :meth:`reference`)."""
 
@@ -94,20 +94,6 @@ class ColumnOperator:
     kinds: ClassVar[frozenset[str]] = ANY
     needs_key: ClassVar[bool] = False
     hides_identity: ClassVar[bool] = False  # enough on its own for a direct identifier (直接标识符)
-
-    def __init__(self, args: Mapping[str, Any] | None = None):
-        self.args = dict(args or {})
-
-    def __repr__(self) -> str:
-        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.args.items())})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.args == self.args  # type: ignore[attr-defined]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data (dates as ISO text, unset parameters left out) that parses back to this operator."""
-        plain = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in self.args.items()}
-        return {"op": self.name, **{k: v for k, v in plain.items() if v is not None}}
 
     def check(self, kind: str) -> str | None:
         """Why this operator cannot apply to a column of ``kind`` (beyond ``kinds``), or None."""

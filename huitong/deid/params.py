@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from huitong.errors import Problem
 
@@ -111,3 +111,24 @@ def read_params(
 
 def _problem(message: str, column: str | None, field: str) -> Problem:
     return Problem(message, column=column, field=field)
+
+
+class Spec:
+    """An operator as plain data: its ``name`` and the parameters it was read with (column and table
+    operators alike), equal by both, written back as the mapping it was read from."""
+
+    name: ClassVar[str]
+
+    def __init__(self, args: Mapping[str, Any] | None = None):
+        self.args = dict(args or {})
+
+    def __repr__(self) -> str:
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.args.items())})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.args == self.args  # type: ignore[attr-defined]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (dates as ISO text, unset parameters left out) that parses back to this operator."""
+        plain = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in self.args.items()}
+        return {"op": self.name, **{k: v for k, v in plain.items() if v is not None}}

@@ -12,26 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from huitong.deid._hashing import uniform, uniform_sql
-from huitong.deid.params import Param, read_params
+from huitong.deid.params import Param, Spec, read_params
 from huitong.errors import Problem
 from huitong.store.duck import quote
 
 
-class TableOperator:
+class TableOperator(Spec):
     name: ClassVar[str]
     params: ClassVar[tuple[Param, ...]] = ()
-
-    def __init__(self, args: Mapping[str, Any] | None = None):
-        self.args = dict(args or {})
-
-    def __repr__(self) -> str:
-        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.args.items())})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.args == self.args  # type: ignore[attr-defined]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"op": self.name, **{k: v for k, v in self.args.items() if v is not None}}
 
 
 def sample_prefix(seed: int) -> str:

@@ -43,3 +43,11 @@ def store_for(request: Request) -> Any | None:
             return None
         state.store = store
     return store
+
+
+def required_store(request: Request) -> Any:
+    """:func:`store_for`, or a clear 503 for a page that cannot work without the store."""
+    store = store_for(request)
+    if store is None:
+        raise HuitongError("the data store cannot be opened here", code="storage_error", status=503)
+    return store

@@ -203,4 +203,6 @@ def test_the_demo_grades_from_evidence_and_releases_de_identified_statistics(cit
         _, figures = deid.statistics_of(s, op, hukou)
         assert len(figures) == 2 and demo.budget_left == pytest.approx(0.3)
     out = store.read(released.output_code)
-    assert "姓名" not in out.column_names and all(valid(v).ok for v in out.column("公民身份号码").to_pylist()[:50])
+    assert "姓名" not in out.column_names and all(
+        valid(v).ok for v in out.column("公民身份号码").to_pylist()[:50]
+    )

@@ -25,7 +25,7 @@ from huitong.errors import HuitongError, Problem, Unauthenticated, invalid
 from huitong.standards.elements import Grade
 from huitong.web import nav
 from huitong.web.charts import bars
-from huitong.web.data import store_for
+from huitong.web.data import required_store
 from huitong.web.names import department_names
 from huitong.web.pages import dashboard
 from huitong.web.pages.dashboard import Section
@@ -116,16 +116,9 @@ def close_review(request: Request, review_id: int):
     return RedirectResponse(target, status_code=303)
 
 
-def _store(request: Request):
-    store = store_for(request)
-    if store is None:
-        raise HuitongError("the data store cannot be opened here", code="storage_error", status=503)
-    return store
-
-
 @router.post("/classify/resource/{code:path}/scan")
 def scan_now(request: Request, code: str):
-    store = _store(request)  # opened outside the page's transaction (SQLite)
+    store = required_store(request)  # opened outside the page's transaction (SQLite)
     with page(request) as ctx:
         _require(ctx)
         done = classify.scan(ctx.session, store, ctx.actor, code)
@@ -186,7 +179,7 @@ def _resource_page(ctx: Ctx, code: str, *, status: int = 200, **values):
 
 @router.post("/classify/releases/{release_id}/approve")
 def approve_release(request: Request, release_id: int):
-    store = _store(request)
+    store = required_store(request)
     with page(request, read_only=True) as ctx:
         _require(ctx)
         actor = ctx.actor

@@ -15,7 +15,7 @@ from huitong.quality import service as quality
 from huitong.quality.rules import KINDS, Dimension, Kind
 from huitong.web import nav
 from huitong.web.charts import bars, trend
-from huitong.web.data import store_for
+from huitong.web.data import required_store
 from huitong.web.pages import dashboard
 from huitong.web.pages.dashboard import Section
 from huitong.web.routing import Ctx, console_router, page
@@ -178,7 +178,7 @@ def resource(request: Request, code: str):
 
 @router.post("/quality/resource/{code:path}/run")
 def run_now(request: Request, code: str):
-    store = _store(request)  # opened outside the page's transaction (SQLite)
+    store = required_store(request)  # opened outside the page's transaction (SQLite)
     with page(request) as ctx:
         _require(ctx)
         qrun = quality.run(ctx.session, store, ctx.actor, code)
@@ -188,19 +188,12 @@ def run_now(request: Request, code: str):
 
 @router.post("/quality/resource/{code:path}/release/{snapshot_id}")
 def release(request: Request, code: str, snapshot_id: str):
-    store = _store(request)
+    store = required_store(request)
     with page(request, read_only=True) as ctx:
         _require(ctx)
         actor = ctx.actor
     qrun = quality.release(request.app.state.db, store, actor, code, snapshot_id)
     return RedirectResponse(f"/quality/resource/{qrun.resource_code}?done=release", status_code=303)
-
-
-def _store(request: Request):
-    store = store_for(request)
-    if store is None:
-        raise HuitongError("the data store cannot be opened here", code="storage_error", status=503)
-    return store
 
 
 def _section(ctx: Ctx) -> dict | None:
