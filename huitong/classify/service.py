@@ -154,6 +154,30 @@ def scan(
     return ScanResult(row, columns, reviews)
 
 
+def scannable(session: Session, store: Store, actor: Actor) -> list[str]:
+    """The stored resources ``actor`` may scan (数据资产梳理 over everything it holds), by code."""
+    rows = session.execute(select(Resource.code, Resource.provider_id).order_by(Resource.code)).all()
+    return [
+        code
+        for code, provider in rows
+        if decide(actor, "classify.scan", Target(department_id=provider)) and store.exists(code)
+    ]
+
+
+DESCRIBES = ("personal", "organisation", "public")  # GB/T 43697 Annex A: 个人信息 / 组织数据 / 公共数据
+
+
+def describes(columns: Sequence[ClassifyColumn]) -> str:
+    """What a resource describes (描述对象), from its findings: persons if any column holds personal
+    data, organisations if it holds their codes, else public data."""
+    present = [Kind(c.decided_kind or c.kind) for c in columns if c.present]
+    if any(INFO[k].personal for k in present):
+        return "personal"
+    if Kind.uscc in present:
+        return "organisation"
+    return "public"
+
+
 def _quasi(res: Resource, columns: Sequence[ClassifyColumn]) -> list[str]:
     found = {c.column for c in columns if c.present and Kind(c.kind) in QUASI_KINDS}
     found |= {it.name for it in res.items if (it.element or "") in QUASI_ELEMENTS}

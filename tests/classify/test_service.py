@@ -152,3 +152,15 @@ def test_a_load_scans_the_new_version(city):
         assert {c.column for c in cols} >= {"公民身份号码", "备注"}
         (scan,) = classify.scans_of(s, city.world.actor("op"), city.people)
         assert scan.trigger == "load"
+
+
+def test_the_inventory_covers_what_the_actor_may_scan_and_says_what_it_describes(city):
+    city.store.write(city.people, table(_rows(60), ITEMS))
+    with city.world.db.session(read_only=True) as s:
+        assert classify.scannable(s, city.store, city.world.actor("ga")) == [city.people]  # not 民政's
+        assert set(classify.scannable(s, city.store, city.world.actor("op"))) == {city.people, city.civil}
+        assert classify.scannable(s, city.store, city.world.actor("aud")) == []
+    _scan(city)
+    with city.world.db.session(read_only=True) as s:
+        assert classify.describes(classify.columns_of(s, city.world.actor("ga"), city.people)) == "personal"
+    assert classify.describes([]) == "public"

@@ -54,8 +54,10 @@ def scan(request: Request, body: ScanIn) -> dict[str, Any]:
 @router.get("/resources/{code:path}/columns", summary="A resource's findings and the decision on each")
 def columns(request: Request, code: str) -> dict[str, Any]:
     with unit(request) as (s, actor):
+        cols = service.columns_of(s, actor, code)
         return {
-            "columns": [dicts.column_dict(c) for c in service.columns_of(s, actor, code)],
+            "describes": service.describes(cols),
+            "columns": [dicts.column_dict(c) for c in cols],
             "scans": [dicts.scan_dict(x) for x in service.scans_of(s, actor, code)],
         }
 

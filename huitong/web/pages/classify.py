@@ -163,6 +163,7 @@ def _resource_page(ctx: Ctx, code: str, *, status: int = 200, **values):
         status=status,
         res=res,
         columns=columns,
+        describes=classify.describes(columns),
         undeclared={c.id for c in columns if classify.undeclared(c)},
         scans=classify.scans_of(ctx.session, ctx.actor, res.code),
         reviews=classify.reviews(ctx.session, ctx.actor, status=None, code=res.code),
