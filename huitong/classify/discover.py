@@ -168,7 +168,10 @@ def decide(
             qualifies = share >= floor
             conf = confidence(kind, share, hint)
             if kind is Kind.person_name and counts.name_pos_share is not None:
-                conf *= 0.5 + 0.5 * counts.name_pos_share
+                # without a telling column name, jieba must read them as names: words that merely
+                # begin with a surname character (方法, 高中, 金额 in a 类别 column) are not
+                pos = counts.name_pos_share
+                conf *= 0.5 + 0.5 * pos if hint else pos
         if not qualifies or conf < MIN_CONFIDENCE:
             continue
         if best is None or conf > best.confidence + 1e-9:
@@ -231,9 +234,10 @@ def scan(
     policy = policy or GradePolicy()
     labels = labels or {}
     rows = table.num_rows
-    columns = [f for f in table.schema if not any(t(f.type) for t in _SKIP)]
+    # (position, field): a column is read by its position, so two columns of one name stay two
+    columns = [(n, f) for n, f in enumerate(table.schema, 1) if not any(t(f.type) for t in _SKIP)]
     plans: list[tuple[str, dict[Kind, bool], list[Detector]]] = []
-    for f in columns:
+    for _, f in columns:
         names = [f.name, *labels.get(f.name, ())]
         hints = {d.kind: _hinted(d, names) for d in DETECTORS}
         plans.append((f.name, hints, [d for d in DETECTORS if _applies(d, f.type, hints[d.kind])]))
@@ -245,10 +249,14 @@ def scan(
         if take
         else "SELECT * FROM t"
     )
-    cleaned = ", ".join(
-        f"nullif(upper(trim(CAST({_quote(name)} AS VARCHAR))), '') AS c{i}"
-        for i, (name, _, _) in enumerate(plans)
-    )
+
+    def text(position: int, f: pa.Field) -> str:
+        # a timestamp is a date here (a birth date stored with a time of day), so its text is a date's
+        if pa.types.is_timestamp(f.type):
+            return f"CAST(CAST(#{position} AS DATE) AS VARCHAR)"
+        return f"CAST(#{position} AS VARCHAR)"
+
+    cleaned = ", ".join(f"nullif(upper(trim({text(n, f)})), '') AS c{i}" for i, (n, f) in enumerate(columns))
     aggregates = ["count(*)"]
     slots: list[tuple[int, str, Kind | None]] = []
     for i, (_, _, detectors) in enumerate(plans):

@@ -4,6 +4,7 @@ text columns. Nothing touches the catalog or the store."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +12,19 @@ import pyarrow.parquet as pq
 
 from huitong.aggregate.sources.base import ColumnBatch, guess_kind, open_source
 from huitong.errors import Problem, invalid
+
+NAME_BYTES = 200  # an uploaded file's name kept as given up to this length (file systems allow 255)
+
+
+def upload_name(filename: str | None) -> str:
+    """A name to save an upload under in a fresh temporary folder: the client's own file name when it
+    is an ordinary one, else ``upload`` with its extension (a name of ``..``, a NUL byte, a separator
+    or one longer than a file system allows never reaches the file system)."""
+    name = Path((filename or "").replace("\\", "/")).name
+    if name in ("", ".", "..") or "\x00" in name or len(name.encode()) > NAME_BYTES:
+        suffix = Path(name.replace("\x00", "")).suffix
+        return "upload" + (suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix) else ".csv")
+    return name
 
 
 def read_table(path: Path) -> pa.Table:

@@ -242,12 +242,24 @@ def _count_measurement(eps: float) -> tuple[dp.Measurement, float]:
 
 def _float_sum(lo: float, hi: float):
     space = dp.vector_domain(dp.atom_domain(T=float, nan=True)), _NEIGHBOURS
-    return (
-        space
-        >> dp.t.then_drop_null()
-        >> dp.t.then_clamp((lo, hi))
-        >> dp.t.make_bounded_float_checked_sum(MAX_SUM_RECORDS, (lo, hi))
-    )
+    try:
+        return (
+            space
+            >> dp.t.then_drop_null()
+            >> dp.t.then_clamp((lo, hi))
+            >> dp.t.make_bounded_float_checked_sum(MAX_SUM_RECORDS, (lo, hi))
+        )
+    except (dp.OpenDPException, OverflowError) as e:  # bounds so wide the sum could overflow
+        detail = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
+        raise invalid(
+            "invalid bounds",
+            Problem(
+                f"too wide to sum safely ({detail}); declare tighter bounds",
+                field="upper",
+                value=repr(hi),
+                code="deid.bound",
+            ),
+        ) from None
 
 
 @lru_cache(maxsize=256)
@@ -277,9 +289,23 @@ def _histogram_measurement(eps: float, cats: tuple, kind: str) -> tuple[dp.Measu
 
 
 def _calibrate(make, eps: float) -> tuple[dp.Measurement, float]:
-    """The smallest noise scale OpenDP proves spends at most ``eps`` for one person's record."""
-    scale = dp.binary_search_param(make, d_in=1, d_out=eps)
-    return make(scale), float(scale)
+    """The smallest noise scale OpenDP proves spends at most ``eps`` for one person's record; an ε or
+    bounds OpenDP cannot calibrate (an ε so small the scale overflows, bounds so wide the sum might)
+    are a clear 422."""
+    try:
+        scale = dp.binary_search_param(make, d_in=1, d_out=eps)
+        return make(scale), float(scale)
+    except (dp.OpenDPException, OverflowError) as e:
+        detail = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
+        raise invalid(
+            "the figure cannot be calibrated to this epsilon and these bounds",
+            Problem(
+                f"OpenDP cannot calibrate the noise: {detail}; use a larger epsilon or tighter bounds",
+                field="epsilon",
+                value=repr(eps),
+                code="deid.calibration",
+            ),
+        ) from None
 
 
 def _invoke(meas: dp.Measurement, data: Any) -> Any:
@@ -289,12 +315,17 @@ def _invoke(meas: dp.Measurement, data: Any) -> Any:
         raise HuitongError(f"differentially private release failed: {e}", code="dp_failed") from e
 
 
+def _finite_accuracy(value: float) -> float:
+    # a scale so small the 95% half-width underflows comes back as -inf (or nan): it is 0
+    return value if math.isfinite(value) and value > 0 else 0.0
+
+
 def _discrete_accuracy(scale: float) -> float:
-    return float(dp.discrete_laplacian_scale_to_accuracy(scale, ALPHA))
+    return _finite_accuracy(float(dp.discrete_laplacian_scale_to_accuracy(scale, ALPHA)))
 
 
 def _continuous_accuracy(scale: float) -> float:
-    return float(dp.laplacian_scale_to_accuracy(scale, ALPHA))
+    return _finite_accuracy(float(dp.laplacian_scale_to_accuracy(scale, ALPHA)))
 
 
 # ---- input checks: a bad argument is a clear 422 naming the field ------------------------------------
@@ -353,6 +384,9 @@ def _check_categories(categories: Any) -> tuple[tuple, str]:
         kind = "i64"
     else:
         raise bad("categories must be all text or all whole numbers", "deid.categories_type")
+    i64 = np.iinfo(np.int64)
+    if kind == "i64" and not all(i64.min <= c <= i64.max for c in cats):
+        raise bad("whole-number categories must fit in 64 bits", "deid.categories_range")
     seen: set = set()
     dupes = [c for c in cats if c in seen or seen.add(c)]
     if dupes:
@@ -434,7 +468,11 @@ def _categorical(column: pa.Array, cats: tuple, kind: str) -> Any:
     if not (pa.types.is_integer(t) or pa.types.is_null(t)):
         raise _kind_mismatch(t, "whole numbers")
     sentinel_int = min(cats) - 1 if min(cats) > np.iinfo(np.int64).min else max(cats) + 1
-    return _writable(pc.fill_null(pc.cast(column, pa.int64()), sentinel_int).to_numpy(zero_copy_only=False))
+    try:
+        as_i64 = pc.cast(column, pa.int64())
+    except pa.ArrowInvalid as e:  # an unsigned value beyond 64 signed bits
+        raise invalid("invalid values", Problem(str(e), field="values")) from None
+    return _writable(pc.fill_null(as_i64, sentinel_int).to_numpy(zero_copy_only=False))
 
 
 def _kind_mismatch(t: pa.DataType, kind: str) -> HuitongError:

@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 
 from huitong.errors import Problem, invalid
-from huitong.store.duck import connect, quote
+from huitong.store.duck import connect
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,15 @@ def assess(
     classes instead took a hundred times longer on a million rows."""
     quasi, sensitive = list(quasi), list(sensitive)
     _check(table, quasi, sensitive, k, l, limit)
-    q = [quote(c) for c in quasi]
+    # the columns under names of the query's own (__q0, __s0), so a column called __n or __d0 cannot
+    # be mistaken for the class sizes or the distinct counts
+    q = [f"__q{i}" for i in range(len(quasi))]
+    sv = [f"__s{i}" for i in range(len(sensitive))]
+    data = table.select([*quasi, *sensitive]).rename_columns([*q, *sv])
     d = [f"__d{i}" for i in range(len(sensitive))]
     distinct = [
-        f"count(DISTINCT {quote(s)}) + max(CASE WHEN {quote(s)} IS NULL THEN 1 ELSE 0 END) AS {a}"
-        for s, a in zip(sensitive, d, strict=True)
+        f"count(DISTINCT {s}) + max(CASE WHEN {s} IS NULL THEN 1 ELSE 0 END) AS {a}"
+        for s, a in zip(sv, d, strict=True)
     ]
     failing = " OR ".join(["__n < $k", *(f"{a} < $l" for a in d)] if l is not None else ["__n < $k"])
     order = ", ".join(f"{c} ASC NULLS LAST" for c in q)
@@ -147,7 +151,7 @@ s AS (SELECT count(*) AS __classes, sum(__n) AS __records, min(__n) AS __kmin,
 f AS (SELECT * FROM c WHERE {failing} ORDER BY __n, {order} LIMIT $rows)
 SELECT * FROM s LEFT JOIN f ON true ORDER BY f.__n, {", ".join(f"f.{c} ASC NULLS LAST" for c in q)}"""
     params = {"k": k, "rows": limit} | ({"l": l} if l is not None else {})
-    con = connect({"t": table})
+    con = connect({"t": data})
     try:
         rows = con.execute(sql, params).fetchall()
     finally:

@@ -33,7 +33,7 @@ from huitong.catalog.model import DataItem, DataType
 from huitong.catalog.tables import Resource
 from huitong.classify.controls import check_release, controls_for
 from huitong.classify.grading import Treatment, derived_grade
-from huitong.db.base import Database
+from huitong.db.base import Database, after_commit
 from huitong.deid import dp
 from huitong.deid.plan import Plan
 from huitong.deid.release import apply
@@ -41,10 +41,13 @@ from huitong.deid.risk import assess
 from huitong.deid.tables import DeidBudget, DeidRelease, DeidStatistic
 from huitong.errors import Conflict, Forbidden, NotFound, Problem, invalid
 from huitong.ledger.events import record, record_apart
+from huitong.standards import masking
 from huitong.standards.elements import Grade
+from huitong.standards.store import elements_of
 from huitong.store.store import Store
 
 DEFAULT_BUDGET = 1.0  # ε per resource until the operator sets another
+MAX_EPSILON = 10.0  # per figure: beyond it the noise no longer hides one person
 NAME_MAX = 200
 
 
@@ -63,15 +66,13 @@ def key_dir(store: Store) -> Path:
     return store.warehouse.parent / "keys" / "deid"
 
 
-def _new_key(store: Store, release_id: int) -> bytes:
+def _save_key(store: Store, release_id: int, key: bytes) -> None:
     folder = key_dir(store)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
     path = folder / f"release-{release_id}.key"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(key)
-    return key
 
 
 def _key(store: Store, release_id: int) -> bytes:
@@ -119,8 +120,44 @@ def _assess(out: pa.Table, plan: Plan):
     return assess(out, list(plan.quasi), k=plan.k, sensitive=list(plan.sensitive), l=plan.l)
 
 
+def _shown(session: Session, res: Resource, plan: Plan, risk: dict[str, Any]) -> dict[str, Any]:
+    """The risk report as kept and shown: a failing class's value of a quasi-identifier the plan leaves
+    as stored is shown as the item's grade shows it everywhere else (masked, or hidden for 核心), so
+    a refused plan over an identifying column does not list its values."""
+    untouched = [q for q in plan.quasi if q not in plan.columns]
+    if not untouched or not risk.get("failing"):
+        return risk
+    items = {it.name: it for it in res.items}
+    elements = elements_of(session, {it.element for it in res.items if it.element})
+    for cls in risk["failing"]:
+        for q in untouched:
+            item, value = items.get(q), cls["values"].get(q)
+            if item is None or value is None:
+                continue
+            element = elements.get(item.element) if item.element else None
+            cls["values"][q] = masking.show(item.grade, element.mask_rule if element else None, str(value))
+    return risk
+
+
 def _min_k(grade: Grade) -> int:
     return controls_for(grade).min_k
+
+
+def _check_plan_for(res: Resource, plan: Plan) -> None:
+    """What the resource's grade asks of a plan: a k, at least the grade's floor, and quasi-identifiers
+    to measure it over."""
+    floor = _min_k(Grade(res.grade))
+    problems = []
+    if plan.k is None or plan.k < floor:
+        problems.append(Problem(f"at least {floor}", field="k", value=str(plan.k)))
+    if not plan.quasi:
+        problems.append(Problem("name the quasi-identifiers k is measured over", field="quasi"))
+    if problems:
+        raise invalid(
+            f"{res.code} is graded {Grade(res.grade).label_zh}: a release needs quasi-identifiers and "
+            f"k of {floor} or more",
+            *problems,
+        )
 
 
 def propose(
@@ -134,12 +171,7 @@ def propose(
     if not title or len(title) > NAME_MAX:
         raise invalid("a release needs a name", Problem(f"1 to {NAME_MAX} characters", field="name"))
     plan = Plan.parse(plan_raw)
-    floor = _min_k(Grade(res.grade))
-    if plan.k < floor:
-        raise invalid(
-            f"{res.code} is graded {Grade(res.grade).label_zh}: a release needs k of {floor} or more",
-            Problem(f"at least {floor}", field="k", value=str(plan.k)),
-        )
+    _check_plan_for(res, plan)
     version = store.version(res.code)
     table = store.read(res.code, version.snapshot_id, columns=[it.name for it in res.items])
     row = DeidRelease(
@@ -158,10 +190,12 @@ def propose(
     )
     session.add(row)
     session.flush()
-    key = _new_key(store, row.id)
+    key = secrets.token_bytes(32)
     out = apply(table, plan, key=key)
+    # kept once the release is: a plan refused as bad input, or a rolled-back proposal, leaves no key
+    after_commit(session, lambda rid=row.id: _save_key(store, rid, key))
     report = _assess(out, plan)
-    row.risk, row.rows_out = report.to_dict(), out.num_rows
+    row.risk, row.rows_out = _shown(session, res, plan, report.to_dict()), out.num_rows
     if not report.passes:
         row.status = "refused"
         row.reason = (
@@ -211,6 +245,23 @@ def _check_approval(row: DeidRelease, role: str) -> None:
         raise Conflict(f"release {row.id} already has the {role}'s approval")
 
 
+def _check_grade_now(session: Session, row: DeidRelease) -> None:
+    """The source's grade as it stands at approval: a grade raised since the proposal (a confirmed
+    classification finding, say) may forbid the release, raise its least k or add an approver."""
+    res = session.scalars(select(Resource).where(Resource.code == row.resource_code)).one()
+    check_release(res.grade, "microdata")
+    floor = _min_k(Grade(res.grade))
+    k = (row.plan or {}).get("k")
+    if k is None or k < floor:
+        raise Conflict(
+            f"release {row.id}: {res.code} is now graded {Grade(res.grade).label_zh}, which needs k of "
+            f"{floor} or more (the plan has {k}); propose it again"
+        )
+    needs = [*row.needs, *(n for n in controls_for(res.grade).release_approvers if n not in row.needs)]
+    if needs != list(row.needs):
+        row.needs = needs
+
+
 def approve(db: Database, store: Store, actor: Actor, release_id: int) -> DeidRelease:
     """One approval; the last one needed writes the release as a version of its own table.  The store
     commits first, outside any transaction (SQLite's write lock); a release whose approval then loses a
@@ -218,13 +269,17 @@ def approve(db: Database, store: Store, actor: Actor, release_id: int) -> DeidRe
     with db.session(read_only=True) as s:
         row = get(s, actor, release_id)
         role = _approver(actor, row)
+        _check_grade_now(s, row)
         _check_approval(row, role)
         done = {a["as"] for a in row.approvals} | {role} >= set(row.needs)
         s.expunge(row)
     written = _publish(store, row) if done else None
     with db.session() as s:
         row = get(s, actor, release_id, lock=True)
+        _check_grade_now(s, row)
         _check_approval(row, role)
+        if written is not None and not {a["as"] for a in row.approvals} | {role} >= set(row.needs):
+            raise Conflict(f"release {row.id} needs {', '.join(row.needs)} approval; it is not released")
         row.approvals = [*row.approvals, {"as": role, "by": actor.username[:64], "at": _now().isoformat()}]
         details: dict[str, Any] = {"release": row.id, "as": role}
         if written is not None:
@@ -352,6 +407,11 @@ def publish_statistic(
     """One differentially private figure over the current version, charged to the resource's budget."""
     res = _resource(session, actor, code, "deid.manage")
     check_release(res.grade, "statistics")
+    if isinstance(epsilon, int | float) and epsilon > MAX_EPSILON:
+        raise invalid(
+            f"ε {epsilon} for one figure is more than {MAX_EPSILON}: so weak a guarantee is no protection",
+            Problem(f"at most {MAX_EPSILON}", field="epsilon", value=str(epsilon)),
+        )
     if statistic not in STATISTICS:
         raise invalid(
             f"unknown statistic {statistic!r}",

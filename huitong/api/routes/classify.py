@@ -16,7 +16,7 @@ from huitong.api.ids import DbId
 from huitong.api.routes.aggregate import store_of
 from huitong.classify import dicts, service
 from huitong.classify import discover as finder
-from huitong.classify.files import read_table
+from huitong.classify.files import read_table, upload_name
 from huitong.errors import Forbidden, Problem, invalid
 
 router = APIRouter(prefix="/api/classify", tags=["classify"])
@@ -104,7 +104,7 @@ def important(request: Request) -> list[dict[str, Any]]:
 async def discover(request: Request, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     if current_actor(request).is_public:  # a service for departments, not the public
         raise Forbidden("sign in to check a file for personal data")
-    name = Path(file.filename or "upload.csv").name
+    name = upload_name(file.filename)
     data = await file.read(UPLOAD_LIMIT + 1)
     if len(data) > UPLOAD_LIMIT:
         raise invalid(

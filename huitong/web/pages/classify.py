@@ -18,7 +18,7 @@ from huitong.access.roles import Role
 from huitong.catalog import service as catalog
 from huitong.classify import discover as finder
 from huitong.classify import service as classify
-from huitong.classify.files import read_table
+from huitong.classify.files import read_table, upload_name
 from huitong.classify.kinds import INFO, Kind
 from huitong.deid import service as deid
 from huitong.errors import HuitongError, Problem, Unauthenticated, invalid
@@ -74,7 +74,7 @@ def discover_file(request: Request):
             return _overview(
                 ctx, status=422, refused=invalid("choose a file", Problem("no file", field="file"))
             )
-        name = Path(upload.filename or "upload.csv").name
+        name = upload_name(upload.filename)
         data = upload.file.read(UPLOAD_LIMIT + 1)
         try:
             if len(data) > UPLOAD_LIMIT:
