@@ -303,7 +303,6 @@ def _calibrate(make, eps: float) -> tuple[dp.Measurement, float]:
                 f"OpenDP cannot calibrate the noise: {detail}; use a larger epsilon or tighter bounds",
                 field="epsilon",
                 value=repr(eps),
-                code="deid.calibration",
             ),
         ) from None
 
