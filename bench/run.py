@@ -16,6 +16,7 @@ BENCHES = [
     ["bench.columnar_load_bench", "--rows", "1000000"],
     ["bench.quality_bench", "--rows", "1000000"],
     ["bench.kanon_bench", "--rows", "1000000"],
+    ["bench.discovery_bench", "--rows", "1000000"],
     ["bench.share_bench", "--people", "100000"],
     ["bench.share_http_bench", "--people", "100000"],
 ]

@@ -278,7 +278,8 @@ def scan(
                 slots.append((i, "minor", Kind.birth_date))
     con = duck.connect({"t": table, **_reference_tables()})
     try:
-        # the sample is drawn once: the counts and the names jieba reads come from the same rows
+        # the rows are cleaned once (a view would clean a value again for every detector that reads
+        # it), and a sample is drawn once: the counts and the names jieba reads come from one sample
         con.execute(f"CREATE TEMP TABLE c AS SELECT {cleaned} FROM ({source})")
         got = con.execute(f"SELECT {', '.join(aggregates)} FROM c").fetchone()
         sampled_rows = got[0]
@@ -297,8 +298,13 @@ def scan(
             name_hits = p["matched"].get(Kind.person_name, 0)
             if p["nonempty"] and name_hits / p["nonempty"] >= HINTED_SHARE:
                 pred = BY_KIND[Kind.person_name].predicate(f"c{i}")
+                rows_of = (
+                    "c"
+                    if take
+                    else f"(SELECT * FROM c USING SAMPLE reservoir({DEFAULT_SAMPLE} ROWS) REPEATABLE ({int(seed)}))"
+                )
                 values = con.execute(
-                    f"SELECT DISTINCT c{i} FROM c WHERE {pred} ORDER BY c{i} LIMIT {NAME_SAMPLE}"
+                    f"SELECT DISTINCT c{i} FROM {rows_of} WHERE {pred} ORDER BY c{i} LIMIT {NAME_SAMPLE}"
                 ).fetchall()
                 pos = _name_pos_share([v for (v,) in values])
             counts = Counts(p["nonempty"], p["matched"], 0, pos)
