@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,4 +48,8 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
 
     db.ledger_keys, db.subject_secret = ensure_keys(settings.keys_dir)
     db.ledger_origin = settings.node_id
+    if settings.grading_policy:  # read now, so a mistake in it stops the start with its key named
+        from huitong.classify.grading import GradePolicy, load_policy
+
+        db.parts.put(GradePolicy, load_policy(Path(settings.grading_policy)))
     return db

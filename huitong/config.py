@@ -49,6 +49,7 @@ class Settings:
     retention_keep_last: int = 1  # ... but the newest this many versions of each resource always stay
     schedule_timezone: str = "Asia/Shanghai"  # the zone sources' cron schedules are read in
     worker_poll_seconds: int = 60  # how often huitong worker looks for due sources
+    grading_policy: str = ""  # a province's grading policy (TOML, docs/classification.md); "" the defaults
     deadlines: Deadlines = field(default_factory=Deadlines)
 
     @property

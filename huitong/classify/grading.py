@@ -139,6 +139,13 @@ def derived_grade(inputs: Iterable[Grade], treatment: Treatment) -> Grade:
     return Grade.general_1 if general else Grade.general_2
 
 
+def policy_of(session) -> GradePolicy:
+    """The policy of the session's database (``grading_policy`` in the settings), or the defaults."""
+    db = session.info.get("database")
+    found = db.parts.peek(GradePolicy) if db is not None else None
+    return found or GradePolicy()
+
+
 def load_policy(path: Path | None) -> GradePolicy:
     """The province's grading policy file (TOML), over the defaults; every mistake with its key."""
     policy = GradePolicy()
@@ -178,7 +185,7 @@ def load_policy(path: Path | None) -> GradePolicy:
                 )
                 continue
             impact[key] = level
-    unknown = set(doc) - {"kinds", "impact", "minor", "controls"}
+    unknown = set(doc) - {"kinds", "impact", "minor"}
     problems += [Problem("unknown section", file=str(path), field=k) for k in sorted(unknown)]
     minor = policy.minor
     if "minor" in doc:

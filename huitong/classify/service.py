@@ -23,7 +23,7 @@ from huitong.access.roles import Role
 from huitong.catalog import service as catalog
 from huitong.catalog.tables import Resource
 from huitong.classify import discover
-from huitong.classify.grading import GradePolicy, dataset_grade
+from huitong.classify.grading import GradePolicy, dataset_grade, policy_of
 from huitong.classify.kinds import INFO, Kind
 from huitong.classify.tables import ClassifyColumn, ClassifyReview, ClassifyScan
 from huitong.errors import Conflict, NotFound, Problem, invalid
@@ -78,7 +78,7 @@ def scan(
     version = store.version(res.code, snapshot_id)
     items = [it.name for it in res.items]
     table = store.read(res.code, version.snapshot_id, columns=items)
-    found = discover.scan(table, sample=sample, labels=_labels(res), policy=policy)
+    found = discover.scan(table, sample=sample, labels=_labels(res), policy=policy or policy_of(session))
     previous = session.scalars(
         select(ClassifyScan)
         .where(ClassifyScan.resource_code == res.code)

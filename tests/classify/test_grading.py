@@ -70,3 +70,25 @@ def test_a_bad_policy_file_names_every_mistake(tmp_path):
         load_policy(path)
     fields = {p.field for p in err.value.problems}
     assert {"kinds.shoe_size", "kinds.mobile", "impact.economy.ordinary", "extra"} <= fields
+
+
+def test_the_settings_name_the_policy_every_scan_uses(tmp_path):
+    from huitong.bootstrap import open_database
+    from huitong.classify.grading import policy_of
+    from huitong.config import load_settings
+
+    path = tmp_path / "浙江省分级.toml"
+    path.write_text('[kinds]\nmobile = "一般4级"\n', "utf-8")
+    settings = load_settings(
+        env={"HUITONG_DATA_DIR": str(tmp_path / "d"), "HUITONG_GRADING_POLICY": str(path)}
+    )
+    db = open_database(settings)
+    try:
+        with db.session(read_only=True) as s:
+            assert policy_of(s).kinds[Kind.mobile] is G.general_4
+    finally:
+        db.dispose()
+    path.write_text("[kinds]\nmobile = 4\n", "utf-8")
+    with pytest.raises(HuitongError) as err:
+        open_database(settings)
+    assert err.value.problems[0].field == "kinds.mobile"
