@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bench.timing import best
 from huitong.classify import detectors as dt
 from huitong.classify.detectors import DETECTORS
 from huitong.classify.discover import _applies, _hinted, _quote, _reference_tables, scan
@@ -281,15 +282,6 @@ def profile(table: pa.Table) -> dict[str, dict]:
     finally:
         con.close()
     return out
-
-
-def best(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), result
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from bench.timing import best
 from huitong.deid import Plan, apply, assess
 from huitong.standards.divisions import division_table
 from huitong.store.duck import connect
@@ -78,15 +79,6 @@ def people(n: int, seed: int = 20261208) -> pa.Table:
             "收入": rng.lognormal(10, 0.6, n).round(2),
         }
     )
-
-
-def best(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), result
 
 
 def hand(table: pa.Table) -> tuple:

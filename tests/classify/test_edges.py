@@ -13,14 +13,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from huitong.api.app import create_app
-from huitong.catalog import service as catalog
 from huitong.catalog.model import DataItem, DataType
 from huitong.cli.context import state
 from huitong.cli.main import app
 from huitong.org import service as org
 from huitong.standards.idcard import make_id_number
-from huitong.store import Store
-from tests.world import spec
+from tests.stored import published
 
 ITEMS = [
     DataItem("公民身份号码", DataType.C, 18, element="DE01001", is_key=True, required=True),
@@ -50,25 +48,17 @@ def test_discover_a_gbk_file_as_text_and_as_json(tmp_path):
 
 @pytest.fixture
 def api(world, test_database, tmp_path):
-    with world.db.session() as s:
-        code = catalog.create(s, world.actor("ga"), spec(world.police, items=ITEMS)).code
-        catalog.submit(s, world.actor("ga"), code)
-        catalog.review(s, world.actor("op"), code, "approve")
-    store = Store(test_database.url, tmp_path / "warehouse")
-    store.ensure_table(code, ITEMS)
     n = 300
-    store.write(
-        code,
-        pa.table(
-            {
-                "公民身份号码": [
-                    make_id_number("330110", date(1970 + i % 40, 1, 1 + i % 28), i % 999) for i in range(n)
-                ],
-                "性别": ["1" if i % 2 else "2" for i in range(n)],
-                "备注": ["承租人手机13812345678" if i % 4 == 0 else "无" for i in range(n)],
-            }
-        ),
+    rows = pa.table(
+        {
+            "公民身份号码": [
+                make_id_number("330110", date(1970 + i % 40, 1, 1 + i % 28), i % 999) for i in range(n)
+            ],
+            "性别": ["1" if i % 2 else "2" for i in range(n)],
+            "备注": ["承租人手机13812345678" if i % 4 == 0 else "无" for i in range(n)],
+        }
     )
+    store, code = published(world, test_database.url, tmp_path, ITEMS, rows)
     application = create_app(db=world.db)
     application.state.store = store
     client = TestClient(application, raise_server_exceptions=False)

@@ -19,8 +19,7 @@ from huitong.errors import Conflict, Forbidden, HuitongError
 from huitong.ledger.tables import EvidenceEntry
 from huitong.standards.elements import Grade
 from huitong.standards.idcard import make_id_number, validate_id_number
-from huitong.store import Store
-from tests.world import spec
+from tests.stored import published
 
 pytestmark = pytest.mark.pg
 
@@ -59,13 +58,7 @@ def _people(n: int) -> pa.Table:
 
 @pytest.fixture
 def city(world, test_database, tmp_path):
-    with world.db.session() as s:
-        code = catalog.create(s, world.actor("ga"), spec(world.police, items=ITEMS)).code
-        catalog.submit(s, world.actor("ga"), code)
-        catalog.review(s, world.actor("op"), code, "approve")
-    store = Store(test_database.url, tmp_path / "warehouse")
-    store.ensure_table(code, ITEMS)
-    store.write(code, _people(600))
+    store, code = published(world, test_database.url, tmp_path, ITEMS, _people(600))
     return world, store, code
 
 
