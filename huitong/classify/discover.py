@@ -221,8 +221,9 @@ def _name_pos_share(values: Sequence[str]) -> float | None:
 
 
 def scan(
-    table: pa.Table,
+    table: pa.Table | pa.RecordBatchReader,
     *,
+    rows: int | None = None,
     sample: int | None = DEFAULT_SAMPLE,
     labels: Mapping[str, Sequence[str]] | None = None,
     policy: GradePolicy | None = None,
@@ -233,7 +234,10 @@ def scan(
     sampling (repeatable by ``seed``), or every row with ``sample=None``."""
     policy = policy or GradePolicy()
     labels = labels or {}
-    rows = table.num_rows
+    if isinstance(table, pa.Table):
+        rows = table.num_rows
+    elif rows is None:
+        raise ValueError("a stream of batches needs its row count (rows=)")
     # (position, field): a column is read by its position, so two columns of one name stay two
     columns = [(n, f) for n, f in enumerate(table.schema, 1) if not any(t(f.type) for t in _SKIP)]
     plans: list[tuple[str, dict[Kind, bool], list[Detector]]] = []

@@ -76,9 +76,13 @@ def scan(
     started = time.monotonic()
     res = _res(session, actor, code, "classify.scan")
     version = store.version(res.code, snapshot_id)
-    items = [it.name for it in res.items]
-    table = store.read(res.code, version.snapshot_id, columns=items)
-    found = discover.scan(table, sample=sample, labels=_labels(res), policy=policy or policy_of(session))
+    stored = {c.name for c in store.describe(res.code).columns}
+    items = [it.name for it in res.items if it.name in stored]  # an item added since has no column yet
+    # a stream of the version's files: DuckDB samples it as it reads, never holding the version whole
+    table = store.stream(res.code, version.snapshot_id, items)
+    found = discover.scan(
+        table, rows=version.rows, sample=sample, labels=_labels(res), policy=policy or policy_of(session)
+    )
     previous = session.scalars(
         select(ClassifyScan)
         .where(ClassifyScan.resource_code == res.code)

@@ -588,6 +588,13 @@ class Store:
         as_written = snapshot_id is not None or as_of is not None
         return self._read(tbl, snap, columns, filter, limit, offset, as_written)
 
+    def stream(self, code: str, snapshot_id: int, columns: Sequence[str]) -> pa.RecordBatchReader:
+        """Some columns of one version as a stream of batches, one data file at a time (for DuckDB
+        to read in bounded memory: discovery samples a version without holding it whole)."""
+        tbl = self._table(code)
+        snap = self._snapshot(tbl, code, snapshot_id, None)
+        return self._stream_tasks(tbl, self._tasks(tbl, snap), list(columns))
+
     def _read(self, tbl: Table, snap, columns, filter, limit, offset, as_written: bool) -> pa.Table:
         for label, n in (("limit", limit), ("offset", offset)):
             if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):

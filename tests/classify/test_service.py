@@ -164,3 +164,15 @@ def test_the_inventory_covers_what_the_actor_may_scan_and_says_what_it_describes
     with city.world.db.session(read_only=True) as s:
         assert classify.describes(classify.columns_of(s, city.world.actor("ga"), city.people)) == "personal"
     assert classify.describes([]) == "public"
+
+
+def test_a_scan_reads_the_version_as_a_stream_and_skips_an_item_with_no_column_yet(city):
+    city.store.write(city.people, table(_rows(80), ITEMS))
+    with city.world.db.session() as s:
+        res = catalog.get(s, city.world.actor("ga"), city.people)
+        spec = catalog.spec_of(res)
+        spec.items = [*ITEMS, DataItem("联系邮箱", DataType.C, 100)]  # in the catalog, not yet stored
+        catalog.update_entry(s, city.world.actor("ga"), city.people, spec)
+        catalog.review(s, city.world.actor("op"), city.people, "approve")
+    found, _ = _scan(city)
+    assert found["公民身份号码"][0] == "id_number" and "联系邮箱" not in found
