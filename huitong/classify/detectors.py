@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from huitong.classify.kinds import Kind
 from huitong.standards import sql_forms
@@ -20,6 +20,7 @@ from huitong.standards.divisions import division_table
 from huitong.standards.idcard import validate_id_number
 from huitong.standards.surnames import surname_of
 from huitong.standards.uscc import validate_credit_code
+from huitong.workdays import CHINA
 
 SURNAME_TABLE = "huitong_surnames"  # registered beside the scanned table: (surname VARCHAR)
 DIVISION_TABLE = "huitong_divisions"  # (code VARCHAR): every code ever listed
@@ -49,6 +50,11 @@ FREE_TEXT_MIN = 12
 _NOT_ONLY_IDENTIFIER = r"[^0-9A-Z@._+-]"
 BIRTH_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
 EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def today() -> date:
+    """Today in China (Asia/Shanghai): a birth date or a 14th birthday turns on China's midnight."""
+    return datetime.now(CHINA).date()
 
 
 def _lit(text: str) -> str:
@@ -122,7 +128,7 @@ def birth_sql(c: str) -> str:
 
 def _birth_date_sql(c: str) -> str:
     d = birth_sql(c)
-    return f"({d} BETWEEN DATE '{EARLIEST_BIRTH.isoformat()}' AND current_date)"
+    return f"({d} BETWEEN DATE '{EARLIEST_BIRTH.isoformat()}' AND DATE '{today().isoformat()}')"
 
 
 # what any embedded identifier needs (11 digits in a row, or an @): most text has neither, and is
@@ -199,8 +205,6 @@ def _ref_address(v: str) -> bool:
 
 def parse_birth(v: str) -> date | None:
     """The reference of :func:`birth_sql`."""
-    from datetime import datetime
-
     if v.isdigit() and len(v) != 8:  # DuckDB reads YYYYMMDD as fixed widths, Python's strptime does not
         return None
     for form in BIRTH_FORMATS:
@@ -211,9 +215,9 @@ def parse_birth(v: str) -> date | None:
     return None
 
 
-def _ref_birth(v: str, today: date | None = None) -> bool:
+def _ref_birth(v: str, today_: date | None = None) -> bool:
     d = parse_birth(v)
-    return d is not None and EARLIEST_BIRTH <= d <= (today or date.today())
+    return d is not None and EARLIEST_BIRTH <= d <= (today_ or today())
 
 
 def _ref_free_text(v: str) -> bool:
@@ -390,7 +394,7 @@ NAME_ONLY = {Kind.health, Kind.religion, Kind.criminal_record, Kind.finance}
 
 def minor_sql(birth: str, *, age: int) -> str:
     """True when a birth date (a DATE expression) is of a child younger than ``age`` today."""
-    return f"({birth} > current_date - INTERVAL {int(age)} YEAR)"
+    return f"({birth} > DATE '{today().isoformat()}' - INTERVAL {int(age)} YEAR)"
 
 
 def id_birth_sql(c: str) -> str:
