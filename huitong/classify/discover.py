@@ -168,10 +168,10 @@ def decide(
             qualifies = share >= floor
             conf = confidence(kind, share, hint)
             if kind is Kind.person_name and counts.name_pos_share is not None:
-                # without a telling column name, jieba must read them as names: words that merely
-                # begin with a surname character (方法, 高中, 金额 in a 类别 column) are not
+                # without a telling column name (the only case jieba is asked), it must read them as
+                # names: words that merely begin with a surname character (方法, 高中, 金额) are not
                 pos = counts.name_pos_share
-                conf *= 0.5 + 0.5 * pos if hint else pos
+                conf *= pos
         if not qualifies or conf < MIN_CONFIDENCE:
             continue
         if best is None or conf > best.confidence + 1e-9:
@@ -300,7 +300,9 @@ def scan(
             p = per[i]
             pos = None
             name_hits = p["matched"].get(Kind.person_name, 0)
-            if p["nonempty"] and name_hits / p["nonempty"] >= HINTED_SHARE:
+            # jieba is asked only where the column's name does not say 姓名: its dictionary costs a
+            # second to load, and a telling name is evidence enough beside the surname table
+            if not hints[Kind.person_name] and p["nonempty"] and name_hits / p["nonempty"] >= HINTED_SHARE:
                 pred = BY_KIND[Kind.person_name].predicate(f"c{i}")
                 rows_of = (
                     "c"
