@@ -5,12 +5,15 @@ text columns. Nothing touches the catalog or the store."""
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huitong.aggregate.sources.base import ColumnBatch, guess_kind, open_source
+from huitong.classify import discover
 from huitong.errors import Problem, invalid
 
 NAME_BYTES = 200  # an uploaded file's name kept as given up to this length (file systems allow 255)
@@ -64,3 +67,16 @@ def read_table(path: Path) -> pa.Table:
     if not parts:
         return pa.table({n: pa.array([], pa.string()) for n in names})
     return pa.concat_tables([p.cast(pa.schema([(n, pa.string()) for n in names])) for p in parts])
+
+
+def discover_upload(filename: str | None, data: bytes, limit: int) -> tuple[str, Any]:
+    """An uploaded export checked for personal data (the API's and the console's one rule): at most
+    ``limit`` bytes (give the caller's read of ``limit + 1`` bytes), saved only in a temporary folder
+    while it is read, never kept. Returns the name it was read under and the :class:`Scan`."""
+    name = upload_name(filename)
+    if len(data) > limit:
+        raise invalid(f"{name} is larger than {limit // (1024 * 1024)} MB", Problem("too large", file=name))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        return name, discover.scan(read_table(path))

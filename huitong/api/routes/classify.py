@@ -4,8 +4,6 @@ the same service functions and permission checks as the command line."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -16,8 +14,8 @@ from huitong.api.ids import DbId
 from huitong.api.routes.aggregate import store_of
 from huitong.classify import dicts, service
 from huitong.classify import discover as finder
-from huitong.classify.files import read_table, upload_name
-from huitong.errors import Forbidden, Problem, invalid
+from huitong.classify.files import discover_upload
+from huitong.errors import Forbidden
 
 router = APIRouter(prefix="/api/classify", tags=["classify"])
 UPLOAD_LIMIT = 50 * 1024 * 1024
@@ -104,14 +102,5 @@ def important(request: Request) -> list[dict[str, Any]]:
 async def discover(request: Request, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     if current_actor(request).is_public:  # a service for departments, not the public
         raise Forbidden("sign in to check a file for personal data")
-    name = upload_name(file.filename)
-    data = await file.read(UPLOAD_LIMIT + 1)
-    if len(data) > UPLOAD_LIMIT:
-        raise invalid(
-            f"{name} is larger than {UPLOAD_LIMIT // (1024 * 1024)} MB", Problem("too large", file=name)
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        found = finder.scan(read_table(path))
+    name, found = discover_upload(file.filename, await file.read(UPLOAD_LIMIT + 1), UPLOAD_LIMIT)
     return {"file": name, **found.to_dict()}

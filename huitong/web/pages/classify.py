@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -16,9 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from huitong.access import Target, decide
 from huitong.access.roles import Role
 from huitong.catalog import service as catalog
-from huitong.classify import discover as finder
 from huitong.classify import service as classify
-from huitong.classify.files import read_table, upload_name
+from huitong.classify.files import discover_upload, upload_name
 from huitong.classify.kinds import INFO, Kind
 from huitong.deid import service as deid
 from huitong.errors import HuitongError, Problem, Unauthenticated, invalid
@@ -74,19 +71,12 @@ def discover_file(request: Request):
             return _overview(
                 ctx, status=422, refused=invalid("choose a file", Problem("no file", field="file"))
             )
-        name = upload_name(upload.filename)
-        data = upload.file.read(UPLOAD_LIMIT + 1)
         try:
-            if len(data) > UPLOAD_LIMIT:
-                raise invalid(f"{name} is larger than 20 MB", Problem("too large", file=name))
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / name
-                path.write_bytes(data)
-                found = finder.scan(read_table(path))
+            name, found = discover_upload(upload.filename, upload.file.read(UPLOAD_LIMIT + 1), UPLOAD_LIMIT)
         except HuitongError as exc:
             if exc.code != "invalid":
                 raise
-            return _overview(ctx, status=422, refused=exc, filename=name)
+            return _overview(ctx, status=422, refused=exc, filename=upload_name(upload.filename))
         return _overview(ctx, scan=found, filename=name)
 
 
