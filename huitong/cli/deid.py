@@ -62,12 +62,10 @@ def propose(
     name: str = typer.Option(..., help="What the release is called."),
 ) -> None:
     """Apply a plan to the current version and check its re-identification risk."""
-    from huitong.deid import service
+    from huitong.deid import dicts, service
 
     with state.db.session() as s:
-        r = service.release_dict(
-            service.propose(s, _store(), state.actor(s), resource, _plan(plan), name=name)
-        )
+        r = dicts.release_dict(service.propose(s, _store(), state.actor(s), resource, _plan(plan), name=name))
     _show(r)
     if r["status"] == "refused":
         raise typer.Exit(1)
@@ -77,21 +75,21 @@ def propose(
 @command
 def approve(release: int) -> None:
     """Approve a release (the provider's administrator, and for 重要 data the operator too)."""
-    from huitong.deid import service
+    from huitong.deid import dicts, service
 
     with state.db.session(read_only=True) as s:
         actor = state.actor(s)
-    _show(service.release_dict(service.approve(state.db, _store(), actor, release)))
+    _show(dicts.release_dict(service.approve(state.db, _store(), actor, release)))
 
 
 @app.command("list")
 @command
 def list_(resource: str = typer.Argument(None)) -> None:
     """Releases, newest first."""
-    from huitong.deid import service
+    from huitong.deid import dicts, service
 
     with state.db.session(read_only=True) as s:
-        rows = [service.release_dict(r) for r in service.releases(s, state.actor(s), resource)]
+        rows = [dicts.release_dict(r) for r in service.releases(s, state.actor(s), resource)]
     table = Table("id", "resource", "name", "status", "k", "rows", "approvals")
     for r in rows:
         table.add_row(
@@ -110,10 +108,10 @@ def list_(resource: str = typer.Argument(None)) -> None:
 @command
 def show(release: int) -> None:
     """One release with its risk report."""
-    from huitong.deid import service
+    from huitong.deid import dicts, service
 
     with state.db.session(read_only=True) as s:
-        _show(service.release_dict(service.get(s, state.actor(s), release)))
+        _show(dicts.release_dict(service.get(s, state.actor(s), release)))
 
 
 @app.command("stat")
@@ -128,7 +126,7 @@ def stat(
     upper: float = typer.Option(None, help="... and this upper bound."),
 ) -> None:
     """Publish one differentially private figure, charged to the resource's privacy budget."""
-    from huitong.deid import service
+    from huitong.deid import dicts, service
 
     with state.db.session() as s:
         fig = service.publish_statistic(
@@ -144,7 +142,7 @@ def stat(
             upper=upper,
         )
         left = service.budget(s, fig.resource_code)
-        out = service.statistic_dict(fig)
+        out = dicts.statistic_dict(fig)
     console.print_json(json.dumps(out["result"], ensure_ascii=False))
     console.print(f"ε {out['epsilon']} spent; {left.total - left.spent:g} of {left.total:g} left")
 

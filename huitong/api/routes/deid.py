@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from huitong.api.deps import current_actor, database, unit
 from huitong.api.ids import DbId
 from huitong.api.routes.aggregate import store_of
-from huitong.deid import service
+from huitong.deid import dicts, service
 
 router = APIRouter(prefix="/api/deid", tags=["deid"])
 
@@ -41,28 +41,26 @@ class BudgetIn(BaseModel):
 def propose(request: Request, body: ReleaseIn) -> dict[str, Any]:
     store = store_of(request)
     with unit(request) as (s, actor):
-        return service.release_dict(
-            service.propose(s, store, actor, body.resource, body.plan, name=body.name)
-        )
+        return dicts.release_dict(service.propose(s, store, actor, body.resource, body.plan, name=body.name))
 
 
 @router.post("/releases/{release_id}/approve", summary="Approve a release; the last approval releases it")
 def approve(request: Request, release_id: DbId) -> dict[str, Any]:
     store = store_of(request)
     actor = current_actor(request)
-    return service.release_dict(service.approve(database(request), store, actor, release_id))
+    return dicts.release_dict(service.approve(database(request), store, actor, release_id))
 
 
 @router.get("/releases", summary="Releases the caller may see, newest first")
 def releases(request: Request, resource: str | None = None) -> list[dict[str, Any]]:
     with unit(request) as (s, actor):
-        return [service.release_dict(r) for r in service.releases(s, actor, resource)]
+        return [dicts.release_dict(r) for r in service.releases(s, actor, resource)]
 
 
 @router.get("/releases/{release_id}", summary="One release with its risk report")
 def release(request: Request, release_id: DbId) -> dict[str, Any]:
     with unit(request) as (s, actor):
-        return service.release_dict(service.get(s, actor, release_id))
+        return dicts.release_dict(service.get(s, actor, release_id))
 
 
 @router.post("/statistics", status_code=201, summary="Publish a differentially private figure (spends ε)")
@@ -81,7 +79,7 @@ def statistic(request: Request, body: StatisticIn) -> dict[str, Any]:
             lower=body.lower,
             upper=body.upper,
         )
-        return service.statistic_dict(fig)
+        return dicts.statistic_dict(fig)
 
 
 @router.get("/resources/{code:path}/budget", summary="A resource's privacy budget and its published figures")
@@ -92,7 +90,7 @@ def get_budget(request: Request, code: str) -> dict[str, Any]:
             "resource": row.resource_code,
             "total": row.total,
             "spent": row.spent,
-            "figures": [service.statistic_dict(f) for f in figures],
+            "figures": [dicts.statistic_dict(f) for f in figures],
         }
 
 
