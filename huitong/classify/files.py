@@ -1,6 +1,5 @@
-"""A department's export read for discovery before it is sent (``huitong discover FILE``): the same
-connectors a load uses (CSV/TXT in UTF-8 or GBK, Excel, JSON), or Parquet, into one Arrow table of
-text columns. Nothing touches the catalog or the store."""
+"""An upload checked for personal data before it is sent (the console's 报送前检查文件 and
+``POST /api/classify/discover``): saved only in a temporary folder while it is read, never kept."""
 
 from __future__ import annotations
 
@@ -9,10 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from huitong.aggregate.sources.base import ColumnBatch, guess_kind, open_source
+from huitong.aggregate.files import read_table
 from huitong.classify import discover
 from huitong.errors import Problem, invalid
 
@@ -28,45 +24,6 @@ def upload_name(filename: str | None) -> str:
         suffix = Path(name.replace("\x00", "")).suffix
         return "upload" + (suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix) else ".csv")
     return name
-
-
-def read_table(path: Path) -> pa.Table:
-    if not path.exists():
-        raise invalid(f"{path} does not exist", Problem("no such file", file=str(path)))
-    if path.suffix.lower() == ".parquet":
-        try:
-            return pq.read_table(path)
-        except (OSError, pa.ArrowException) as exc:
-            raise invalid(f"{path}: not a readable Parquet file", Problem(str(exc), file=str(path))) from None
-    with open_source(guess_kind(str(path)), path=str(path)) as source:
-        names = [c.name for c in source.describe().columns]
-        parts: list[pa.Table] = []
-        for batch in source.load_batches():
-            if isinstance(batch, ColumnBatch):
-                cols = {n: batch.column(n) for n in names}
-                parts.append(
-                    pa.table(
-                        {
-                            n: c if c is not None else pa.nulls(len(batch), pa.string())
-                            for n, c in cols.items()
-                        }
-                    )
-                )
-            elif batch:
-                parts.append(
-                    pa.table(
-                        {
-                            n: pa.array(
-                                [None if r.values.get(n) is None else str(r.values.get(n)) for r in batch],
-                                pa.string(),
-                            )
-                            for n in names
-                        }
-                    )
-                )
-    if not parts:
-        return pa.table({n: pa.array([], pa.string()) for n in names})
-    return pa.concat_tables([p.cast(pa.schema([(n, pa.string()) for n in names])) for p in parts])
 
 
 def discover_upload(filename: str | None, data: bytes, limit: int) -> tuple[str, Any]:

@@ -25,8 +25,8 @@ def discover(
     sample: int = typer.Option(10_000, help="Rows sampled from a larger file (0: every row)."),
 ) -> None:
     """Find the personal data in a file's columns, without touching the catalog (个人信息识别)."""
+    from huitong.aggregate.files import read_table
     from huitong.classify import discover as finder
-    from huitong.classify.files import read_table
 
     table = read_table(file)
     found = finder.scan(table, sample=sample or None)
