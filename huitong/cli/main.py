@@ -14,6 +14,7 @@ from huitong.cli import (
     deid,
     deliver,
     element,
+    fuse,
     ingest,
     objection,
     org,
@@ -48,6 +49,11 @@ app.add_typer(
 app.command("discover")(command(classify.discover))  # a file's personal data, before it is sent
 app.add_typer(
     deid.app, name="deid", help="De-identification (去标识化): releases, risk, DP statistics, budgets."
+)
+app.add_typer(
+    fuse.app,
+    name="fuse",
+    help="Record linkage and base libraries (基础库, 多源融合): link files, runs, review.",
 )
 app.add_typer(objection.app, name="objection", help="Objections (异议处理): raise, list, show, step.")
 app.add_typer(

@@ -1,0 +1,189 @@
+"""Records linked into clusters (记录链接): prepared records in, Splink trains its model without labels,
+scores the blocked pairs and joins the pairs above the threshold into clusters; every input record
+is in the output (a record nobody matched is its own cluster).
+
+Runs on its own DuckDB connection (in memory, ``threads`` as configured): nothing here touches the
+catalog or the store, so a file linkage (``huitong fuse link``) and a base-library run share it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from huitong.fuse import model
+from huitong.fuse.comparisons import Comparison, for_roles
+
+THRESHOLD = 0.9  # match probability a pair needs to join a cluster
+REVIEW_BAND = (0.5, 0.9)  # pairs between these go to clerical review (人工复核)
+U_PAIRS = 2_000_000  # random pairs that estimate u
+SEED = 20261208
+# a key that, valid on two records and different, makes them two people: (value column, validity column)
+ANCHORS = {"person": ("id_current", "id_ok"), "entity": ("credit_code", "credit_ok")}
+
+
+@dataclass
+class Linked:
+    """What a linkage produced: ``clusters`` (unique_id, cluster_id, every record), ``pairs`` (the scored
+    pairs at or above the review band's lower edge: unique_id_l, unique_id_r, match_probability,
+    match_weight, and the level per comparison), the trained ``model`` (Splink's JSON settings, m and
+    u per level) and counts."""
+
+    clusters: pa.Table
+    pairs: pa.Table
+    model: dict[str, Any]
+    comparisons: tuple[Comparison, ...]
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def _quiet() -> None:
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def link(
+    prepared: pa.Table,
+    kind: str,
+    roles: set[str],
+    *,
+    threshold: float = THRESHOLD,
+    decisions: dict[tuple[str, str], bool] | None = None,
+    trained: dict[str, Any] | None = None,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Linked:
+    """Link ``prepared`` (from :func:`huitong.fuse.prepare.prepare`). ``decisions`` are a steward's
+    verdicts on pairs (match or not), applied over the model's; ``trained`` reuses a saved model
+    instead of training again."""
+    _quiet()
+    from splink import DuckDBAPI, Linker
+
+    step = progress or (lambda _label: None)
+    comparisons = for_roles(kind, roles)
+    present = {c for c in prepared.column_names if prepared.column(c).null_count < prepared.num_rows}
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    try:
+        con.register("fuse_input_arrow", prepared)
+        con.execute("CREATE TABLE fuse_input AS SELECT * FROM fuse_input_arrow")
+        con.unregister("fuse_input_arrow")
+        api = DuckDBAPI(connection=con)
+        table = api.register("fuse_input")
+        settings = trained or model.settings(kind, comparisons, present)
+        linker = Linker(table, settings, log_level=logging.ERROR)
+        if trained is None and prepared.num_rows > 1:
+            step("prior")
+            prior = model.prior_rule(kind, present)
+            if prior is not None:
+                linker.training.estimate_probability_two_random_records_match([prior[0]], recall=prior[1])
+            step("u")
+            linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
+            for block in model.training_blocks(kind, present):
+                step("em")
+                linker.training.estimate_parameters_using_expectation_maximisation(block)
+        step("predict")
+        low = min(threshold, REVIEW_BAND[0])
+        predictions = linker.inference.predict(threshold_match_probability=low)
+        scored = con.sql(f"SELECT * FROM {predictions.physical_name}").arrow()
+        scored = scored.read_all() if hasattr(scored, "read_all") else scored
+        step("cluster")
+        anchor = ANCHORS[kind] if all(c in prepared.column_names for c in ANCHORS[kind]) else None
+        clusters = _cluster(api, con, table, predictions.physical_name, threshold, decisions or {}, anchor)
+        saved = linker.misc.save_model_to_json()
+        stats = {
+            "records": prepared.num_rows,
+            "pairs_scored": scored.num_rows,
+            "clusters": len(set(clusters.column("cluster_id").to_pylist())),
+        }
+        return Linked(clusters, scored, saved, comparisons, stats)
+    finally:
+        con.close()
+
+
+def _cluster(
+    api,
+    con: duckdb.DuckDBPyConnection,
+    nodes,
+    predictions: str,
+    threshold: float,
+    decisions: dict[tuple[str, str], bool],
+    anchor: tuple[str, str] | None,
+) -> pa.Table:
+    """Connected components (Splink's, in SQL) of the pairs at or above ``threshold``, a steward's
+    decisions overriding the model either way; a cluster is named by its smallest record id."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    decided = pa.table(
+        {
+            "a": [min(p) for p in decisions],
+            "b": [max(p) for p in decisions],
+            "same": list(decisions.values()),
+        },
+        schema=pa.schema([("a", pa.string()), ("b", pa.string()), ("same", pa.bool_())]),
+    )
+    con.register("fuse_decided", decided)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE fuse_edges AS
+        SELECT least(unique_id_l, unique_id_r) AS unique_id_l, greatest(unique_id_l, unique_id_r) AS unique_id_r,
+               match_probability AS p
+        FROM {predictions} p
+        WHERE match_probability >= ?
+          AND NOT EXISTS (SELECT 1 FROM fuse_decided d WHERE NOT d.same
+                          AND d.a = least(p.unique_id_l, p.unique_id_r) AND d.b = greatest(p.unique_id_l, p.unique_id_r))
+        UNION
+        SELECT a, b, 1.0 FROM fuse_decided WHERE same""",
+        [threshold],
+    )
+    con.unregister("fuse_decided")
+    clustered = cluster_pairwise_predictions_at_threshold(
+        nodes, api.register("fuse_edges", table_name="fuse_edges_input"), api, "unique_id"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE fuse_clusters AS SELECT unique_id, cluster_id FROM {clustered.physical_name}"
+    )
+    if anchor:
+        _split_anchors(con, anchor)
+    return con.sql("SELECT unique_id, cluster_id FROM fuse_clusters ORDER BY unique_id").arrow().read_all()
+
+
+SPLIT_ROUNDS = 4  # how far along a chain of unanchored records an anchor's label travels
+
+
+def _split_anchors(con: duckdb.DuckDBPyConnection, anchor: tuple[str, str]) -> None:
+    """Cannot-link (不可合并): a cluster that joined records of two different anchors (two valid ID
+    numbers, two valid credit codes) through records that hold none is split. Each anchored record
+    keeps its anchor; every other record takes the anchor of the neighbour it matches best, travelling
+    along the cluster's edges for a few rounds; the rest stay together. A steward's "same" decision
+    is an edge of probability 1, so it wins."""
+    value, ok = anchor
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE fuse_label AS
+        WITH conflicted AS (
+            SELECT c.cluster_id FROM fuse_clusters c JOIN fuse_input i USING (unique_id)
+            WHERE i."{ok}" GROUP BY c.cluster_id HAVING count(DISTINCT i."{value}") > 1)
+        SELECT c.unique_id, c.cluster_id, CASE WHEN i."{ok}" THEN i."{value}" END AS label
+        FROM fuse_clusters c JOIN conflicted USING (cluster_id) JOIN fuse_input i USING (unique_id)"""
+    )
+    for _ in range(SPLIT_ROUNDS):
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE fuse_label AS
+            WITH e AS (SELECT unique_id_l AS a, unique_id_r AS b, p FROM fuse_edges
+                       UNION ALL SELECT unique_id_r, unique_id_l, p FROM fuse_edges),
+            offer AS (
+                SELECT e.a AS unique_id, arg_max(n.label, e.p) AS label
+                FROM e JOIN fuse_label n ON n.unique_id = e.b
+                WHERE n.label IS NOT NULL GROUP BY e.a)
+            SELECT l.unique_id, l.cluster_id, coalesce(l.label, o.label) AS label
+            FROM fuse_label l LEFT JOIN offer o USING (unique_id)"""
+        )
+    con.execute(
+        """UPDATE fuse_clusters SET cluster_id = s.new_id
+        FROM (SELECT unique_id, min(unique_id) OVER (PARTITION BY cluster_id, label) AS new_id FROM fuse_label) s
+        WHERE fuse_clusters.unique_id = s.unique_id"""
+    )
