@@ -7,6 +7,7 @@ from huitong.catalog import tables as catalog_tables  # noqa: F401
 from huitong.classify import tables as classify_tables  # noqa: F401
 from huitong.db.base import Base
 from huitong.deid import tables as deid_tables  # noqa: F401
+from huitong.fuse import tables as fuse_tables  # noqa: F401
 from huitong.ledger import tables as ledger_tables  # noqa: F401
 from huitong.org import tables as org_tables  # noqa: F401
 from huitong.quality import tables as quality_tables  # noqa: F401

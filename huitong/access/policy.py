@@ -39,6 +39,7 @@ WRITE_ACTIONS = {
     "deid.manage",
     "deid.budget",
     "deid.key.read",
+    "fuse.manage",
 }
 APP_ACTIONS = {"catalog.read", "org.read", "share.deliver", "share.subscribe"}  # consumer systems
 PUBLIC_STATES = {"published"}
@@ -175,6 +176,12 @@ def _audit_read(actor: Actor, t: Target) -> Decision:
     if actor.has(Role.auditor):
         return Decision(True, "auditors read the evidence")
     return Decision(False, "only auditors read the ledger (separation of duties)")
+
+
+def _fuse_read(actor: Actor, t: Target) -> Decision:
+    if actor.has(Role.operator) or actor.has(Role.auditor):
+        return Decision(True, "the operator and auditors read base-library runs")
+    return Decision(False, "only the platform operator or auditors read base-library runs")
 
 
 def _audit_checkpoint(actor: Actor, t: Target) -> Decision:
@@ -334,6 +341,10 @@ _RULES = {
     "deid.budget": _operator_only("privacy budgets"),
     # the key that turns a release's pseudonyms back into identities
     "deid.key.read": _operator_only("re-identification keys"),
+    # base libraries fused from every department's records: the platform operator defines, runs and
+    # reviews them; auditors may read their runs and evidence
+    "fuse.manage": _operator_only("base libraries (基础库)"),
+    "fuse.read": _fuse_read,
     "classify.scan": _classify_scan,
     "classify.read": _classify_read,
     # a proposal confirmed or overridden, a review task closed: the department that answers for the data

@@ -31,6 +31,8 @@ USERS = [  # username, department key, role, display name
     ("scadmin", "sc", "dept_admin", "市场监管局 数据管理员"),
     ("rsuser", "rs", "dept_user", "人社局 数据使用人员"),
     ("rsadmin", "rs", "dept_admin", "人社局 数据管理员"),
+    ("wjadmin", "wj", "dept_admin", "卫健委 数据管理员"),
+    ("swadmin", "sw", "dept_admin", "税务局 数据管理员"),
 ]
 DEMO_PASSWORD = "huitong-demo-2026"
 
@@ -73,7 +75,17 @@ ITEMS = {
     "车牌号码": ("C", 10, None),
     "资产编号": ("C", 30, None),
     "资产名称": ("C", 100, None),
-    "备注": ("C", 200, None),  # 流动人口's: declared as plain text, it holds landlords' phone numbers
+    "备注": ("C", 200, None),
+    "档案编号": ("C", 30, None),
+    "组织机构代码": ("C", 10, "DE02002"),
+    "住所": ("C", 200, None),
+    "基础库标识": ("C", 20, None),  # a base library's own id (一人一码), kept across runs
+    "来源记录数": ("I", None, None),
+    "字段来源": (
+        "M",
+        None,
+        None,
+    ),  # each field's source resource, record and version (JSON)  # 流动人口's: declared as plain text, it holds landlords' phone numbers
 }
 
 # Items every row must carry (是否必填); the first item of each resource is its key anyway.
@@ -91,6 +103,7 @@ BASIS = {
     "jg": "《行政事业性国有资产管理条例》",
     "yhsc": "《市场主体登记管理条例》",
     "lpmz": "《社会救助暂行办法》",
+    "sjj": "《浙江省公共数据条例》",
 }
 
 # (dept, name, class, also_in, share, open, format, cycle, items, tags, summary)
@@ -585,5 +598,67 @@ RESOURCES = [
         ["单位名称", "住址", "联系电话"],
         ["社区", "服务设施"],
         "临平区社区服务中心及设施信息。",
+    ),
+    (
+        "sjj",
+        "人口基础库",
+        "101002",
+        ["201"],
+        C,
+        N,
+        "database",
+        "daily",
+        [
+            "基础库标识",
+            "姓名",
+            "公民身份号码",
+            "出生日期",
+            "性别",
+            "住址",
+            "手机号码",
+            "来源记录数",
+            "字段来源",
+        ],
+        ["人口库", "基础库"],
+        "由公安、民政、人社、卫健的人员记录融合而成的全市人口基础库：一人一码，每个字段注明来源部门与版本。",
+    ),
+    (
+        "sjj",
+        "法人基础库",
+        "102002",
+        ["202"],
+        C,
+        N,
+        "database",
+        "daily",
+        ["基础库标识", "单位名称", "统一社会信用代码", "组织机构代码", "住所", "来源记录数", "字段来源"],
+        ["法人库", "基础库"],
+        "由市场监管、税务的登记记录融合而成的法人基础库：一企一码，每个字段注明来源部门与版本。",
+    ),
+    (
+        "wj",
+        "居民电子健康档案信息",
+        "101001",
+        [],
+        C,
+        N,
+        "database",
+        "daily",
+        ["档案编号", "姓名", "公民身份号码", "性别", "出生日期", "住址", "手机号码"],
+        ["健康档案", "卫健"],
+        "社区卫生服务机构建立的居民电子健康档案基本信息。",
+    ),
+    (
+        "sw",
+        "纳税人登记信息",
+        "102002",
+        [],
+        C,
+        N,
+        "database",
+        "daily",
+        ["纳税人识别号", "单位名称", "统一社会信用代码", "组织机构代码", "住所", "登记日期"],
+        ["纳税人", "税务登记"],
+        "税务登记的纳税人基本信息，2015年以前登记的纳税人仅有组织机构代码。",
     ),
 ]

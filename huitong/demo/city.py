@@ -49,6 +49,7 @@ from huitong.standards.uscc import make_credit_code
 
 if TYPE_CHECKING:  # the heavy modules load only when a city is built
     from huitong.demo.classification import ClassifyDemo
+    from huitong.demo.fusion import FusionDemo
     from huitong.demo.loading import Loaded
     from huitong.demo.objections import ObjectionDemo
     from huitong.demo.quality import QualityDemo
@@ -110,7 +111,14 @@ def demo_specs(codes: dict[str, str], dept_nodes: dict[str, str]) -> list[Resour
     return specs
 
 
-ADMINS = {"ga": "gaadmin", "mz": "mzadmin", "sc": "scadmin", "rs": "rsadmin"}  # who runs each source
+ADMINS = {
+    "ga": "gaadmin",
+    "mz": "mzadmin",
+    "sc": "scadmin",
+    "rs": "rsadmin",
+    "wj": "wjadmin",
+    "sw": "swadmin",
+}  # who runs each source
 DEFAULT_PEOPLE = 30_000
 SEED = 2026
 
@@ -131,6 +139,7 @@ class City:
     quality: QualityDemo | None = None
     objections: ObjectionDemo | None = None
     classification: ClassifyDemo | None = None
+    fusion: FusionDemo | None = None
 
 
 def _fresh(data_dir: Path) -> None:
@@ -278,6 +287,11 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
 
             classified = classify_demo.run(db, store, actors, codes)
             progress.advance(task)
+            task = progress.add_task("base libraries: 人口库 and 法人库 fused", total=1)
+            from huitong.demo import fusion as fusion_demo
+
+            fused = fusion_demo.run(db, store, actors, codes)
+            progress.advance(task)
         from huitong.ledger.log import sequencer
 
         sequencer(db).integrate()  # every entry joins the Merkle tree now, served or not
@@ -288,5 +302,6 @@ def build_city(data_dir: Path, *, people: int = DEFAULT_PEOPLE, seed: int = SEED
     city.quality = quality_demo.QualityDemo(rule_files, held, corrected)
     city.objections = objected
     city.classification = classified
+    city.fusion = fused
     city.seconds = time.monotonic() - started
     return city

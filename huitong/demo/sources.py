@@ -333,6 +333,130 @@ def migrant_json(path: Path, count: int, defects: Defects, name: str, seed: int)
     return len(items)
 
 
+# 卫健's clerks type names by ear and in old forms: what a fusion must see through
+HOMOPHONES = {
+    "晓": "小",
+    "伟": "玮",
+    "丽": "莉",
+    "明": "铭",
+    "静": "婧",
+    "华": "骅",
+    "杰": "洁",
+    "玲": "琳",
+    "婷": "亭",
+}
+TRADITIONAL = {
+    "张": "張",
+    "陈": "陳",
+    "刘": "劉",
+    "杨": "楊",
+    "黄": "黃",
+    "赵": "趙",
+    "吴": "吳",
+    "孙": "孫",
+    "马": "馬",
+    "华": "華",
+    "伟": "偉",
+    "晓": "曉",
+    "丽": "麗",
+    "红": "紅",
+    "军": "軍",
+}
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def health_records(path: Path, people: list[Person], defects: Defects, name: str, seed: int) -> int:
+    """卫健's 居民电子健康档案: about half the residents, each with a record number of its own; an ID
+    number on three records in five, names as clerks heard them, dates in 年月日, addresses without
+    the city, some residents at an address 公安 does not know yet (moved)."""
+    rng = random.Random(seed + 17)
+    rows = []
+    for n, p in enumerate(people, start=1):
+        if n % 2:
+            continue
+        who, born, where = p.name, p.birth, p.address
+        number = p.id_number if rng.random() < 0.6 else ""
+        r = rng.random()
+        if r < 0.06:
+            who = who[0] + "".join(HOMOPHONES.get(c, c) for c in who[1:])
+            defects.add(name, "name typed by its sound (homophone)")
+        elif r < 0.12:
+            who = "".join(TRADITIONAL.get(c, c) for c in who)
+            defects.add(name, "name in traditional characters")
+        elif r < 0.15 and len(who) == 3:
+            who = who[0] + who[2] + who[1]
+            defects.add(name, "given-name characters swapped")
+        if rng.random() < 0.02 and born.day <= 12 and born.day != born.month:
+            born = date(born.year, born.day, born.month)
+            defects.add(name, "day and month swapped")
+        where = where.removeprefix("浙江省").removeprefix("杭州市")
+        if rng.random() < 0.1:
+            where = where.translate(FULLWIDTH)
+        if rng.random() < 0.03:
+            where = Town(rng).address(p.district)
+            defects.add(name, "moved: an address 公安 does not hold")
+        rows.append(
+            [
+                f"WJ{330100:06d}{n:08d}",
+                who,
+                number,
+                p.sex_zh,
+                f"{born.year}年{born.month}月{born.day}日",
+                where,
+                p.mobile,
+            ]
+        )
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["档案编号", "姓名", "公民身份号码", "性别", "出生日期", "住址", "手机号码"])
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return len(rows)
+
+
+def taxpayers(path: Path, enterprises: list[Enterprise], defects: Defects, name: str, seed: int) -> int:
+    """税务's 纳税人登记: every enterprise; those registered before 2015 still carry the old
+    纳税人识别号 (region + 组织机构代码) and no credit code; names with 有限责任公司 for 有限公司."""
+    rng = random.Random(seed + 19)
+    rows = []
+    for e in enterprises:
+        org = e.credit_code[8:17]
+        company = e.name
+        if rng.random() < 0.1:
+            company = company.replace("有限公司", "有限责任公司")
+            defects.add(name, "有限责任公司 written for 有限公司")
+        where = e.address.removeprefix("浙江省")
+        if e.registered.year < 2015 or rng.random() < 0.15:
+            rows.append(
+                [
+                    e.credit_code[2:8] + org,
+                    company,
+                    "",
+                    f"{org[:8]}-{org[8]}",
+                    where,
+                    f"{e.registered:%Y-%m-%d}",
+                ]
+            )
+            defects.add(name, "old 纳税人识别号 only (组织机构代码)")
+        else:
+            rows.append(
+                [
+                    e.credit_code,
+                    company,
+                    e.credit_code,
+                    f"{org[:8]}-{org[8]}",
+                    where,
+                    f"{e.registered:%Y-%m-%d}",
+                ]
+            )
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["纳税人识别号", "单位名称", "统一社会信用代码", "组织机构代码", "住所", "登记日期"])
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode("gbk"))  # the 征管 system exports GBK
+    return len(rows)
+
+
 INSURANCE_CODES = {"1": "参保缴费", "2": "暂停缴费", "3": "终止参保"}
 
 
@@ -358,6 +482,8 @@ def write_sources(data_dir: Path, people: list[Person], enterprises: list[Enterp
         "mz-dibao": len(dibao),
         "sc-qydj": legacy_registry(d / "scjg_legacy.db", enterprises, defects, "sc-qydj"),
         "rs-cbxx": insurance_ndjson(d / "人社_参保.ndjson", people, enterprises, defects, "rs-cbxx", seed),
+        "wj-jkda": health_records(d / "卫健_健康档案.csv", people, defects, "wj-jkda", seed),
+        "sw-nsrdj": taxpayers(d / "税务_纳税人登记.csv", enterprises, defects, "sw-nsrdj", seed),
         "ga-ldrk": migrant_json(
             d / "公安_流动人口.json", max(40, len(people) // 60), defects, "ga-ldrk", seed
         ),
@@ -374,6 +500,8 @@ def write_sources(data_dir: Path, people: list[Person], enterprises: list[Enterp
         ),
         SourcePlan("rs-cbxx", "rs", "社会保险参保信息", "ndjson", {"path": str(d / "人社_参保.ndjson")},
                    options={"参保状态": {"codes": INSURANCE_CODES}}),
+        SourcePlan("wj-jkda", "wj", "居民电子健康档案信息", "csv", {"path": str(d / "卫健_健康档案.csv")}),
+        SourcePlan("sw-nsrdj", "sw", "纳税人登记信息", "csv", {"path": str(d / "税务_纳税人登记.csv")}),
         SourcePlan("ga-ldrk", "ga", "流动人口居住登记信息", "json",
                    {"path": str(d / "公安_流动人口.json"), "records_path": "data.items"},
                    mode="upsert", schedule="0 1 * * *", load=False),

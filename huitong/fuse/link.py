@@ -20,7 +20,7 @@ from huitong.fuse import model
 from huitong.fuse.comparisons import Comparison, for_roles
 
 THRESHOLD = 0.9  # match probability a pair needs to join a cluster
-REVIEW_BAND = (0.5, 0.9)  # pairs between these go to clerical review (人工复核)
+REVIEW_BAND = (0.3, 0.95)  # pairs between these go to clerical review (人工复核)
 U_PAIRS = 2_000_000  # random pairs that estimate u
 SEED = 20261208
 # a key that, valid on two records and different, makes them two people: (value column, validity column)

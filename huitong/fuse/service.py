@@ -1,0 +1,670 @@
+"""Base libraries' actions (基础库), each with its permission check and ledger entry: define one over
+catalog resources, run it (read each input's current version, link, keep ids stable, choose every
+field's value, write the base library as a new version of its own catalog resource), read its
+status, review the pairs the model is unsure of, explain one person's record.
+
+A run reads and writes the store outside any database transaction (SQLite's write lock) and then
+records what it did in one transaction: a run that fails before that leaves the previous run as it
+was (the store's extra version is superseded by the next run's). A run whose inputs and decisions
+are unchanged since the last makes nothing new.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from huitong.access import SYSTEM, Actor, Target, require
+from huitong.catalog import service as catalog
+from huitong.catalog.tables import Resource
+from huitong.db.base import Database
+from huitong.errors import Conflict, NotFound, Problem, invalid
+from huitong.fuse import golden as goldens
+from huitong.fuse.definition import PREFIX, Definition, parse_definition
+from huitong.fuse.identity import assign
+from huitong.fuse.link import REVIEW_BAND, link
+from huitong.fuse.prepare import prepare
+from huitong.fuse.spec import Spec
+from huitong.fuse.tables import (
+    Fusion,
+    FusionConflict,
+    FusionDecision,
+    FusionEvent,
+    FusionMember,
+    FusionPair,
+    FusionRun,
+)
+from huitong.ledger.events import record
+from huitong.standards.elements import Grade, max_grade
+from huitong.store.schema import columns_for
+from huitong.store.store import Store
+
+REVIEW_LIMIT = 5000  # pairs kept in the review queue per run (the most uncertain first)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def get(session: Session, actor: Actor, code: str) -> Fusion:
+    require(actor, "fuse.read", Target())
+    row = session.scalars(select(Fusion).where(Fusion.code == code)).first()
+    if row is None:
+        raise NotFound(f"no base library {code!r}")
+    return row
+
+
+def fusions(session: Session, actor: Actor) -> list[Fusion]:
+    require(actor, "fuse.read", Target())
+    return list(session.scalars(select(Fusion).order_by(Fusion.code)))
+
+
+def definition_of(row: Fusion) -> Definition:
+    return parse_definition(row.definition, where=row.code)
+
+
+# ---- define ------------------------------------------------------------------------------------
+
+
+def _check(session: Session, actor: Actor, d: Definition) -> tuple[Resource, dict[str, Grade]]:
+    """Every input and item exists; the target has an item for each fused field. Returns the target
+    and the grades its items must at least have (fusion never lowers a grade: 就高不就低)."""
+    problems: list[Problem] = []
+    grades: dict[str, Grade] = {}
+    for n, inp in enumerate(d.inputs, 1):
+        res = catalog.get(session, actor, inp.resource)
+        have = {it.name: it for it in res.items}
+        for role, item in inp.roles.items():
+            if item not in have:
+                problems.append(
+                    Problem(
+                        f"{res.code} has no item {item!r} (role {role})",
+                        field=f"inputs[{n}].roles",
+                        value=item,
+                    )
+                )
+            elif role in d.items:
+                target_item = d.items[role]
+                grades[target_item] = max_grade(grades.get(target_item, Grade.general_1), have[item].grade)
+    target = catalog.get(session, actor, d.target)
+    names = {it.name for it in target.items}
+    wanted = ["base_id", "records", "lineage", *d.fields()]
+    for f in wanted:
+        if d.items[f] not in names:
+            problems.append(
+                Problem(
+                    f"the target {target.code} has no item {d.items[f]!r} for {f}",
+                    field="target",
+                    value=d.items[f],
+                )
+            )
+    if problems:
+        raise invalid(f"fusion {d.code}: the catalog does not have what the definition names", *problems)
+    return target, grades
+
+
+def define(session: Session, actor: Actor, d: Definition) -> Fusion:
+    """Create or replace a base library's definition. A changed definition keeps the ids handed out
+    and the decisions made; the model is trained again at the next run."""
+    require(actor, "fuse.manage", Target())
+    target, grades = _check(session, actor, d)
+    grades[d.items["base_id"]] = max_grade(*grades.values()) if grades else Grade.general_1
+    raised = {n: g for n, g in grades.items() if n in {it.name for it in target.items}}
+    # the platform raises them on the operator's behalf (only ever up, recorded as a catalog revision):
+    # the operator may not edit another department's entry, but a base library must never be graded
+    # below what it is made of
+    catalog.raise_grades(
+        session,
+        SYSTEM,
+        target.code,
+        raised,
+        reason=f"base library {d.code} by {actor.username}: fusion keeps the strictest grade of its inputs",
+    )
+    row = session.scalars(select(Fusion).where(Fusion.code == d.code)).first()
+    changed = row is None or row.definition != d.to_dict()
+    if row is None:
+        row = Fusion(code=d.code, next_seq=0, created_by=actor.username[:64])
+        session.add(row)
+    if changed:
+        row.model = None
+    row.name, row.kind, row.target_code, row.threshold = d.name, d.kind, target.code, d.threshold
+    row.definition, row.updated_at = d.to_dict(), _now()
+    session.flush()
+    record(
+        session,
+        actor,
+        "fuse.define",
+        "fusion",
+        d.code,
+        details={"target": target.code, "inputs": [i.resource for i in d.inputs], "changed": changed},
+    )
+    return row
+
+
+# ---- run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    run: FusionRun
+    unchanged: bool = False
+
+
+def _authority(session: Session, d: Definition) -> dict[str, list[str]]:
+    """Who is 数源部门 for each field: the definition's word, else every input whose catalog entry
+    is its own authoritative source (提供方 = 数源部门)."""
+    own = []
+    for inp in d.inputs:
+        res = session.scalars(select(Resource).where(Resource.code == inp.resource)).first()
+        if res is not None and (res.authoritative_id is None or res.authoritative_id == res.provider_id):
+            own.append(inp.resource)
+    return {
+        f: d.authority.get(f, [i.resource for i in d.inputs if i.resource in own and f in i.roles])
+        for f in d.fields()
+    }
+
+
+def _records(store: Store, d: Definition, versions: dict[str, object]) -> pa.Table:
+    parts = []
+    for priority, inp in enumerate(d.inputs):
+        version = versions[inp.resource]
+        items = sorted(set(inp.roles.values()))
+        table = store.read(inp.resource, version.snapshot_id, columns=items)
+        roles = {role: f"c{n}" for n, role in enumerate(inp.roles)}
+        renamed = pa.table({roles[role]: _text(table.column(item)) for role, item in inp.roles.items()})
+        prepared = prepare(renamed, Spec(d.kind, roles), source=inp.resource)
+        key = pc.binary_join_element_wise(pa.scalar(inp.resource), prepared.column("unique_id"), ":")
+        prepared = prepared.set_column(0, "unique_id", key)
+        n = prepared.num_rows
+        prepared = prepared.append_column("source", pa.repeat(pa.scalar(inp.resource), n))
+        prepared = prepared.append_column("priority", pa.repeat(pa.scalar(priority), n))
+        prepared = prepared.append_column("version_at", pa.repeat(pa.scalar(version.committed_at), n))
+        prepared = prepared.append_column("snapshot_id", pa.repeat(pa.scalar(str(version.snapshot_id)), n))
+        parts.append(prepared)
+    return pa.concat_tables(parts)
+
+
+def _text(col: pa.ChunkedArray) -> pa.Array:
+    """A stored column as text, as a department's export would give it (dates as ISO)."""
+    col = col.combine_chunks()
+    return col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
+
+
+def _output(d: Definition, wide: pa.Table, target_items) -> pa.Table:
+    columns = {c.name: c for c in columns_for(target_items)}
+    names = {"base_id": d.items["base_id"], "records": d.items["records"], "lineage": d.items["lineage"]}
+    names |= {f: d.items[f] for f in d.fields()}
+    out = {}
+    for f, item in names.items():
+        col = wide.column(f)
+        out[item] = col.cast(columns[item].arrow_type)
+    for item, col in columns.items():  # an item no input fills stays empty
+        if item not in out:
+            out[item] = pa.nulls(wide.num_rows, col.arrow_type)
+    return pa.table(out)
+
+
+def run(
+    db: Database,
+    store: Store,
+    actor: Actor,
+    code: str,
+    *,
+    retrain: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    started = time.monotonic()
+    step = progress or (lambda _s: None)
+    with db.session(read_only=True) as s:
+        require(actor, "fuse.manage", Target())
+        row = get(s, actor, code)
+        d = definition_of(row)
+        target, _ = _check(s, actor, d)
+        target_items = catalog.spec_of(target).items
+        authority = _authority(s, d)
+        versions = {}
+        for inp in d.inputs:
+            if not store.exists(inp.resource):
+                raise invalid(
+                    f"{inp.resource} has no stored data yet",
+                    Problem("load it first", field="inputs", value=inp.resource),
+                )
+            versions[inp.resource] = store.version(inp.resource)
+        inputs = {c: str(v.snapshot_id) for c, v in versions.items()}
+        decisions = {
+            (x.record_a, x.record_b): x.same
+            for x in s.scalars(select(FusionDecision).where(FusionDecision.fusion_id == row.id))
+        }
+        decided_at = s.scalar(
+            select(func.max(FusionDecision.decided_at)).where(FusionDecision.fusion_id == row.id)
+        )
+        last = s.scalars(
+            select(FusionRun).where(FusionRun.fusion_id == row.id).order_by(FusionRun.id.desc()).limit(1)
+        ).first()
+        if (
+            last is not None
+            and not retrain
+            and last.inputs == inputs
+            and row.model is not None
+            and (decided_at is None or decided_at <= last.at)
+            and row.updated_at <= last.at
+        ):
+            s.expunge(last)
+            return RunResult(last, unchanged=True)
+        previous = s.execute(
+            select(FusionMember.record_key, FusionMember.base_id).where(FusionMember.fusion_id == row.id)
+        ).all()
+        fusion_id, next_seq, model, threshold = (
+            row.id,
+            row.next_seq,
+            None if retrain else row.model,
+            row.threshold,
+        )
+    step("read")
+    records = _records(store, d, versions)
+    linked = link(
+        records, d.kind, d.roles(), threshold=threshold, decisions=decisions, trained=model, progress=step
+    )
+    step("identify")
+    before = pa.table(
+        {"record_key": [k for k, _ in previous], "base_id": [b for _, b in previous]},
+        schema=pa.schema([("record_key", pa.string()), ("base_id", pa.string())]),
+    )
+    assigned = assign(
+        linked.clusters.rename_columns(["record_key", "cluster_id"]),
+        before,
+        prefix=PREFIX[d.kind],
+        next_seq=next_seq,
+    )
+    step("golden")
+    keyed = _join_base(records, assigned.members)
+    chosen = goldens.golden(keyed, d.kind, authority)
+    wide = goldens.wide(chosen.values, assigned.members, d.kind)
+    out = _output(d, wide, target_items)
+    step("write")
+    store.ensure_table(target.code, target_items, key=[d.items["base_id"]])
+    version = store.write(target.code, out, load_id=f"fuse-{d.code}-{_now():%Y%m%d%H%M%S}")
+    review = _review_pairs(linked, threshold, decisions)
+    stats = {
+        "records": records.num_rows,
+        "by_input": {c: int(pc.sum(pc.equal(records.column("source"), c)).as_py() or 0) for c in inputs},
+        "clusters": wide.num_rows,
+        "singletons": int(pc.sum(pc.equal(wide.column("records"), 1)).as_py() or 0),
+        "multi_source": int(pc.sum(pc.greater(wide.column("records"), 1)).as_py() or 0),
+        "pairs_scored": linked.stats["pairs_scored"],
+        "conflicts": chosen.conflicts.num_rows,
+        "review": review.num_rows,
+        "decisions": len(decisions),
+        "events": {
+            k: sum(1 for e in assigned.events if e.kind == k)
+            for k in ("created", "merged", "split", "retired")
+        },
+        "retrained": model is None,
+    }
+    with db.session() as s:
+        row = s.get(Fusion, fusion_id, with_for_update=True)
+        if row.next_seq != next_seq:
+            raise Conflict(f"base library {code} was run by someone else meanwhile; run it again")
+        run_row = FusionRun(
+            fusion_id=fusion_id,
+            at=_now(),
+            inputs=inputs,
+            stats=stats,
+            output_snapshot_id=str(version.snapshot_id),
+            actor_name=actor.username[:64],
+        )
+        s.add(run_row)
+        s.flush()
+        _replace_state(s, fusion_id, run_row.id, assigned, review, chosen.conflicts)
+        row.model, row.next_seq = linked.model, assigned.next_seq
+        run_row.seconds = round(time.monotonic() - started, 3)
+        record(
+            s,
+            actor,
+            "fuse.run",
+            "fusion",
+            code,
+            details={
+                "run": run_row.id,
+                "inputs": inputs,
+                "target": target.code,
+                "snapshot": run_row.output_snapshot_id,
+                **{k: v for k, v in stats.items() if k != "by_input"},
+            },
+        )
+        s.flush()
+        s.expunge(run_row)
+    return RunResult(run_row)
+
+
+def _join_base(records: pa.Table, members: pa.Table) -> pa.Table:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("r", records)
+        con.register("m", members)
+        return (
+            con.sql(
+                "SELECT r.*, r.unique_id AS record_key, m.base_id FROM r JOIN m ON m.record_key = r.unique_id"
+            )
+            .arrow()
+            .read_all()
+        )
+    finally:
+        con.close()
+
+
+def _review_pairs(linked, threshold: float, decisions: dict) -> pa.Table:
+    """Pairs between the review band's lower edge and the threshold (and just above it), most
+    uncertain first, not yet decided."""
+    import duckdb
+
+    low, high = REVIEW_BAND[0], max(threshold, REVIEW_BAND[1])
+    levels = [f"gamma_{c.role}" for c in linked.comparisons if f"gamma_{c.role}" in linked.pairs.column_names]
+    decided = pa.table(
+        {"a": [min(k) for k in decisions], "b": [max(k) for k in decisions]},
+        schema=pa.schema([("a", pa.string()), ("b", pa.string())]),
+    )
+    con = duckdb.connect()
+    try:
+        con.register("p", linked.pairs)
+        con.register("d", decided)
+        gammas = ", ".join(f'"{g}"' for g in levels) or "NULL AS none"
+        return (
+            con.sql(
+                f"""SELECT least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b, match_probability AS p, {gammas}
+                FROM p WHERE match_probability >= ? AND match_probability < ?
+                  AND NOT EXISTS (SELECT 1 FROM d WHERE d.a = least(unique_id_l, unique_id_r) AND d.b = greatest(unique_id_l, unique_id_r))
+                ORDER BY abs(match_probability - 0.5 * (? + ?)), a, b LIMIT {REVIEW_LIMIT}""",
+                params=[low, high, low, high],
+            )
+            .arrow()
+            .read_all()
+        )
+    finally:
+        con.close()
+
+
+def _levels(linked_comparisons, pair: dict) -> dict[str, str]:
+    out = {}
+    for c in linked_comparisons:
+        g = pair.get(f"gamma_{c.role}")
+        if g is None:
+            continue
+        # Splink numbers levels from the top: the highest is the first listed, -1 the null level
+        labels = [lv.label for lv in c.levels] + ["else"]
+        out[c.role] = "null" if g == -1 else labels[len(labels) - 1 - g] if 0 <= g < len(labels) else str(g)
+    return out
+
+
+def _replace_state(
+    s: Session, fusion_id: int, run_id: int, assigned, review: pa.Table, conflicts: pa.Table
+) -> None:
+    s.execute(delete(FusionMember).where(FusionMember.fusion_id == fusion_id))
+    members = assigned.members
+    rows = [
+        {"fusion_id": fusion_id, "record_key": k, "base_id": b}
+        for k, b in zip(
+            members.column("record_key").to_pylist(), members.column("base_id").to_pylist(), strict=True
+        )
+    ]
+    for start in range(0, len(rows), 5000):
+        s.execute(insert(FusionMember), rows[start : start + 5000])
+    if assigned.events:
+        s.execute(
+            insert(FusionEvent),
+            [
+                {
+                    "fusion_id": fusion_id,
+                    "run_id": run_id,
+                    "kind": e.kind,
+                    "base_id": e.base_id,
+                    "others": list(e.others),
+                }
+                for e in assigned.events
+            ],
+        )
+    s.execute(delete(FusionPair).where(FusionPair.fusion_id == fusion_id))
+    if review.num_rows:
+        s.execute(
+            insert(FusionPair),
+            [
+                {
+                    "fusion_id": fusion_id,
+                    "run_id": run_id,
+                    "record_a": p["a"],
+                    "record_b": p["b"],
+                    "probability": float(p["p"]),
+                    "levels": {k[6:]: v for k, v in p.items() if k.startswith("gamma_")},
+                }
+                for p in review.to_pylist()
+            ],
+        )
+    s.execute(delete(FusionConflict).where(FusionConflict.fusion_id == fusion_id))
+    if conflicts.num_rows:
+        s.execute(
+            insert(FusionConflict),
+            [
+                {
+                    "fusion_id": fusion_id,
+                    "run_id": run_id,
+                    "base_id": c["base_id"],
+                    "field": c["field"],
+                    "chosen": None,
+                    "chosen_source": None,
+                    "values": c["values"],
+                }
+                for c in conflicts.to_pylist()
+            ],
+        )
+
+
+# ---- read and review ---------------------------------------------------------------------------
+
+
+def runs(session: Session, actor: Actor, code: str, limit: int = 20) -> list[FusionRun]:
+    row = get(session, actor, code)
+    return list(
+        session.scalars(
+            select(FusionRun).where(FusionRun.fusion_id == row.id).order_by(FusionRun.id.desc()).limit(limit)
+        )
+    )
+
+
+def review_queue(session: Session, actor: Actor, code: str, limit: int = 50) -> list[FusionPair]:
+    row = get(session, actor, code)
+    require(actor, "fuse.manage", Target())
+    decided = select(FusionDecision.id).where(
+        FusionDecision.fusion_id == row.id,
+        FusionDecision.record_a == FusionPair.record_a,
+        FusionDecision.record_b == FusionPair.record_b,
+    )
+    return list(
+        session.scalars(
+            select(FusionPair)
+            .where(FusionPair.fusion_id == row.id, ~decided.exists())
+            .order_by(func.abs(FusionPair.probability - 0.7), FusionPair.id)
+            .limit(limit)
+        )
+    )
+
+
+def decide(
+    session: Session,
+    actor: Actor,
+    code: str,
+    record_a: str,
+    record_b: str,
+    same: bool,
+    reason: str | None = None,
+) -> FusionDecision:
+    """A steward's verdict on a pair; the next run applies it over the model's."""
+    row = get(session, actor, code)
+    require(actor, "fuse.manage", Target())
+    a, b = sorted((record_a.strip(), record_b.strip()))
+    if a == b:
+        raise invalid("a pair needs two different records", Problem("the same record twice", value=a))
+    known = set(
+        session.scalars(
+            select(FusionMember.record_key).where(
+                FusionMember.fusion_id == row.id, FusionMember.record_key.in_([a, b])
+            )
+        )
+    )
+    missing = [k for k in (a, b) if k not in known]
+    if missing:
+        raise invalid(
+            f"base library {code} holds no record {missing[0]!r}",
+            *(Problem("no such record in the last run", value=k) for k in missing),
+        )
+    found = session.scalars(
+        select(FusionDecision).where(
+            FusionDecision.fusion_id == row.id, FusionDecision.record_a == a, FusionDecision.record_b == b
+        )
+    ).first()
+    if found is None:
+        found = FusionDecision(fusion_id=row.id, record_a=a, record_b=b)
+        session.add(found)
+    found.same, found.reason, found.decided_by, found.decided_at = (
+        same,
+        (reason or "").strip() or None,
+        actor.username[:64],
+        _now(),
+    )
+    session.flush()
+    record(
+        session,
+        actor,
+        "fuse.review",
+        "fusion",
+        code,
+        details={"a": a, "b": b, "same": same, "reason": found.reason},
+    )
+    return found
+
+
+@dataclass
+class Explained:
+    base_id: str
+    fields: dict[str, dict]  # field → {value, source, record, snapshot}
+    members: list[dict]  # every source record: record_key, source, and its values
+    conflicts: list[FusionConflict]
+    events: list[FusionEvent]
+
+
+def explain(session: Session, store: Store, actor: Actor, code: str, base_id: str) -> Explained:
+    """One person's (or entity's) record with the source of every field, read from the base library's
+    current version; the reading is in the ledger like any data access."""
+    import json
+
+    row = get(session, actor, code)
+    d = definition_of(row)
+    base_item = d.items["base_id"]
+    found = store.read(row.target_code, filter={base_item: base_id})
+    if found.num_rows == 0:
+        raise NotFound(f"base library {code} has no {base_id!r}")
+    values = found.to_pylist()[0]
+    lineage = json.loads(values.get(d.items["lineage"]) or "{}")
+    fields = {
+        f: {"item": d.items[f], "value": values.get(d.items[f]), **lineage.get(f, {})} for f in d.fields()
+    }
+    keys = list(
+        session.scalars(
+            select(FusionMember.record_key)
+            .where(FusionMember.fusion_id == row.id, FusionMember.base_id == base_id)
+            .order_by(FusionMember.record_key)
+        )
+    )
+    members = [{"record_key": k, "source": k.split(":", 1)[0], "record": k.split(":", 1)[1]} for k in keys]
+    conflicts = list(
+        session.scalars(
+            select(FusionConflict).where(
+                FusionConflict.fusion_id == row.id, FusionConflict.base_id == base_id
+            )
+        )
+    )
+    events = list(
+        session.scalars(
+            select(FusionEvent)
+            .where(FusionEvent.fusion_id == row.id, (FusionEvent.base_id == base_id))
+            .order_by(FusionEvent.id)
+        )
+    )
+    record(
+        session,
+        actor,
+        "fuse.explain",
+        "fusion",
+        code,
+        details={"base_id": base_id, "records": len(keys)},
+        subjects=[
+            str(v)
+            for f, v in ((f, fields[f]["value"]) for f in fields)
+            if f in ("id_number", "credit_code") and v
+        ],
+    )
+    return Explained(base_id, fields, members, conflicts, events)
+
+
+def conflicts(session: Session, actor: Actor, code: str, limit: int = 100) -> list[FusionConflict]:
+    row = get(session, actor, code)
+    return list(
+        session.scalars(
+            select(FusionConflict)
+            .where(FusionConflict.fusion_id == row.id)
+            .order_by(FusionConflict.base_id, FusionConflict.field)
+            .limit(limit)
+        )
+    )
+
+
+def summary(session: Session, actor: Actor, code: str) -> dict:
+    row = get(session, actor, code)
+    last = session.scalars(
+        select(FusionRun).where(FusionRun.fusion_id == row.id).order_by(FusionRun.id.desc()).limit(1)
+    ).first()
+    pending = session.scalar(
+        select(func.count()).select_from(FusionPair).where(FusionPair.fusion_id == row.id)
+    )
+    decided = session.scalar(
+        select(func.count()).select_from(FusionDecision).where(FusionDecision.fusion_id == row.id)
+    )
+    return {
+        "code": row.code,
+        "name": row.name,
+        "kind": row.kind,
+        "target": row.target_code,
+        "threshold": row.threshold,
+        "inputs": [i["resource"] for i in row.definition.get("inputs", [])],
+        "trained": row.model is not None,
+        "last_run": None
+        if last is None
+        else {
+            "id": last.id,
+            "at": last.at.isoformat(),
+            "seconds": last.seconds,
+            "snapshot": last.output_snapshot_id,
+            **last.stats,
+        },
+        "review_pending": pending,
+        "decisions": decided,
+    }
+
+
+def members(session: Session, actor: Actor, code: str) -> list[tuple[str, str]]:
+    """(record key, base id) of every source record, as of the last run."""
+    row = get(session, actor, code)
+    return [
+        tuple(r)
+        for r in session.execute(
+            select(FusionMember.record_key, FusionMember.base_id).where(FusionMember.fusion_id == row.id)
+        )
+    ]
