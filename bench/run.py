@@ -19,6 +19,7 @@ BENCHES = [
     ["bench.discovery_bench", "--rows", "1000000"],
     ["bench.share_bench", "--people", "100000"],
     ["bench.share_http_bench", "--people", "100000"],
+    ["bench.fusion_bench", "--people", "75000", "--entities", "20000"],
 ]
 
 

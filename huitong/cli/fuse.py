@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from huitong.cli.context import command, console
+from huitong.cli.context import command, console, state
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -82,3 +82,212 @@ def link_files(
         table.add_row("pairs", *(f"{acc[k]:.4f}" for k in ("precision", "recall", "f1")))
         table.add_row("B-cubed", *(f"{acc[f'bcubed_{k}']:.4f}" for k in ("precision", "recall", "f1")))
         console.print(table)
+
+
+def _store():
+    from huitong.store import Store
+
+    return Store.from_settings(state.settings)
+
+
+@app.command("define")
+@command
+def define(file: Path = typer.Argument(..., help="A fusion definition, JSON or YAML.")) -> None:
+    """Create or replace a base library's definition (its inputs, roles, priority and target)."""
+    from huitong.fuse import service
+    from huitong.fuse.definition import read_definition
+
+    d = read_definition(file)
+    with state.db.session() as s:
+        row = service.define(s, state.actor(s), d)
+        console.print(
+            f"base library {row.code} ({escape(row.name)}): {len(d.inputs)} inputs → {row.target_code}"
+        )
+
+
+@app.command("run")
+@command
+def run(
+    code: str,
+    retrain: bool = typer.Option(False, help="Train the model again instead of reusing the last one."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's figures as JSON."),
+) -> None:
+    """Fuse the inputs' current versions into a new version of the base library."""
+    from huitong.fuse import service
+
+    store = _store()
+    with state.db.session(read_only=True) as s:
+        actor = state.actor(s)
+    with _progress() as progress:
+        task = progress.add_task("reading", total=None)
+        done = service.run(
+            state.db,
+            store,
+            actor,
+            code,
+            retrain=retrain,
+            progress=lambda st: progress.update(task, description=STEPS.get(st, st)),
+        )
+    r = done.run
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"run": r.id, "unchanged": done.unchanged, "snapshot": r.output_snapshot_id, **r.stats},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    if done.unchanged:
+        console.print(f"{code}: inputs and decisions unchanged since run {r.id}; nothing new")
+        return
+    st = r.stats
+    ev = st["events"]
+    console.print(
+        f"run {r.id}: {st['records']:,} records → {st['clusters']:,} in the base library "
+        f"({st['multi_source']:,} from several records, {st['singletons']:,} single), {st['conflicts']:,} conflicts, "
+        f"{st['review']:,} pairs for review; ids: {ev['created']} new, {ev['merged']} merged, {ev['split']} split, "
+        f"{ev['retired']} retired; version {r.output_snapshot_id} in {r.seconds:.1f}s"
+    )
+
+
+@app.command("status")
+@command
+def status(code: str = typer.Argument(None, help="One base library (default: all).")) -> None:
+    """Base libraries with their last run."""
+    from huitong.fuse import service
+
+    with state.db.session(read_only=True) as s:
+        actor = state.actor(s)
+        codes = [code] if code else [f.code for f in service.fusions(s, actor)]
+        table = Table(
+            "code", "name", "target", "inputs", "last run", "records", "clusters", "conflicts", "review"
+        )
+        for c in codes:
+            sm = service.summary(s, actor, c)
+            last = sm["last_run"] or {}
+            table.add_row(
+                sm["code"], escape(sm["name"]), sm["target"], str(len(sm["inputs"])),
+                f"#{last['id']} {last['at'][:19]}" if last else "never",
+                f"{last.get('records', 0):,}", f"{last.get('clusters', 0):,}", f"{last.get('conflicts', 0):,}",
+                str(sm["review_pending"]),
+            )  # fmt: skip
+        console.print(table)
+
+
+@app.command("review")
+@command
+def review(
+    code: str,
+    record_a: str = typer.Argument(None, help="A pair to decide: the first record key."),
+    record_b: str = typer.Argument(None, help="... and the second."),
+    same: bool = typer.Option(None, "--same/--different", help="The verdict on the pair."),
+    reason: str = typer.Option(None, help="Why (kept with the decision)."),
+    limit: int = typer.Option(20, help="Pairs listed."),
+) -> None:
+    """The clerical review queue (人工复核), or a verdict on one pair, reused by every later run."""
+    from huitong.fuse import service
+
+    if record_a is not None:
+        if record_b is None or same is None:
+            raise typer.BadParameter("a verdict needs two record keys and --same or --different")
+        with state.db.session() as s:
+            d = service.decide(s, state.actor(s), code, record_a, record_b, same, reason)
+            console.print(
+                f"{d.record_a} and {d.record_b}: {'the same' if d.same else 'different'} (applied at the next run)"
+            )
+        return
+    with state.db.session(read_only=True) as s:
+        pairs = service.review_queue(s, state.actor(s), code, limit=limit)
+        table = Table("record a", "record b", "probability", "levels")
+        for p in pairs:
+            table.add_row(
+                p.record_a,
+                p.record_b,
+                f"{p.probability:.3f}",
+                ", ".join(f"{k}:{v}" for k, v in p.levels.items()),
+            )
+        console.print(table if pairs else f"{code}: no pair waits for review")
+
+
+@app.command("explain")
+@command
+def explain(code: str, base_id: str) -> None:
+    """One person's (or entity's) record: every field with the source it came from (masked)."""
+    from huitong.fuse import service
+    from huitong.fuse.views import displayer
+
+    with state.db.session() as s:
+        actor = state.actor(s)
+        e = service.explain(s, _store(), actor, code, base_id)
+        masked = displayer(s, service.get(s, actor, code))
+        table = Table("field", "value", "source", "record", "version")
+        for f, v in e.fields.items():
+            table.add_row(
+                f"{v['item']} ({f})",
+                escape(masked(f, v["value"])),
+                v.get("source", ""),
+                v.get("record", ""),
+                v.get("snapshot", ""),
+            )
+        console.print(table)
+        console.print(f"{len(e.members)} source record(s): " + ", ".join(m["record_key"] for m in e.members))
+        for c in e.conflicts:
+            console.print(
+                f"[yellow]conflict[/] {c.field}: "
+                + "; ".join(f"{escape(masked(c.field, v['value']))} ({v['source']})" for v in c.values)
+            )
+        for ev in e.events:
+            console.print(f"event {ev.kind} {ev.base_id} {' '.join(ev.others)} (run {ev.run_id})")
+
+
+@app.command("conflicts")
+@command
+def conflicts(code: str, limit: int = typer.Option(50, help="Conflicts listed.")) -> None:
+    """Fields whose sources disagree (多源校核), with every value and its source (masked)."""
+    from huitong.fuse import service
+    from huitong.fuse.views import displayer
+
+    with state.db.session(read_only=True) as s:
+        actor = state.actor(s)
+        rows = service.conflicts(s, actor, code, limit=limit)
+        masked = displayer(s, service.get(s, actor, code))
+        table = Table("base id", "field", "values (source)")
+        for c in rows:
+            table.add_row(
+                c.base_id,
+                c.field,
+                "; ".join(f"{escape(masked(c.field, v['value']))} ({v['source']})" for v in c.values),
+            )
+        console.print(table if rows else f"{code}: no conflicts")
+
+
+@app.command("model")
+@command
+def model(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """The trained model: m, u and match weight of every comparison level, and the prior."""
+    from huitong.fuse import service
+    from huitong.fuse.weights import level_weights, prior_weight
+
+    with state.db.session(read_only=True) as s:
+        row = service.get(s, state.actor(s), code)
+        trained = row.model or {}
+    levels = level_weights(trained)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"prior_weight": prior_weight(trained), "levels": [lv.to_dict() for lv in levels]}, indent=1
+            )
+        )
+        return
+    if not trained:
+        console.print(f"{code}: not trained yet (huitong fuse run {code})")
+        return
+    console.print(f"prior: match weight {prior_weight(trained):.2f}")
+    table = Table("comparison", "level", "m", "u", "weight")
+    for lv in levels:
+        fmt = lambda x: "" if x is None else f"{x:.4g}"  # noqa: E731
+        table.add_row(
+            lv.comparison, lv.level, fmt(lv.m), fmt(lv.u), "" if lv.weight is None else f"{lv.weight:+.2f}"
+        )
+    console.print(table)
