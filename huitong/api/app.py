@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         deid,
         deliver,
         elements,
+        fuse,
         ledger,
         objections,
         org,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(quality.router)
     app.include_router(classify.router)
     app.include_router(deid.router)
+    app.include_router(fuse.router)
     app.include_router(objections.router)
     from huitong.web import mount_console
 

@@ -668,3 +668,49 @@ def members(session: Session, actor: Actor, code: str) -> list[tuple[str, str]]:
             select(FusionMember.record_key, FusionMember.base_id).where(FusionMember.fusion_id == row.id)
         )
     ]
+
+
+def source_records(session: Session, store: Store, actor: Actor, code: str, keys: list[str]) -> list[dict]:
+    """Source records as their departments hold them now (a reviewer compares a pair this way): each
+    role's value, masked as the source item is graded. Reading them is in the ledger."""
+    from huitong.quality.service import item_views
+    from huitong.standards.store import elements_of
+
+    row = get(session, actor, code)
+    require(actor, "fuse.manage", Target())
+    d = definition_of(row)
+    by_resource = {i.resource: i for i in d.inputs}
+    out = []
+    for key in keys:
+        resource, _, record_id = key.partition(":")
+        inp = by_resource.get(resource)
+        if inp is None or not record_id:
+            raise invalid(
+                f"{key!r} is no record key of base library {code}",
+                Problem("expected <resource code>:<record id>", value=key),
+            )
+        res = catalog.get(session, actor, resource)
+        views = item_views(res, elements_of(session, {it.element for it in res.items if it.element}))
+        found = store.read(
+            resource,
+            filter={inp.roles["record_id"]: record_id},
+            columns=sorted(set(inp.roles.values())),
+            limit=1,
+        )
+        values = found.to_pylist()[0] if found.num_rows else {}
+        shown = {
+            role: (views[item](values.get(item)) if item in views else None)
+            for role, item in inp.roles.items()
+            if role != "record_id"
+        }
+        out.append(
+            {
+                "record_key": key,
+                "source": resource,
+                "source_name": res.name,
+                "found": bool(found.num_rows),
+                "values": shown,
+            }
+        )
+    record(session, actor, "fuse.compare", "fusion", code, details={"records": keys})
+    return out

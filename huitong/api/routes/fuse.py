@@ -1,0 +1,102 @@
+"""Base libraries over HTTP (基础库, 多源融合): define, run, status, the model's weights, the review
+queue and verdicts, conflicts, one record with the source of every field; the same service functions
+and permission checks as the command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from huitong.api.deps import current_actor, database, unit
+from huitong.api.routes.aggregate import store_of
+from huitong.fuse import dicts, service
+from huitong.fuse.definition import parse_definition
+from huitong.fuse.views import displayer
+from huitong.fuse.weights import level_weights, prior_weight
+
+router = APIRouter(prefix="/api/fuse", tags=["fuse"])
+
+
+class DecisionIn(BaseModel):
+    record_a: str = Field(min_length=1, max_length=200)
+    record_b: str = Field(min_length=1, max_length=200)
+    same: bool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.get("", summary="Base libraries with their last run")
+def fusions(request: Request) -> list[dict[str, Any]]:
+    with unit(request) as (s, actor):
+        return [service.summary(s, actor, f.code) for f in service.fusions(s, actor)]
+
+
+@router.put("/{code}", summary="Create or replace a base library's definition")
+def define(request: Request, code: str, body: dict[str, Any]) -> dict[str, Any]:
+    with unit(request) as (s, actor):
+        row = service.define(s, actor, parse_definition({**body, "code": code}, where="body"))
+        return service.summary(s, actor, row.code)
+
+
+@router.get("/{code}", summary="One base library: definition and last run")
+def summary(request: Request, code: str) -> dict[str, Any]:
+    with unit(request) as (s, actor):
+        return {**service.summary(s, actor, code), "definition": service.get(s, actor, code).definition}
+
+
+@router.post("/{code}/runs", status_code=201, summary="Run it: fuse the inputs' current versions")
+def run(request: Request, code: str, retrain: bool = False) -> dict[str, Any]:
+    done = service.run(database(request), store_of(request), current_actor(request), code, retrain=retrain)
+    return dicts.run_dict(done.run, done.unchanged)
+
+
+@router.get("/{code}/runs", summary="Its runs, newest first")
+def runs(request: Request, code: str) -> list[dict[str, Any]]:
+    with unit(request) as (s, actor):
+        return [dicts.run_dict(r) for r in service.runs(s, actor, code)]
+
+
+@router.get("/{code}/model", summary="The trained model: m, u and match weight per comparison level")
+def model(request: Request, code: str) -> dict[str, Any]:
+    with unit(request) as (s, actor):
+        trained = service.get(s, actor, code).model or {}
+        return {
+            "trained": bool(trained),
+            "prior_weight": prior_weight(trained),
+            "levels": [lv.to_dict() for lv in level_weights(trained)],
+        }
+
+
+@router.get("/{code}/review", summary="Pairs the model is unsure of (人工复核)")
+def review_queue(request: Request, code: str, limit: int = 50) -> list[dict[str, Any]]:
+    with unit(request) as (s, actor):
+        return [
+            dicts.pair_dict(p) for p in service.review_queue(s, actor, code, limit=min(max(limit, 1), 500))
+        ]
+
+
+@router.post("/{code}/review", status_code=201, summary="A verdict on a pair, applied at every later run")
+def decide(request: Request, code: str, body: DecisionIn) -> dict[str, Any]:
+    with unit(request) as (s, actor):
+        return dicts.decision_dict(
+            service.decide(s, actor, code, body.record_a, body.record_b, body.same, body.reason)
+        )
+
+
+@router.get("/{code}/conflicts", summary="Fields whose sources disagree (多源校核), values masked by grade")
+def conflicts(request: Request, code: str, limit: int = 100) -> list[dict[str, Any]]:
+    with unit(request) as (s, actor):
+        show = displayer(s, service.get(s, actor, code))
+        return [
+            dicts.conflict_dict(c, show)
+            for c in service.conflicts(s, actor, code, limit=min(max(limit, 1), 1000))
+        ]
+
+
+@router.get("/{code}/records/{base_id}", summary="One record with the source of every field (masked)")
+def explain(request: Request, code: str, base_id: str) -> dict[str, Any]:
+    store = store_of(request)
+    with unit(request) as (s, actor):
+        e = service.explain(s, store, actor, code, base_id)
+        return dicts.explained_dict(e, displayer(s, service.get(s, actor, code)))
