@@ -72,12 +72,14 @@ def to_simplified(text: str) -> str:
     return _opencc().convert(text) if text else text
 
 
-def fold_name(value: str | None) -> str | None:
-    """A name as it is compared: NFKC (full-width letters), simplified, no spaces or the dots of
-    minority names (阿卜杜·热合曼); None when nothing is left."""
+def fold_name(value: str | None, *, simplify: bool = True) -> str | None:
+    """A name as it is compared: NFKC (full-width letters), simplified (unless the caller converted
+    a whole column at once), no spaces or the dots of minority names (阿卜杜·热合曼); None when nothing
+    is left."""
     if value is None:
         return None
-    text = _DROP.sub("", to_simplified(unicodedata.normalize("NFKC", value)))
+    text = unicodedata.normalize("NFKC", value)
+    text = _DROP.sub("", to_simplified(text) if simplify else text)
     return text or None
 
 
@@ -97,6 +99,7 @@ def syllables(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@cache
 def fuzzy(syllable: str) -> str:
     """A syllable with the confusable sounds merged: zhang → zan, ning → lin, feng → hen."""
     for a, b in _INITIALS:
@@ -110,10 +113,12 @@ def fuzzy(syllable: str) -> str:
     return syllable
 
 
-def name_keys(value: str | None) -> tuple[str | None, str | None, str | None, str | None, str | None]:
+def name_keys(
+    value: str | None, *, simplify: bool = True
+) -> tuple[str | None, str | None, str | None, str | None, str | None]:
     """(folded name, pinyin, fuzzy pinyin, sorted characters, surname's pinyin) of one name; the
     sorted characters are equal for a name whose given-name characters are swapped (晓明/明晓)."""
-    name = fold_name(value)
+    name = fold_name(value, simplify=simplify)
     if name is None:
         return None, None, None, None, None
     syl = syllables(name)

@@ -20,13 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from huitong.fuse.names import _opencc, fold_name, fuzzy, syllables
+from huitong.fuse.names import _opencc, name_keys, syllables
 from huitong.fuse.spec import Spec
 from huitong.standards import columns as standard_columns
 from huitong.standards.divisions import division_table
 from huitong.standards.idcard import CHECK_CHARS, WEIGHTS
 from huitong.standards.normalise import NormaliseError, parse_date
-from huitong.standards.surnames import surname_of
 
 PERSON_COLUMNS = (
     "unique_id", "source_dataset", "name", "name_py", "name_fz", "name_sorted", "surname_py",
@@ -86,28 +85,8 @@ def simplified(texts: list[str | None]) -> list[str | None]:
 
 
 def _name_columns(raw: pa.Array) -> dict[str, pa.Array]:
-    def keys(values: list[str | None]) -> list[tuple]:
-        folded = [fold_name(v) for v in simplified(values)]
-        rows = []
-        for name in folded:
-            if name is None:
-                rows.append((None, None, None, None, None))
-                continue
-            syl = syllables(name)
-            surname = surname_of(name) or name[:1]
-            rows.append(
-                (
-                    name,
-                    "".join(syl),
-                    "".join(fuzzy(s) for s in syl),
-                    "".join(sorted(name)),
-                    "".join(syl[: len(surname)]),
-                )
-            )
-        return rows
-
     encoded = pc.dictionary_encode(raw)
-    rows = keys(encoded.dictionary.to_pylist())
+    rows = [name_keys(v, simplify=False) for v in simplified(encoded.dictionary.to_pylist())]
     out = {}
     for i, key in enumerate(("name", "name_py", "name_fz", "name_sorted", "surname_py")):
         out[key] = pc.take(pa.array([r[i] for r in rows], pa.string()), encoded.indices)
@@ -255,11 +234,13 @@ _PREFECTURE_SUFFIX = re.compile(r"(市|地区|自治州|盟)$")
 
 
 @cache
-def _prefix_pattern() -> str:
-    """A pattern for the division words an address may begin with: province (浙江省 or 浙江),
-    prefecture (杭州市 or 杭州), county (西湖区), each optional, in that order."""
+def _division_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The division words an address may begin with, by level: province (浙江省 or 浙江), prefecture
+    (杭州市 or 杭州), county (西湖区; a county's short form is too often a street's name too)."""
     table = division_table()
-    provinces, prefectures, counties = set(), set(), set()
+    provinces: set[str] = set()
+    prefectures: set[str] = set()
+    counties: set[str] = set()
     for code in table.codes():
         for row in table.windows(code):
             name = row.name
@@ -269,12 +250,26 @@ def _prefix_pattern() -> str:
                 prefectures |= {name, _PREFECTURE_SUFFIX.sub("", name)}
             else:
                 counties.add(name)
+    return tuple(frozenset(n for n in names if len(n) >= 2) for names in (provinces, prefectures, counties))
 
-    def alt(names: set[str]) -> str:
-        kept = sorted((n for n in names if len(n) >= 2), key=lambda n: (-len(n), n))
-        return "|".join(re.escape(n) for n in kept)
 
-    return f"^(?:{alt(provinces)})?(?:{alt(prefectures)})?(?:{alt(counties)})?"
+def strip_divisions(text: pa.Array) -> pa.Array:
+    """Each text without the province, prefecture and county words it begins with, in that order,
+    each optional, the longest name first: 浙江省杭州市西湖区文三路 → 文三路. Vectorised: for each
+    level and length, every text's prefix of that length is looked up in the level's names at once
+    (one regular expression of six thousand names took RE2 nine seconds on 200,000 addresses)."""
+    for names in _division_names():
+        value_set = pa.array(sorted(names), pa.string())
+        length = np.asarray(pc.fill_null(pc.utf8_length(text), 0))
+        cut = np.zeros(len(text), dtype=np.int64)
+        for k in range(2, max(len(n) for n in names) + 1):
+            hit = np.asarray(
+                pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(text, 0, k), value_set=value_set), False)
+            )
+            cut = np.where(hit & (length >= k), k, cut)
+        for k in np.unique(cut[cut > 0]):  # no per-row slice kernel: one slice per distinct cut
+            text = pc.if_else(pa.array(cut == k), pc.utf8_slice_codeunits(text, int(k)), text)
+    return text
 
 
 _BUILDING = (
@@ -289,7 +284,7 @@ def address_columns(raw: pa.Array) -> dict[str, pa.Array]:
     """(address, address_road, address_numbers) of a column of addresses."""
     text = per_distinct(raw, simplified, pa.string())
     text = pc.replace_substring_regex(text, r"\s+", "")
-    text = pc.replace_substring_regex(text, _prefix_pattern(), "", max_replacements=1)
+    text = strip_divisions(text)
     for pattern, replacement in _BUILDING:
         text = pc.replace_substring_regex(text, pattern, replacement)
     text = pc.if_else(pc.fill_null(pc.equal(text, ""), True), pa.scalar(None, pa.string()), text)
@@ -358,7 +353,7 @@ def _entity_names(raw: pa.Array) -> dict[str, pa.Array]:
     folded = per_distinct(raw, simplified, pa.string())
     folded = pc.replace_substring_regex(folded, r"\s+", "")
     folded = pc.replace_substring_regex(pc.replace_substring_regex(folded, r"（", "("), r"）", ")")
-    core = pc.replace_substring_regex(folded, _prefix_pattern(), "", max_replacements=1)
+    core = strip_divisions(folded)
     core = pc.replace_substring_regex(core, r"^\((?:[^)]*)\)", "")  # 杭州(中国)… style region brackets
     core = pc.replace_substring_regex(core, _FORMS, "")
     core = pc.replace_substring_regex(core, r"[()]", "")
