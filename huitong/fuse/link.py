@@ -8,6 +8,7 @@ catalog or the store, so a file linkage (``huitong fuse link``) and a base-libra
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from huitong.fuse import model
 from huitong.fuse.comparisons import Comparison, for_roles
@@ -39,6 +41,7 @@ class Linked:
     model: dict[str, Any]
     comparisons: tuple[Comparison, ...]
     stats: dict[str, int] = field(default_factory=dict)
+    edges: pa.Table | None = None  # every scored pair, kept and new (for the next incremental run)
 
 
 def _quiet() -> None:
@@ -56,10 +59,18 @@ def link(
     trained: dict[str, Any] | None = None,
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
+    changed: pa.Array | None = None,
+    kept: pa.Table | None = None,
 ) -> Linked:
     """Link ``prepared`` (from :func:`huitong.fuse.prepare.prepare`). ``decisions`` are a steward's
     verdicts on pairs (match or not), applied over the model's; ``trained`` reuses a saved model
-    instead of training again."""
+    instead of training again.
+
+    Incremental (with ``trained``): ``changed`` marks the records that are new or changed since the
+    last run and ``kept`` holds the last run's scored pairs between unchanged records
+    (unique_id_l, unique_id_r, match_probability); only pairs touching a changed record are scored
+    again (each blocking rule gains ``AND (l._changed OR r._changed)``), and clusters are formed over
+    the kept pairs and the new ones together."""
     _quiet()
     from splink import DuckDBAPI, Linker
 
@@ -69,13 +80,18 @@ def link(
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+    incremental = trained is not None and changed is not None
+    if incremental:
+        prepared = prepared.append_column("_changed", changed)
     try:
         con.register("fuse_input_arrow", prepared)
         con.execute("CREATE TABLE fuse_input AS SELECT * FROM fuse_input_arrow")
         con.unregister("fuse_input_arrow")
         api = DuckDBAPI(connection=con)
         table = api.register("fuse_input")
-        settings = trained or model.settings(kind, comparisons, present)
+        settings = (
+            _only_changed(trained) if incremental else trained or model.settings(kind, comparisons, present)
+        )
         linker = Linker(table, settings, log_level=logging.ERROR)
         if trained is None and prepared.num_rows > 1:
             step("prior")
@@ -90,20 +106,51 @@ def link(
         step("predict")
         low = min(threshold, REVIEW_BAND[0])
         predictions = linker.inference.predict(threshold_match_probability=low)
-        scored = con.sql(f"SELECT * FROM {predictions.physical_name}").arrow()
-        scored = scored.read_all() if hasattr(scored, "read_all") else scored
+        scored = con.sql(f"SELECT * FROM {predictions.physical_name}").arrow().read_all()
         step("cluster")
+        edges = _edges(con, predictions.physical_name, kept if incremental else None)
         anchor = ANCHORS[kind] if all(c in prepared.column_names for c in ANCHORS[kind]) else None
-        clusters = _cluster(api, con, table, predictions.physical_name, threshold, decisions or {}, anchor)
-        saved = linker.misc.save_model_to_json()
+        clusters = _cluster(api, con, table, "fuse_scored", threshold, decisions or {}, anchor)
+        saved = trained if incremental else linker.misc.save_model_to_json()
         stats = {
             "records": prepared.num_rows,
             "pairs_scored": scored.num_rows,
+            "pairs_kept": 0 if kept is None or not incremental else kept.num_rows,
+            "changed": int(pc.sum(changed).as_py() or 0) if incremental else prepared.num_rows,
             "clusters": len(set(clusters.column("cluster_id").to_pylist())),
         }
-        return Linked(clusters, scored, saved, comparisons, stats)
+        return Linked(clusters, scored, saved, comparisons, stats, edges)
     finally:
         con.close()
+
+
+def _only_changed(trained: dict[str, Any]) -> dict[str, Any]:
+    """The trained settings with each blocking rule restricted to pairs touching a changed record."""
+    settings = copy.deepcopy(trained)
+    rules = settings.get("blocking_rules_to_generate_predictions", [])
+    settings["blocking_rules_to_generate_predictions"] = [
+        {**r, "blocking_rule": f"({r['blocking_rule']}) AND (l._changed OR r._changed)"} for r in rules
+    ]
+    settings.pop("linker_uid", None)
+    return settings
+
+
+EDGE_SCHEMA = pa.schema(
+    [("unique_id_l", pa.string()), ("unique_id_r", pa.string()), ("match_probability", pa.float64())]
+)
+
+
+def _edges(con: duckdb.DuckDBPyConnection, predictions: str, kept: pa.Table | None) -> pa.Table:
+    """The pairs clustering works on (``fuse_scored``): this run's, and the kept ones of the last."""
+    con.register("fuse_kept", kept if kept is not None else EDGE_SCHEMA.empty_table())
+    con.execute(
+        f"""CREATE OR REPLACE TABLE fuse_scored AS
+        SELECT least(unique_id_l, unique_id_r) AS unique_id_l, greatest(unique_id_l, unique_id_r) AS unique_id_r,
+               match_probability FROM {predictions}
+        UNION ALL SELECT unique_id_l, unique_id_r, match_probability FROM fuse_kept"""
+    )
+    con.unregister("fuse_kept")
+    return con.sql("SELECT * FROM fuse_scored").arrow().read_all()
 
 
 def _cluster(

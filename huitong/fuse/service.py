@@ -36,6 +36,7 @@ from huitong.fuse.tables import (
     Fusion,
     FusionConflict,
     FusionDecision,
+    FusionEdge,
     FusionEvent,
     FusionMember,
     FusionPair,
@@ -47,6 +48,7 @@ from huitong.store.schema import columns_for
 from huitong.store.store import Store
 
 REVIEW_LIMIT = 5000  # pairs kept in the review queue per run (the most uncertain first)
+INCREMENTAL_SHARE = 0.5  # above this share of changed records a run scores every pair again
 
 
 def _now() -> datetime:
@@ -259,8 +261,19 @@ def run(
             s.expunge(last)
             return RunResult(last, unchanged=True)
         previous = s.execute(
-            select(FusionMember.record_key, FusionMember.base_id).where(FusionMember.fusion_id == row.id)
+            select(FusionMember.record_key, FusionMember.base_id, FusionMember.row_hash).where(
+                FusionMember.fusion_id == row.id
+            )
         ).all()
+        edges = s.execute(
+            select(FusionEdge.record_a, FusionEdge.record_b, FusionEdge.probability).where(
+                FusionEdge.fusion_id == row.id
+            )
+        ).all()
+        pending = [
+            (p.record_a, p.record_b, p.probability, p.levels)
+            for p in s.scalars(select(FusionPair).where(FusionPair.fusion_id == row.id))
+        ]
         fusion_id, next_seq, model, threshold = (
             row.id,
             row.next_seq,
@@ -269,12 +282,26 @@ def run(
         )
     step("read")
     records = _records(store, d, versions)
+    hashes = _row_hashes(records)
+    changed, kept = (
+        _changes(records, hashes, previous, edges) if model is not None and previous else (None, None)
+    )
+    if changed is not None and pc.sum(changed).as_py() > INCREMENTAL_SHARE * records.num_rows:
+        changed, kept = None, None  # most records changed: scoring everything again costs no more
     linked = link(
-        records, d.kind, d.roles(), threshold=threshold, decisions=decisions, trained=model, progress=step
+        records,
+        d.kind,
+        d.roles(),
+        threshold=threshold,
+        decisions=decisions,
+        trained=model,
+        progress=step,
+        changed=changed,
+        kept=kept,
     )
     step("identify")
     before = pa.table(
-        {"record_key": [k for k, _ in previous], "base_id": [b for _, b in previous]},
+        {"record_key": [k for k, _, _ in previous], "base_id": [b for _, b, _ in previous]},
         schema=pa.schema([("record_key", pa.string()), ("base_id", pa.string())]),
     )
     assigned = assign(
@@ -292,6 +319,12 @@ def run(
     store.ensure_table(target.code, target_items, key=[d.items["base_id"]])
     version = store.write(target.code, out, load_id=f"fuse-{d.code}-{_now():%Y%m%d%H%M%S}")
     review = _review_pairs(linked, threshold, decisions)
+    if changed is not None:  # pending pairs between unchanged records stay in the queue
+        touched = set(pc.filter(records.column("unique_id"), changed).to_pylist())
+        current = set(records.column("unique_id").to_pylist())
+        still = [p for p in pending if p[0] in current and p[1] in current and not {p[0], p[1]} & touched]
+    else:
+        still = []
     stats = {
         "records": records.num_rows,
         "by_input": {c: int(pc.sum(pc.equal(records.column("source"), c)).as_py() or 0) for c in inputs},
@@ -299,6 +332,9 @@ def run(
         "singletons": int(pc.sum(pc.equal(wide.column("records"), 1)).as_py() or 0),
         "multi_source": int(pc.sum(pc.greater(wide.column("records"), 1)).as_py() or 0),
         "pairs_scored": linked.stats["pairs_scored"],
+        "incremental": changed is not None,
+        "changed": linked.stats["changed"],
+        "pairs_kept": linked.stats["pairs_kept"],
         "conflicts": chosen.conflicts.num_rows,
         "review": review.num_rows,
         "decisions": len(decisions),
@@ -322,7 +358,7 @@ def run(
         )
         s.add(run_row)
         s.flush()
-        _replace_state(s, fusion_id, run_row.id, assigned, review, chosen.conflicts)
+        _replace_state(s, fusion_id, run_row.id, assigned, hashes, linked, review, still, chosen.conflicts)
         row.model, row.next_seq = linked.model, assigned.next_seq
         run_row.seconds = round(time.monotonic() - started, 3)
         record(
@@ -342,6 +378,46 @@ def run(
         s.flush()
         s.expunge(run_row)
     return RunResult(run_row)
+
+
+def _row_hashes(records: pa.Table) -> dict[str, str]:
+    """Each record's key → an MD5 of the values its comparisons read, computed in DuckDB."""
+    import duckdb
+
+    cols = [
+        c
+        for c in records.column_names
+        if c not in ("unique_id", "source", "priority", "version_at", "snapshot_id")
+    ]
+    expr = ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\x01')" for c in cols)
+    con = duckdb.connect()
+    try:
+        con.register("r", records)
+        got = con.sql(f"SELECT unique_id, md5(concat_ws('\x1f', {expr})) FROM r").fetchall()
+    finally:
+        con.close()
+    return dict(got)
+
+
+def _changes(records: pa.Table, hashes: dict[str, str], previous, edges) -> tuple[pa.Array, pa.Table]:
+    """Which records are new or changed since the last run, and the last run's pairs between records
+    that are neither changed nor gone."""
+    before = {k: h for k, _, h in previous}
+    keys = records.column("unique_id").to_pylist()
+    changed = [before.get(k) != hashes[k] for k in keys]
+    stable = {k for k, c in zip(keys, changed, strict=True) if not c}
+    kept = [(a, b, p) for a, b, p in edges if a in stable and b in stable]
+    table = pa.table(
+        {
+            "unique_id_l": [a for a, _, _ in kept],
+            "unique_id_r": [b for _, b, _ in kept],
+            "match_probability": [float(p) for _, _, p in kept],
+        },
+        schema=pa.schema(
+            [("unique_id_l", pa.string()), ("unique_id_r", pa.string()), ("match_probability", pa.float64())]
+        ),
+    )
+    return pa.array(changed, pa.bool_()), table
 
 
 def _join_base(records: pa.Table, members: pa.Table) -> pa.Table:
@@ -405,19 +481,49 @@ def _levels(linked_comparisons, pair: dict) -> dict[str, str]:
     return out
 
 
+def _bulk(s: Session, table, rows: list[dict]) -> None:
+    for start in range(0, len(rows), 5000):
+        s.execute(insert(table), rows[start : start + 5000])
+
+
 def _replace_state(
-    s: Session, fusion_id: int, run_id: int, assigned, review: pa.Table, conflicts: pa.Table
+    s: Session,
+    fusion_id: int,
+    run_id: int,
+    assigned,
+    hashes: dict[str, str],
+    linked,
+    review: pa.Table,
+    still: list[tuple],
+    conflicts: pa.Table,
 ) -> None:
     s.execute(delete(FusionMember).where(FusionMember.fusion_id == fusion_id))
     members = assigned.members
-    rows = [
-        {"fusion_id": fusion_id, "record_key": k, "base_id": b}
-        for k, b in zip(
-            members.column("record_key").to_pylist(), members.column("base_id").to_pylist(), strict=True
-        )
-    ]
-    for start in range(0, len(rows), 5000):
-        s.execute(insert(FusionMember), rows[start : start + 5000])
+    _bulk(
+        s,
+        FusionMember,
+        [
+            {"fusion_id": fusion_id, "record_key": k, "base_id": b, "row_hash": hashes[k]}
+            for k, b in zip(
+                members.column("record_key").to_pylist(), members.column("base_id").to_pylist(), strict=True
+            )
+        ],
+    )
+    s.execute(delete(FusionEdge).where(FusionEdge.fusion_id == fusion_id))
+    e = linked.edges
+    _bulk(
+        s,
+        FusionEdge,
+        [
+            {"fusion_id": fusion_id, "record_a": a, "record_b": b, "probability": float(p)}
+            for a, b, p in zip(
+                e.column("unique_id_l").to_pylist(),
+                e.column("unique_id_r").to_pylist(),
+                e.column("match_probability").to_pylist(),
+                strict=True,
+            )
+        ],
+    )
     if assigned.events:
         s.execute(
             insert(FusionEvent),
@@ -433,21 +539,31 @@ def _replace_state(
             ],
         )
     s.execute(delete(FusionPair).where(FusionPair.fusion_id == fusion_id))
-    if review.num_rows:
-        s.execute(
-            insert(FusionPair),
-            [
-                {
-                    "fusion_id": fusion_id,
-                    "run_id": run_id,
-                    "record_a": p["a"],
-                    "record_b": p["b"],
-                    "probability": float(p["p"]),
-                    "levels": {k[6:]: v for k, v in p.items() if k.startswith("gamma_")},
-                }
-                for p in review.to_pylist()
-            ],
-        )
+    fresh = [
+        {
+            "fusion_id": fusion_id,
+            "run_id": run_id,
+            "record_a": p["a"],
+            "record_b": p["b"],
+            "probability": float(p["p"]),
+            "levels": _levels(linked.comparisons, p),
+        }
+        for p in review.to_pylist()
+    ]
+    seen = {(r["record_a"], r["record_b"]) for r in fresh}
+    kept = [
+        {
+            "fusion_id": fusion_id,
+            "run_id": run_id,
+            "record_a": a,
+            "record_b": b,
+            "probability": p,
+            "levels": lv,
+        }
+        for a, b, p, lv in still
+        if (a, b) not in seen
+    ]
+    _bulk(s, FusionPair, fresh + kept)
     s.execute(delete(FusionConflict).where(FusionConflict.fusion_id == fusion_id))
     if conflicts.num_rows:
         s.execute(

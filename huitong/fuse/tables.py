@@ -51,6 +51,18 @@ class FusionMember(Base):
     fusion_id: Mapped[int] = mapped_column(ForeignKey("fusion.id"), primary_key=True)
     record_key: Mapped[str] = mapped_column(String(200), primary_key=True)  # resource code:record id
     base_id: Mapped[str] = mapped_column(String(20))
+    row_hash: Mapped[str] = mapped_column(String(32))  # of its prepared values: unchanged → not re-linked
+
+
+class FusionEdge(Base):
+    """A scored pair of the latest run (at or above the review band's lower edge): an incremental run
+    keeps the pairs between unchanged records instead of scoring them again."""
+
+    __tablename__ = "fusion_edge"
+    fusion_id: Mapped[int] = mapped_column(ForeignKey("fusion.id"), primary_key=True)
+    record_a: Mapped[str] = mapped_column(String(200), primary_key=True)
+    record_b: Mapped[str] = mapped_column(String(200), primary_key=True)
+    probability: Mapped[float] = mapped_column(Float)
 
 
 class FusionEvent(Base):

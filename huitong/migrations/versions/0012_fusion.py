@@ -50,8 +50,16 @@ def upgrade() -> None:
         sa.Column("fusion_id", sa.Integer(), sa.ForeignKey("fusion.id"), primary_key=True),
         sa.Column("record_key", sa.String(200), primary_key=True),
         sa.Column("base_id", sa.String(20), nullable=False),
+        sa.Column("row_hash", sa.String(32), nullable=False),
     )
     op.create_index("ix_fusion_member_base", "fusion_member", ["fusion_id", "base_id"])
+    op.create_table(
+        "fusion_edge",
+        sa.Column("fusion_id", sa.Integer(), sa.ForeignKey("fusion.id"), primary_key=True),
+        sa.Column("record_a", sa.String(200), primary_key=True),
+        sa.Column("record_b", sa.String(200), primary_key=True),
+        sa.Column("probability", sa.Float(), nullable=False),
+    )
     op.create_table(
         "fusion_event",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -106,6 +114,7 @@ def downgrade() -> None:
         "fusion_conflict",
         "fusion_decision",
         "fusion_pair",
+        "fusion_edge",
         "fusion_event",
         "fusion_member",
         "fusion_run",
