@@ -53,6 +53,11 @@ def link_files(
     from huitong.fuse.spec import read_spec
 
     parsed = read_spec(spec)
+    labelled = None
+    if truth is not None:  # a mistyped truth file is said before the linkage runs, not after
+        from huitong.fuse.accuracy import read_truth
+
+        labelled = read_truth(truth)
     with _progress() as progress:
         task = progress.add_task("reading", total=None)
         linked = run(
@@ -63,11 +68,11 @@ def link_files(
         )
     written = write_clusters(linked, out)
     figures: dict = {"out": str(out), "records": written, **linked.stats}
-    if truth is not None:
-        from huitong.fuse.accuracy import accuracy, read_truth
+    if labelled is not None:
+        from huitong.fuse.accuracy import accuracy
 
         figures["accuracy"] = accuracy(
-            linked.clusters.rename_columns(["record_id", "cluster_id"]), read_truth(truth)
+            linked.clusters.rename_columns(["record_id", "cluster_id"]), labelled
         ).to_dict()
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False, indent=1))

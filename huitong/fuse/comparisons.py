@@ -77,7 +77,8 @@ NAME = Comparison(
         Level("fuzzy_pinyin", '"name_fz_l" = "name_fz_r"'),
         Level(
             "one_char",
-            '(length("name_l") = length("name_r") AND length("name_l") <= 4 AND '
+            # one character of three or four differs (of two it is another given name: 张伟/张明)
+            '(length("name_l") = length("name_r") AND length("name_l") BETWEEN 3 AND 4 AND '
             f"{_chars_differ(chr(34) + 'name_l' + chr(34), chr(34) + 'name_r' + chr(34))} = 1) OR "
             '(abs(length("name_l") - length("name_r")) = 1 AND least(length("name_l"), length("name_r")) >= 2 AND '
             "(list_has_all(string_split(\"name_l\", ''), string_split(\"name_r\", '')) OR "

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from huitong.aggregate.files import read_table
 from huitong.errors import Problem, invalid
 from huitong.fuse.link import THRESHOLD, Linked, link
-from huitong.fuse.prepare import prepare
+from huitong.fuse.prepare import Where, prepare
 from huitong.fuse.spec import Spec
 
 
@@ -59,7 +59,9 @@ def link_files(
         step(f"read {path.name}")
         table = read_table(path)
         spec.check_columns(table.column_names, str(path))
-        prepared.append((str(path), prepare(table, spec, source=path.stem)))
+        # a spreadsheet or CSV shows its first record under the header row; JSON and Parquet count records
+        first = 2 if path.suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xls") else 1
+        prepared.append((str(path), prepare(table, spec, source=path.stem, where=Where(path.name, first))))
     _unique_ids(prepared)
     records = pa.concat_tables([t for _, t in prepared])
     return link(records, spec.kind, set(spec.columns), threshold=threshold, progress=step)

@@ -195,14 +195,16 @@ def _cluster(
         f"CREATE OR REPLACE TABLE fuse_clusters AS SELECT unique_id, cluster_id FROM {clustered.physical_name}"
     )
     if anchor:
-        _split_anchors(con, anchor)
+        _split_anchors(con, anchor, [pair for pair, same in decisions.items() if same])
     return con.sql("SELECT unique_id, cluster_id FROM fuse_clusters ORDER BY unique_id").arrow().read_all()
 
 
 SPLIT_ROUNDS = 4  # how far along a chain of unanchored records an anchor's label travels
 
 
-def _split_anchors(con: duckdb.DuckDBPyConnection, anchor: tuple[str, str]) -> None:
+def _split_anchors(
+    con: duckdb.DuckDBPyConnection, anchor: tuple[str, str], same: list[tuple[str, str]]
+) -> None:
     """Cannot-link (不可合并): a cluster that joined records of two different anchors (two valid ID
     numbers, two valid credit codes) through records that hold none is split. Each anchored record
     keeps its anchor; every other record takes the anchor of the neighbour it matches best, travelling
@@ -217,6 +219,31 @@ def _split_anchors(con: duckdb.DuckDBPyConnection, anchor: tuple[str, str]) -> N
         SELECT c.unique_id, c.cluster_id, CASE WHEN i."{ok}" THEN i."{value}" END AS label
         FROM fuse_clusters c JOIN conflicted USING (cluster_id) JOIN fuse_input i USING (unique_id)"""
     )
+    if same:  # a steward said two anchored records are one person: their anchors are one label
+        labels = dict(
+            con.execute("SELECT unique_id, label FROM fuse_label WHERE label IS NOT NULL").fetchall()
+        )
+        parent: dict[str, str] = {}
+
+        def root(x: str) -> str:
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+
+        for a, b in same:
+            la, lb = labels.get(a), labels.get(b)
+            if la and lb and root(la) != root(lb):
+                ra, rb = sorted((root(la), root(lb)))
+                parent[rb] = ra
+        mapping = [(k, root(k)) for k in parent]
+        if mapping:
+            con.register(
+                "fuse_relabel", pa.table({"old": [m[0] for m in mapping], "new": [m[1] for m in mapping]})
+            )
+            con.execute(
+                "UPDATE fuse_label SET label = r.new FROM fuse_relabel r WHERE fuse_label.label = r.old"
+            )
+            con.unregister("fuse_relabel")
     for _ in range(SPLIT_ROUNDS):
         con.execute(
             """CREATE OR REPLACE TEMP TABLE fuse_label AS

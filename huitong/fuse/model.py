@@ -66,6 +66,14 @@ def settings(kind: str, comparisons: tuple[Comparison, ...], present: set[str]) 
         for name, sql in BLOCKING[kind]
         if all(col in present for col in _columns_of(sql))
     ]
+    if not rules:
+        from huitong.errors import Problem, invalid
+
+        needs = "; ".join(" + ".join(sorted(_columns_of(sql))) for _, sql in BLOCKING[kind])
+        raise invalid(
+            "the records hold no values any blocking rule can pair on, so nothing would be linked",
+            Problem(f"give the records one of: {needs} (prepared from the roles)", field="spec"),
+        )
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -150,7 +151,18 @@ def id_columns(raw: pa.Array) -> dict[str, pa.Array]:
     mapped = per_distinct(
         region, lambda codes: [None if c is None else current.get(c, c) for c in codes], pa.string()
     )
-    id_current = pc.binary_join_element_wise(mapped, pc.utf8_slice_codeunits(number, 6, 18), "")
+    body = pc.binary_join_element_wise(mapped, pc.utf8_slice_codeunits(number, 6, 17), "")
+    # a valid number re-issued under the new region code carries a new check character: recompute it
+    # for valid numbers, so the old and the new number of one person are equal; an invalid one keeps
+    # its own (a typo must still look like a typo)
+    valid_rows = np.flatnonzero(ok)
+    check = pc.utf8_slice_codeunits(number, 17, 18)
+    if len(valid_rows):
+        bodies = _digits(pc.take(body, pa.array(valid_rows)), 17)
+        fresh = np.asarray(check.to_pylist(), dtype=object)
+        fresh[valid_rows] = [chr(c) for c in _check_chars(bodies)]
+        check = pa.array(fresh.tolist(), pa.string())
+    id_current = pc.binary_join_element_wise(body, check, "")
     # an unreadable value (letters, wrong length) compares as absent
     return {"id_number": number, "id_ok": pa.array(ok), "id_current": id_current}
 
@@ -253,11 +265,16 @@ def _division_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return tuple(frozenset(n for n in names if len(n) >= 2) for names in (provinces, prefectures, counties))
 
 
+# what follows a place name that is part of a road's name, not the address's division (南京路, 中山东路)
+_ROAD_AFTER = r"^(?:[东西南北中]?(?:路|街|大街|大道|巷|弄|道|里|桥|公路|环路))"
+
+
 def strip_divisions(text: pa.Array) -> pa.Array:
     """Each text without the province, prefecture and county words it begins with, in that order,
-    each optional, the longest name first: 浙江省杭州市西湖区文三路 → 文三路. Vectorised: for each
-    level and length, every text's prefix of that length is looked up in the level's names at once
-    (one regular expression of six thousand names took RE2 nine seconds on 200,000 addresses)."""
+    each optional, the longest name first: 浙江省杭州市西湖区文三路 → 文三路; but a place name that
+    begins a road's name stays (南京路, 中山东路). Vectorised: for each level and length, every
+    text's prefix of that length is looked up in the level's names at once (one regular expression
+    of six thousand names took RE2 nine seconds on 200,000 addresses)."""
     for names in _division_names():
         value_set = pa.array(sorted(names), pa.string())
         length = np.asarray(pc.fill_null(pc.utf8_length(text), 0))
@@ -266,7 +283,10 @@ def strip_divisions(text: pa.Array) -> pa.Array:
             hit = np.asarray(
                 pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(text, 0, k), value_set=value_set), False)
             )
-            cut = np.where(hit & (length >= k), k, cut)
+            road = np.asarray(
+                pc.fill_null(pc.match_substring_regex(pc.utf8_slice_codeunits(text, k), _ROAD_AFTER), False)
+            )
+            cut = np.where(hit & (length >= k) & ~road, k, cut)
         for k in np.unique(cut[cut > 0]):  # no per-row slice kernel: one slice per distinct cut
             text = pc.if_else(pa.array(cut == k), pc.utf8_slice_codeunits(text, int(k)), text)
     return text
@@ -310,23 +330,43 @@ def divisions(raw: pa.Array) -> pa.Array:
 # ---- whole records -----------------------------------------------------------------------------
 
 
-def _ids_and_sources(table: pa.Table, spec: Spec, source: str) -> tuple[pa.Array, pa.Array]:
+@dataclass(frozen=True)
+class Where:
+    """Where records come from, for errors: a file (or resource) and the row its first record is on
+    (2 under a header line)."""
+
+    name: str
+    first_row: int = 1
+
+
+def _ids_and_sources(
+    table: pa.Table, spec: Spec, source: str, where: Where | None
+) -> tuple[pa.Array, pa.Array]:
     ids = _text(table, spec, "record_id")
     if ids.null_count:
-        row = int(np.flatnonzero(np.asarray(pc.is_null(ids)))[0]) + 1
+        at = where or Where(source)
+        missing = np.flatnonzero(np.asarray(pc.is_null(ids)))
         from huitong.errors import Problem, invalid
 
         raise invalid(
-            f"{source}: record {row} has no record_id",
-            Problem("every record needs a record_id", file=source, row=row, column=spec.column("record_id")),
+            f"{at.name}: {len(missing)} record(s) without a record_id",
+            *(
+                Problem(
+                    "every record needs a record_id",
+                    file=at.name,
+                    row=int(i) + at.first_row,
+                    column=spec.column("record_id"),
+                )
+                for i in missing[:20]
+            ),
         )
     given = _text(table, spec, "source")
     return ids, pc.fill_null(given, source)
 
 
-def prepare_people(table: pa.Table, spec: Spec, *, source: str) -> pa.Table:
+def prepare_people(table: pa.Table, spec: Spec, *, source: str, where: Where | None = None) -> pa.Table:
     """People's records (the spec's columns) as the comparisons read them."""
-    ids, sources = _ids_and_sources(table, spec, source)
+    ids, sources = _ids_and_sources(table, spec, source, where)
     ident = id_columns(_text(table, spec, "id_number"))
     birth = pc.coalesce(dates(_text(table, spec, "birth_date")), _birth_from_id(ident["id_number"]))
     cols: dict[str, pa.Array] = {"unique_id": ids, "source_dataset": sources}
@@ -353,18 +393,22 @@ def _entity_names(raw: pa.Array) -> dict[str, pa.Array]:
     folded = per_distinct(raw, simplified, pa.string())
     folded = pc.replace_substring_regex(folded, r"\s+", "")
     folded = pc.replace_substring_regex(pc.replace_substring_regex(folded, r"（", "("), r"）", ")")
-    core = strip_divisions(folded)
-    core = pc.replace_substring_regex(core, r"^\((?:[^)]*)\)", "")  # 杭州(中国)… style region brackets
-    core = pc.replace_substring_regex(core, _FORMS, "")
-    core = pc.replace_substring_regex(core, r"[()]", "")
+
+    def core_of(names: pa.Array) -> pa.Array:
+        out = pc.replace_substring_regex(names, r"^\((?:[^)]*)\)", "")  # 杭州(中国)… style region brackets
+        return pc.replace_substring_regex(pc.replace_substring_regex(out, _FORMS, ""), r"[()]", "")
+
+    whole, stripped = core_of(folded), core_of(strip_divisions(folded))
+    # 南京银行/北京银行: without its place a core of two characters names a trade, not a company
+    core = pc.if_else(pc.fill_null(pc.greater_equal(pc.utf8_length(stripped), 3), False), stripped, whole)
     py = per_distinct(core, lambda v: [None if c is None else "".join(syllables(c)) for c in v], pa.string())
     return {"name": folded, "name_core": core, "name_py": py}
 
 
-def prepare_entities(table: pa.Table, spec: Spec, *, source: str) -> pa.Table:
+def prepare_entities(table: pa.Table, spec: Spec, *, source: str, where: Where | None = None) -> pa.Table:
     """Legal entities' records: 统一社会信用代码 with its check, the 组织机构代码 it embeds (positions
     9-17) or the one a pre-2015 record carries, names without organisation form, addresses."""
-    ids, sources = _ids_and_sources(table, spec, source)
+    ids, sources = _ids_and_sources(table, spec, source, where)
     credit = pc.utf8_upper(pc.replace_substring_regex(_text(table, spec, "credit_code"), r"[\s\-]", ""))
     credit = pc.if_else(
         pc.fill_null(pc.match_substring_regex(credit, r"^[0-9A-HJ-NPQRTUWXY]{18}$"), False),
@@ -390,5 +434,7 @@ def prepare_entities(table: pa.Table, spec: Spec, *, source: str) -> pa.Table:
     return pa.table({k: cols[k] for k in ENTITY_COLUMNS})
 
 
-def prepare(table: pa.Table, spec: Spec, *, source: str) -> pa.Table:
-    return (prepare_people if spec.kind == "person" else prepare_entities)(table, spec, source=source)
+def prepare(table: pa.Table, spec: Spec, *, source: str, where: Where | None = None) -> pa.Table:
+    return (prepare_people if spec.kind == "person" else prepare_entities)(
+        table, spec, source=source, where=where
+    )
