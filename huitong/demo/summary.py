@@ -11,7 +11,7 @@ from huitong.catalog.classification import PROVINCIAL_DEPT_ITEM
 from huitong.demo.catalog_data import DEMO_PASSWORD, DEPARTMENTS, REGIONS
 
 ACCOUNTS = [  # username, role as the demo uses it, what to look at
-    ("op", "platform operator (数据局)", "compliance reviews, an overdue request, every grant"),
+    ("op", "platform operator (数据局)", "compliance reviews, an overdue request, every grant, the 基础库 (/fuse)"),
     ("gaadmin", "dept admin, provider (公安局)", "its sources and rejects, requests it decided"),
     ("mzadmin", "dept admin, consumer and provider (民政局)", "its grants, a recall to acknowledge, a request to decide"),
     ("rsuser", "dept user, consumer (人社局)", "its applications and the enterprise grant"),
@@ -103,6 +103,24 @@ def print_summary(console: Console, city, *, port: int | None = None) -> None:
             f"data left for you to decide: {found}. De-identified release #{c.refused} was refused below k "
             f"(exact birth dates); #{c.released} passed and was released as {c.release_code}; two published "
             f"figures spent ε 0.7, {c.budget_left:g} left (huitong deid list; huitong classify findings)",
+            soft_wrap=True,
+            highlight=False,
+        )
+    if city.fusion is not None:
+        f = city.fusion
+        p, e = f.stats.get("renkou", {}), f.stats.get("faren", {})
+        decided = (
+            f"op decided the most uncertain pair ({'the same person' if f.decided[2] else 'two people'}) and ran it again: "
+            f"{'every other resident kept their id' if f.stable else 'ids changed'}"
+            if f.decided
+            else "no pair was uncertain enough for review"
+        )
+        console.print(
+            f"base libraries (基础库): 人口库 fused {p.get('records', 0):,} records of 公安/民政/人社/卫健 into "
+            f"{p.get('clusters', 0):,} residents ({p.get('multi_source', 0):,} from several departments, "
+            f"{p.get('conflicts', 0):,} conflicts between sources); 法人库 {e.get('records', 0):,} records of "
+            f"市场监管/税务 into {e.get('clusters', 0):,} entities; {decided} "
+            f"(huitong --as op fuse status; fuse conflicts renkou; fuse explain renkou P000000001)",
             soft_wrap=True,
             highlight=False,
         )

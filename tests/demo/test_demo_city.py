@@ -43,6 +43,8 @@ def test_every_source_loaded_rows_into_the_store_except_the_one_left_for_the_wor
         "mz-dibao",
         "sc-qydj",
         "rs-cbxx",
+        "wj-jkda",
+        "sw-nsrdj",
         "ga-ldrk",
         "ga-ldrk-api",
         "ga-hukou-daily",
@@ -206,3 +208,38 @@ def test_the_demo_grades_from_evidence_and_releases_de_identified_statistics(cit
     assert "姓名" not in out.column_names and all(
         valid(v).ok for v in out.column("公民身份号码").to_pylist()[:50]
     )
+
+
+def test_the_base_libraries_fuse_every_department_and_keep_ids_over_a_second_run(city):
+    """人口库 from 公安/民政/人社/卫健 and 法人库 from 市场监管/税务: published versions with field
+    sources, conflicts kept, and a steward's decision applied without renumbering anyone else."""
+    import json
+
+    from huitong.fuse import service as fuse
+    from huitong.org.service import actor_for, get_user
+
+    built, db, store = city
+    f = built.fusion
+    assert f is not None and f.stable
+    people, firms = f.stats["renkou"], f.stats["faren"]
+    assert set(people["by_input"]) == set(fuse_inputs(db, "renkou")) and all(people["by_input"].values())
+    # 卫健's records without an ID number were linked to 公安's residents, not left alone
+    assert people["multi_source"] > people["by_input"][fuse_inputs(db, "renkou")[-1]] / 2
+    assert people["conflicts"] > 0 and firms["clusters"] < firms["records"]
+    with db.session() as s:
+        op = actor_for(get_user(s, "op"))
+        target = fuse.get(s, op, "renkou").target_code
+        conflict = fuse.conflicts(s, op, "renkou", limit=1)[0]
+    stored = store.read(target)
+    assert stored.num_rows == people["clusters"]
+    lineage = json.loads(stored.column("字段来源")[0].as_py())
+    assert {"name", "id_number"} <= set(lineage) and all("snapshot" in v for v in lineage.values())
+    assert len({v["source"] for v in conflict.values}) >= 1 and len(conflict.values) >= 2
+
+
+def fuse_inputs(db, code):
+    from huitong.fuse.tables import Fusion
+
+    with db.session(read_only=True) as s:
+        row = s.query(Fusion).filter_by(code=code).one()
+        return [i["resource"] for i in row.definition["inputs"]]
