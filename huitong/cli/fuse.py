@@ -296,3 +296,21 @@ def model(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
             lv.comparison, lv.level, fmt(lv.m), fmt(lv.u), "" if lv.weight is None else f"{lv.weight:+.2f}"
         )
     console.print(table)
+
+
+@app.command("object")
+@command
+def object_to(
+    code: str, base_id: str, field: str = typer.Argument(..., help="name, address, birth_date …")
+) -> None:
+    """Send a conflict back to the departments: an objection on each disagreeing source record."""
+    from huitong.fuse import service
+
+    with state.db.session() as s:
+        raised = service.object_to_conflict(s, _store(), state.actor(s), code, base_id, field)
+        for o in raised:
+            console.print(
+                f"objection #{o.id} on {o.resource_code} {'/'.join(o.key or [])} {o.item} → department {o.holder_department_id}"
+            )
+        if not raised:
+            console.print("every source agrees with the chosen value: nothing to object to")

@@ -830,3 +830,49 @@ def source_records(session: Session, store: Store, actor: Actor, code: str, keys
         )
     record(session, actor, "fuse.compare", "fusion", code, details={"records": keys})
     return out
+
+
+def object_to_conflict(
+    session: Session, store: Store, actor: Actor, code: str, base_id: str, field: str
+) -> list:
+    """A conflict sent back to the departments (多源校核 → 异议): an objection on each source record
+    whose value differs from the one the base library chose, routed by the objection loop to the
+    department whose load produced it. The reason names the base library, the item and the source
+    the value was taken from, never the other department's value."""
+    from huitong.quality.objections import raise_objection
+
+    row = get(session, actor, code)
+    require(actor, "fuse.manage", Target())
+    d = definition_of(row)
+    conflict = session.scalars(
+        select(FusionConflict).where(
+            FusionConflict.fusion_id == row.id,
+            FusionConflict.base_id == base_id,
+            FusionConflict.field == field,
+        )
+    ).first()
+    if conflict is None:
+        raise NotFound(f"base library {code} has no conflict on {field} of {base_id}")
+    chosen = explain(session, store, actor, code, base_id).fields.get(field, {})
+    by_resource = {i.resource: i for i in d.inputs}
+    raised = []
+    for v in conflict.values:
+        if v["record_key"] == chosen.get("record") or str(v["value"]) == str(chosen.get("value")):
+            continue
+        resource, _, record_id = v["record_key"].partition(":")
+        inp = by_resource[resource]
+        item = inp.roles[field]
+        reason = (
+            f"基础库「{row.name}」{base_id} 的{item}与数源 {chosen.get('source')} 不一致，请核实本部门记录"
+            f" (base library {code}: {item} disagrees with its authoritative source)"
+        )
+        raised.append(raise_objection(session, store, actor, resource, reason, key=record_id, item=item))
+    record(
+        session,
+        actor,
+        "fuse.object",
+        "fusion",
+        code,
+        details={"base_id": base_id, "field": field, "objections": [o.id for o in raised]},
+    )
+    return raised

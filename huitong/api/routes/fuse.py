@@ -100,3 +100,15 @@ def explain(request: Request, code: str, base_id: str) -> dict[str, Any]:
     with unit(request) as (s, actor):
         e = service.explain(s, store, actor, code, base_id)
         return dicts.explained_dict(e, displayer(s, service.get(s, actor, code)))
+
+
+@router.post(
+    "/{code}/conflicts/{base_id}/{field}/objections",
+    status_code=201,
+    summary="Send a conflict back: an objection on each disagreeing source record",
+)
+def object_to_conflict(request: Request, code: str, base_id: str, field: str) -> list[dict[str, Any]]:
+    store = store_of(request)
+    with unit(request) as (s, actor):
+        raised = service.object_to_conflict(s, store, actor, code, base_id, field)
+        return [{"id": o.id, "resource": o.resource_code, "key": o.key, "item": o.item} for o in raised]
