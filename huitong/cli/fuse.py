@@ -184,34 +184,38 @@ def status(code: str = typer.Argument(None, help="One base library (default: all
 @command
 def review(
     code: str,
-    record_a: str = typer.Argument(None, help="A pair to decide: the first record key."),
-    record_b: str = typer.Argument(None, help="... and the second."),
+    pair: int = typer.Option(None, "--pair", help="Decide this pair of the queue (its number in the list)."),
+    record_a: str = typer.Option(None, "--a", help="Or name the pair by its record keys: the first …"),
+    record_b: str = typer.Option(None, "--b", help="… and the second."),
     same: bool = typer.Option(None, "--same/--different", help="The verdict on the pair."),
     reason: str = typer.Option(None, help="Why (kept with the decision)."),
     limit: int = typer.Option(20, help="Pairs listed."),
 ) -> None:
     """The clerical review queue (人工复核), or a verdict on one pair, reused by every later run."""
     from huitong.fuse import service
+    from huitong.fuse.views import key_displayer
 
-    if record_a is not None:
-        if record_b is None or same is None:
-            raise typer.BadParameter("a verdict needs two record keys and --same or --different")
+    if pair is not None or record_a is not None:
+        if same is None or (pair is None and record_b is None):
+            raise typer.BadParameter("a verdict needs --pair N (or --a and --b) and --same or --different")
         with state.db.session() as s:
-            d = service.decide(s, state.actor(s), code, record_a, record_b, same, reason)
-            console.print(
-                f"{d.record_a} and {d.record_b}: {'the same' if d.same else 'different'} (applied at the next run)"
-            )
+            actor = state.actor(s)
+            if pair is not None:
+                d = service.decide_pair(s, actor, code, pair, same, reason)
+            else:
+                d = service.decide(s, actor, code, record_a, record_b, same, reason)
+            key = key_displayer(s, service.definition_of(service.get(s, actor, code)))
+            verdict = "the same" if d.same else "different"
+            console.print(f"{key(d.record_a)} and {key(d.record_b)}: {verdict} (applied at the next run)")
         return
     with state.db.session(read_only=True) as s:
-        pairs = service.review_queue(s, state.actor(s), code, limit=limit)
-        table = Table("record a", "record b", "probability", "levels")
+        actor = state.actor(s)
+        pairs = service.review_queue(s, actor, code, limit=limit)
+        key = key_displayer(s, service.definition_of(service.get(s, actor, code)))
+        table = Table("pair", "record a", "record b", "probability", "levels")
         for p in pairs:
-            table.add_row(
-                p.record_a,
-                p.record_b,
-                f"{p.probability:.3f}",
-                ", ".join(f"{k}:{v}" for k, v in p.levels.items()),
-            )
+            levels = ", ".join(f"{k}:{v}" for k, v in p.levels.items())
+            table.add_row(str(p.id), key(p.record_a), key(p.record_b), f"{p.probability:.3f}", levels)
         console.print(table if pairs else f"{code}: no pair waits for review")
 
 
@@ -220,23 +224,26 @@ def review(
 def explain(code: str, base_id: str) -> None:
     """One person's (or entity's) record: every field with the source it came from (masked)."""
     from huitong.fuse import service
-    from huitong.fuse.views import displayer
+    from huitong.fuse.views import displayer, key_displayer
 
     with state.db.session() as s:
         actor = state.actor(s)
         e = service.explain(s, _store(), actor, code, base_id)
-        masked = displayer(s, service.get(s, actor, code))
+        row = service.get(s, actor, code)
+        masked, key = displayer(s, row), key_displayer(s, service.definition_of(row))
         table = Table("field", "value", "source", "record", "version")
         for f, v in e.fields.items():
             table.add_row(
                 f"{v['item']} ({f})",
                 escape(masked(f, v["value"])),
                 v.get("source", ""),
-                v.get("record", ""),
+                key(v.get("record") or ""),
                 v.get("snapshot", ""),
             )
         console.print(table)
-        console.print(f"{len(e.members)} source record(s): " + ", ".join(m["record_key"] for m in e.members))
+        console.print(
+            f"{len(e.members)} source record(s): " + ", ".join(key(m["record_key"]) for m in e.members)
+        )
         for c in e.conflicts:
             console.print(
                 f"[yellow]conflict[/] {c.field}: "

@@ -20,14 +20,21 @@ def run_dict(r: FusionRun, unchanged: bool = False) -> dict[str, Any]:
     }
 
 
-def pair_dict(p: FusionPair) -> dict[str, Any]:
-    return {"record_a": p.record_a, "record_b": p.record_b, "probability": p.probability, "levels": p.levels}
-
-
-def decision_dict(d: FusionDecision) -> dict[str, Any]:
+def pair_dict(p: FusionPair, key) -> dict[str, Any]:
+    """``key`` masks a record key (a record id may be an ID number): see ``views.key_displayer``."""
     return {
-        "record_a": d.record_a,
-        "record_b": d.record_b,
+        "id": p.id,
+        "record_a": key(p.record_a),
+        "record_b": key(p.record_b),
+        "probability": p.probability,
+        "levels": p.levels,
+    }
+
+
+def decision_dict(d: FusionDecision, key) -> dict[str, Any]:
+    return {
+        "record_a": key(d.record_a),
+        "record_b": key(d.record_b),
         "same": d.same,
         "reason": d.reason,
         "by": d.decided_by,
@@ -35,21 +42,29 @@ def decision_dict(d: FusionDecision) -> dict[str, Any]:
     }
 
 
-def conflict_dict(c: FusionConflict, show) -> dict[str, Any]:
-    """``show`` masks each value as the base library's item is graded."""
+def conflict_dict(c: FusionConflict, show, key) -> dict[str, Any]:
+    """``show`` masks each value as the base library's item is graded, ``key`` each record key."""
     return {
         "base_id": c.base_id,
         "field": c.field,
-        "values": [{**v, "value": show(c.field, v["value"])} for v in c.values],
+        "values": [
+            {**v, "value": show(c.field, v["value"]), "record_key": key(v["record_key"])} for v in c.values
+        ],
     }
 
 
-def explained_dict(e, show) -> dict[str, Any]:
+def explained_dict(e, show, key) -> dict[str, Any]:
     return {
         "base_id": e.base_id,
-        "fields": {f: {**v, "value": show(f, v["value"])} for f, v in e.fields.items()},
-        "records": e.members,
-        "conflicts": [conflict_dict(c, show) for c in e.conflicts],
+        "fields": {
+            f: {**v, "value": show(f, v["value"]), "record": key(v.get("record") or "")}
+            for f, v in e.fields.items()
+        },
+        "records": [
+            {**m, "record_key": key(m["record_key"]), "record": key(m["record_key"]).partition(":")[2]}
+            for m in e.members
+        ],
+        "conflicts": [conflict_dict(c, show, key) for c in e.conflicts],
         "events": [
             {"kind": ev.kind, "base_id": ev.base_id, "others": ev.others, "run": ev.run_id} for ev in e.events
         ],

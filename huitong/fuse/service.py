@@ -459,8 +459,8 @@ def _review_pairs(linked, threshold: float, decisions: dict) -> pa.Table:
                 f"""SELECT least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b, match_probability AS p, {gammas}
                 FROM p WHERE match_probability >= ? AND match_probability < ?
                   AND NOT EXISTS (SELECT 1 FROM d WHERE d.a = least(unique_id_l, unique_id_r) AND d.b = greatest(unique_id_l, unique_id_r))
-                ORDER BY abs(match_probability - 0.5 * (? + ?)), a, b LIMIT {REVIEW_LIMIT}""",
-                params=[low, high, low, high],
+                ORDER BY abs(match_probability - ?), a, b LIMIT {REVIEW_LIMIT}""",
+                params=[low, high, review_middle(threshold)],
             )
             .arrow()
             .read_all()
@@ -595,19 +595,30 @@ def runs(session: Session, actor: Actor, code: str, limit: int = 20) -> list[Fus
     )
 
 
-def review_queue(session: Session, actor: Actor, code: str, limit: int = 50) -> list[FusionPair]:
-    row = get(session, actor, code)
-    require(actor, "fuse.manage", Target())
+def _undecided(fusion_id: int):
     decided = select(FusionDecision.id).where(
-        FusionDecision.fusion_id == row.id,
+        FusionDecision.fusion_id == fusion_id,
         FusionDecision.record_a == FusionPair.record_a,
         FusionDecision.record_b == FusionPair.record_b,
     )
+    return (FusionPair.fusion_id == fusion_id) & ~decided.exists()
+
+
+def review_middle(threshold: float) -> float:
+    """The probability a review queue is sorted around: the middle of the band, most uncertain first."""
+    return 0.5 * (REVIEW_BAND[0] + max(threshold, REVIEW_BAND[1]))
+
+
+def review_queue(session: Session, actor: Actor, code: str, limit: int = 50) -> list[FusionPair]:
+    """The pairs waiting for a verdict, most uncertain first (one decided since the last run has left)."""
+    row = get(session, actor, code)
+    require(actor, "fuse.manage", Target())
+    middle = review_middle(row.threshold)
     return list(
         session.scalars(
             select(FusionPair)
-            .where(FusionPair.fusion_id == row.id, ~decided.exists())
-            .order_by(func.abs(FusionPair.probability - 0.7), FusionPair.id)
+            .where(_undecided(row.id))
+            .order_by(func.abs(FusionPair.probability - middle), FusionPair.id)
             .limit(limit)
         )
     )
@@ -876,3 +887,15 @@ def object_to_conflict(
         details={"base_id": base_id, "field": field, "objections": [o.id for o in raised]},
     )
     return raised
+
+
+def decide_pair(
+    session: Session, actor: Actor, code: str, pair_id: int, same: bool, reason: str | None = None
+) -> FusionDecision:
+    """A verdict on a pair of the review queue named by its id (what a reviewer sees: its record keys
+    may hold ID numbers, which no view shows whole)."""
+    row = get(session, actor, code)
+    pair = session.get(FusionPair, pair_id)
+    if pair is None or pair.fusion_id != row.id:
+        raise NotFound(f"base library {code} has no pair {pair_id} in its review queue")
+    return decide(session, actor, code, pair.record_a, pair.record_b, same, reason)

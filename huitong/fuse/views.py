@@ -35,3 +35,26 @@ def displayer(session: Session, fusion: Fusion) -> Callable[[str, object], str]:
         return HIDDEN if shown is None else str(shown)
 
     return show
+
+
+def key_displayer(session: Session, d) -> Callable[[str], str]:
+    """A record key (``<resource>:<record id>``) as shown: the record id masked as the input's
+    record-id item is graded (a 户籍 record is keyed by its ID number, which no view shows whole)."""
+    from sqlalchemy import select
+
+    views = {}
+    for inp in d.inputs:
+        res = session.scalars(select(Resource).where(Resource.code == inp.resource)).first()
+        if res is not None:
+            elements = elements_of(session, {it.element for it in res.items if it.element})
+            views[inp.resource] = item_views(res, elements).get(inp.roles.get("record_id", ""))
+
+    def show(key: str) -> str:
+        resource, _, record_id = key.partition(":")
+        if not record_id:
+            return ""
+        view = views.get(resource)
+        shown = view(record_id) if view else "*" * len(record_id)
+        return f"{resource}:{HIDDEN if shown is None else shown}"
+
+    return show

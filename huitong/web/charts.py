@@ -147,3 +147,111 @@ def trend(points: list[tuple[str, float | None]], *, width: int = 560, height: i
     path = " ".join(f"{p.x},{p.y}" for p in out if p.value is not None)
     grid = [(round(top + span_y * (1 - s / 100), 1), s) for s in (0, 50, 100)]
     return Trend(width, height, out, path, grid)
+
+
+POSITIVE, NEGATIVE = "#1e7b34", "#c0392b"  # evidence for a match / against it
+
+
+@dataclass(frozen=True)
+class WeightBar:
+    comparison: str
+    level: str  # a stable key (the template translates it)
+    weight: float | None  # None: the level was never seen in training (no bar)
+    y: float  # top of the bar's row
+    x: float  # left edge of the bar
+    width: float
+    positive: bool
+    colour: str
+
+
+@dataclass(frozen=True)
+class WeightGroup:
+    comparison: str
+    y: float  # the heading's baseline
+
+
+@dataclass(frozen=True)
+class WeightChart:
+    width: int
+    height: int
+    zero: float  # x of weight 0
+    top: float  # the plot's top and bottom (for the zero line and the grid)
+    bottom: float
+    label_x: float  # where the level labels end (right-aligned)
+    row: int
+    groups: list[WeightGroup]
+    bars: list[WeightBar]
+    ticks: list[tuple[float, int]]  # (x, weight) of the grid lines
+
+
+def _tick_step(span: float) -> int:
+    for step in (1, 2, 5, 10, 20, 50):
+        if span / step <= 8:
+            return step
+    return 100
+
+
+def weight_bars(
+    levels: list[tuple[str, str, float | None]],
+    *,
+    width: int = 760,
+    label_space: int = 190,
+    row: int = 20,
+    heading: int = 24,
+    pad: int = 46,
+) -> WeightChart | None:
+    """A diverging bar chart of match weights (log2 m/u) as SVG geometry: one bar per comparison
+    level, grouped by comparison in the order given, from a zero line that sits where the largest
+    negative and positive weights leave it; evidence for a match to the right in one colour,
+    against it to the left in another. ``levels`` are (comparison, level, weight); None for none."""
+    if not levels:
+        return None
+    known = [w for _, _, w in levels if w is not None]
+    most = max([0.0, *known])
+    least = min([0.0, *known])
+    span = (most - least) or 1.0
+    left, right = label_space + pad, width - pad
+    scale = (right - left) / span
+    zero = left - least * scale
+    y = 8.0
+    groups: list[WeightGroup] = []
+    bars: list[WeightBar] = []
+    current = None
+    for comparison, level, weight in levels:
+        if comparison != current:
+            current = comparison
+            y += heading
+            groups.append(WeightGroup(comparison, round(y - 7, 1)))
+        w = 0.0 if weight is None else weight
+        length = abs(w) * scale
+        x = zero if w >= 0 else zero - length
+        positive = w >= 0
+        bars.append(
+            WeightBar(
+                comparison,
+                level,
+                weight,
+                round(y, 1),
+                round(x, 1),
+                round(length, 1),
+                positive,
+                POSITIVE if positive else NEGATIVE,
+            )
+        )
+        y += row
+    top, bottom = 8.0 + heading - 16, y + 4
+    step = _tick_step(span)
+    first = -(int(-least) // step) * step if least < 0 else 0
+    ticks = [(round(zero + t * scale, 1), t) for t in range(first, int(most) + 1, step) if least <= t <= most]
+    return WeightChart(
+        width,
+        int(bottom + 22),
+        round(zero, 1),
+        top,
+        round(bottom, 1),
+        float(label_space),
+        row,
+        groups,
+        bars,
+        ticks,
+    )

@@ -14,7 +14,18 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-PAGES = ("auth", "catalog", "aggregate", "quality", "classify", "objections", "share", "audit", "dashboard")
+PAGES = (
+    "auth",
+    "catalog",
+    "aggregate",
+    "quality",
+    "classify",
+    "fuse",
+    "objections",
+    "share",
+    "audit",
+    "dashboard",
+)
 STATIC = Path(__file__).parent / "static"
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huitong.errors import HuitongError
-from huitong.fuse.names import fold_name, name_keys
+from huitong.fuse.names import fold_name, name_keys, to_simplified
 from huitong.fuse.prepare import dates, id_columns, per_distinct, prepare
 from huitong.fuse.spec import parse_spec
 from huitong.standards.idcard import make_id_number, validate_id_number
@@ -157,8 +157,13 @@ def test_fold_name_is_idempotent(text):
 
 @given(names)
 def test_a_traditional_name_has_the_keys_of_its_simplified_form(name):
+    """OpenCC does not go back and forth exactly (宁 → 甯, itself a simplified surname character), so
+    the folded forms agree where the round trip holds, and the readings agree always."""
     traditional = to_traditional.convert(name)
-    assert name_keys(traditional) == name_keys(name)
+    ours, theirs = name_keys(traditional), name_keys(name)
+    assert ours[1:3] == theirs[1:3]  # pinyin and fuzzy pinyin
+    if to_simplified(traditional) == name:
+        assert ours == theirs
 
 
 @THROUGH_PREPARE

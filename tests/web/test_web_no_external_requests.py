@@ -53,6 +53,7 @@ def params_for(console) -> dict[str, str]:
         "request_id": str(console.granted_request),
         "grant_id": str(console.grant),
         "objection_id": str(console.objection),
+        "base_id": "P000000001",  # a base library's record
     }
 
 

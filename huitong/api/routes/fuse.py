@@ -13,7 +13,7 @@ from huitong.api.deps import current_actor, database, unit
 from huitong.api.routes.aggregate import store_of
 from huitong.fuse import dicts, service
 from huitong.fuse.definition import parse_definition
-from huitong.fuse.views import displayer
+from huitong.fuse.views import displayer, key_displayer
 from huitong.fuse.weights import level_weights, prior_weight
 
 router = APIRouter(prefix="/api/fuse", tags=["fuse"])
@@ -99,7 +99,8 @@ def explain(request: Request, code: str, base_id: str) -> dict[str, Any]:
     store = store_of(request)
     with unit(request) as (s, actor):
         e = service.explain(s, store, actor, code, base_id)
-        return dicts.explained_dict(e, displayer(s, service.get(s, actor, code)))
+        row = service.get(s, actor, code)
+        return dicts.explained_dict(e, displayer(s, row), key_displayer(s, service.definition_of(row)))
 
 
 @router.post(
