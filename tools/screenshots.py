@@ -185,6 +185,15 @@ def take(s: Shooter) -> None:
     expect(s.page.locator("html")).to_have_attribute("lang", "en")
     s.shot("dashboard-en", full_page=True)
 
+    # 基础库: the 人口库's definition, runs, the model's match weights, the review queue side by side
+    s.page.locator("#lang-switch").click()  # back to Chinese
+    s.page.goto("/fuse/renkou")
+    expect(s.page.locator("#h-model")).to_be_visible()
+    s.shot("fuse", full_page=True)
+    s.page.locator("#f-base-id").fill("P000000001")
+    s.page.locator("#find-form button").click()
+    s.shot("fuse-record", full_page=True)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
