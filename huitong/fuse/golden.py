@@ -37,13 +37,14 @@ FIELDS = {
 
 @dataclass(frozen=True)
 class Golden:
-    values: pa.Table  # base_id, field, value, source, record_key, snapshot_id, support, candidates
+    values: pa.Table  # base_id, field, value, source, record_key, snapshot_id, load_id, support, variants
     conflicts: pa.Table  # base_id, field, chosen, values (list of {value, source, record_key})
 
 
 def golden(records: pa.Table, kind: str, authority: dict[str, list[str]]) -> Golden:
     """``records``: the prepared records with record_key, base_id, source (input resource code),
-    priority (lower first), version_at (the version's commit time) and snapshot_id. ``authority``:
+    priority (lower first), version_at (the version's commit time), snapshot_id and load_id (the
+    load that made the version). ``authority``:
     field → the sources authoritative for it."""
     fields = {f: cols for f, cols in FIELDS[kind].items() if cols[0] in records.column_names}
     con = duckdb.connect()
@@ -58,7 +59,7 @@ def golden(records: pa.Table, kind: str, authority: dict[str, list[str]]) -> Gol
             ),
         )
         long = " UNION ALL ".join(
-            f"""SELECT base_id, record_key, source, priority, version_at, snapshot_id, '{f}' AS field,
+            f"""SELECT base_id, record_key, source, priority, version_at, snapshot_id, load_id, '{f}' AS field,
                        CAST("{cmp}" AS VARCHAR) AS cmp, CAST("{shown}" AS VARCHAR) AS shown
                 FROM rec WHERE "{cmp}" IS NOT NULL"""
             for f, (cmp, shown) in fields.items()
@@ -73,7 +74,7 @@ def golden(records: pa.Table, kind: str, authority: dict[str, list[str]]) -> Gol
         )
         values = (
             con.sql(
-                """SELECT base_id, field, shown AS value, cmp, source, record_key, snapshot_id, support, variants
+                """SELECT base_id, field, shown AS value, cmp, source, record_key, snapshot_id, load_id, support, variants
                FROM cand
                QUALIFY row_number() OVER (PARTITION BY base_id, field
                    ORDER BY authoritative DESC, priority, version_at DESC, support DESC, cmp, record_key) = 1
@@ -99,7 +100,7 @@ def golden(records: pa.Table, kind: str, authority: dict[str, list[str]]) -> Gol
 
 def wide(values: pa.Table, members: pa.Table, kind: str) -> pa.Table:
     """One row per base id: each field's chosen value, how many records it fuses, and the lineage of
-    every field as JSON ({"name": {"source": ..., "record": ..., "snapshot": ...}})."""
+    every field as JSON ({"name": {"source": ..., "record": ..., "snapshot": ..., "load": ...}})."""
     con = duckdb.connect()
     try:
         con.register("v", values)
@@ -110,7 +111,7 @@ def wide(values: pa.Table, members: pa.Table, kind: str) -> pa.Table:
                 f"""WITH g AS (
                   SELECT base_id, {cols},
                          to_json(map(list(field ORDER BY field),
-                             list({{'source': source, 'record': record_key, 'snapshot': snapshot_id}} ORDER BY field)))::VARCHAR AS lineage
+                             list({{'source': source, 'record': record_key, 'snapshot': snapshot_id, 'load': load_id}} ORDER BY field)))::VARCHAR AS lineage
                   FROM v GROUP BY base_id),
                 n AS (SELECT base_id, count(*) AS records FROM m GROUP BY base_id)
                 SELECT n.base_id, g.* EXCLUDE (base_id), n.records

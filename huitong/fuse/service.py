@@ -117,7 +117,10 @@ def define(session: Session, actor: Actor, d: Definition) -> Fusion:
     and the decisions made; the model is trained again at the next run."""
     require(actor, "fuse.manage", Target())
     target, grades = _check(session, actor, d)
-    grades[d.items["base_id"]] = max_grade(*grades.values()) if grades else Grade.general_1
+    # the id links every source record and the lineage names them (a 户籍 record by its ID number):
+    # both are as sensitive as the most sensitive input
+    strictest = max_grade(*grades.values()) if grades else Grade.general_1
+    grades[d.items["base_id"]] = grades[d.items["lineage"]] = strictest
     raised = {n: g for n, g in grades.items() if n in {it.name for it in target.items}}
     # the platform raises them on the operator's behalf (only ever up, recorded as a catalog revision):
     # the operator may not edit another department's entry, but a base library must never be graded
@@ -189,6 +192,8 @@ def _records(store: Store, d: Definition, versions: dict[str, object]) -> pa.Tab
         prepared = prepared.append_column("priority", pa.repeat(pa.scalar(priority), n))
         prepared = prepared.append_column("version_at", pa.repeat(pa.scalar(version.committed_at), n))
         prepared = prepared.append_column("snapshot_id", pa.repeat(pa.scalar(str(version.snapshot_id)), n))
+        load = None if version.load_id is None else str(version.load_id)
+        prepared = prepared.append_column("load_id", pa.repeat(pa.scalar(load, pa.string()), n))
         parts.append(prepared)
     return pa.concat_tables(parts)
 
@@ -387,7 +392,7 @@ def _row_hashes(records: pa.Table) -> dict[str, str]:
     cols = [
         c
         for c in records.column_names
-        if c not in ("unique_id", "source", "priority", "version_at", "snapshot_id")
+        if c not in ("unique_id", "source", "priority", "version_at", "snapshot_id", "load_id")
     ]
     expr = ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\x01')" for c in cols)
     con = duckdb.connect()
