@@ -38,7 +38,7 @@ FIELDS = {
 @dataclass(frozen=True)
 class Golden:
     values: pa.Table  # base_id, field, value, source, record_key, snapshot_id, load_id, support, variants
-    conflicts: pa.Table  # base_id, field, chosen, values (list of {value, source, record_key})
+    conflicts: pa.Table  # base_id, field, chosen, chosen_source, values (list of {value, source, record_key})
 
 
 def golden(records: pa.Table, kind: str, authority: dict[str, list[str]]) -> Golden:
@@ -83,12 +83,15 @@ def golden(records: pa.Table, kind: str, authority: dict[str, list[str]]) -> Gol
             .arrow()
             .read_all()
         )
+        con.register("chosen_values", values)
         conflicts = (
             con.sql(
-                """SELECT base_id, field,
-                      list({'value': shown, 'source': source, 'record_key': record_key} ORDER BY source, record_key) AS "values"
-               FROM cand WHERE variants > 1
-               GROUP BY base_id, field ORDER BY base_id, field"""
+                """SELECT c.base_id, c.field, any_value(v.value) AS chosen, any_value(v.source) AS chosen_source,
+                      list({'value': c.shown, 'source': c.source, 'record_key': c.record_key}
+                           ORDER BY c.source, c.record_key) AS "values"
+               FROM cand c JOIN chosen_values v ON v.base_id = c.base_id AND v.field = c.field
+               WHERE c.variants > 1
+               GROUP BY c.base_id, c.field ORDER BY c.base_id, c.field"""
             )
             .arrow()
             .read_all()

@@ -166,6 +166,9 @@ def _cluster(
     decisions overriding the model either way; a cluster is named by its smallest record id."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+    # a verdict on a record that has since left its input says nothing about this run
+    present = set(con.sql("SELECT unique_id FROM fuse_input").arrow().read_all().column(0).to_pylist())
+    decisions = {p: same for p, same in decisions.items() if p[0] in present and p[1] in present}
     decided = pa.table(
         {
             "a": [min(p) for p in decisions],

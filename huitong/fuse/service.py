@@ -140,7 +140,9 @@ def define(session: Session, actor: Actor, d: Definition) -> Fusion:
     if changed:
         row.model = None
     row.name, row.kind, row.target_code, row.threshold = d.name, d.kind, target.code, d.threshold
-    row.definition, row.updated_at = d.to_dict(), _now()
+    row.definition = d.to_dict()
+    if changed:
+        row.updated_at = _now()  # an identical definition again does not force a new run
     session.flush()
     record(
         session,
@@ -185,6 +187,21 @@ def _records(store: Store, d: Definition, versions: dict[str, object]) -> pa.Tab
         roles = {role: f"c{n}" for n, role in enumerate(inp.roles)}
         renamed = pa.table({roles[role]: _text(table.column(item)) for role, item in inp.roles.items()})
         prepared = prepare(renamed, Spec(d.kind, roles), source=inp.resource)
+        counts = pc.value_counts(prepared.column("unique_id"))
+        repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+        if len(repeated):
+            item = inp.roles["record_id"]
+            raise invalid(
+                f"{inp.resource}: {len(repeated)} value(s) of {item} (the input's record_id) name more than one record",
+                *(
+                    Problem(
+                        "a record id must name one record: map record_id to the resource's key",
+                        field=item,
+                        value=str(v),
+                    )
+                    for v in repeated.to_pylist()[:10]
+                ),
+            )
         key = pc.binary_join_element_wise(pa.scalar(inp.resource), prepared.column("unique_id"), ":")
         prepared = prepared.set_column(0, "unique_id", key)
         n = prepared.num_rows
@@ -238,12 +255,15 @@ def run(
         authority = _authority(s, d)
         versions = {}
         for inp in d.inputs:
-            if not store.exists(inp.resource):
+            try:
+                versions[inp.resource] = store.version(inp.resource) if store.exists(inp.resource) else None
+            except NotFound:
+                versions[inp.resource] = None
+            if versions[inp.resource] is None:
                 raise invalid(
                     f"{inp.resource} has no stored data yet",
                     Problem("load it first", field="inputs", value=inp.resource),
                 )
-            versions[inp.resource] = store.version(inp.resource)
         inputs = {c: str(v.snapshot_id) for c, v in versions.items()}
         decisions = {
             (x.record_a, x.record_b): x.same
@@ -265,6 +285,7 @@ def run(
         ):
             s.expunge(last)
             return RunResult(last, unchanged=True)
+        last_id = None if last is None else last.id
         previous = s.execute(
             select(FusionMember.record_key, FusionMember.base_id, FusionMember.row_hash).where(
                 FusionMember.fusion_id == row.id
@@ -351,7 +372,8 @@ def run(
     }
     with db.session() as s:
         row = s.get(Fusion, fusion_id, with_for_update=True)
-        if row.next_seq != next_seq:
+        newest = s.scalar(select(func.max(FusionRun.id)).where(FusionRun.fusion_id == fusion_id))
+        if row.next_seq != next_seq or newest != last_id:
             raise Conflict(f"base library {code} was run by someone else meanwhile; run it again")
         run_row = FusionRun(
             fusion_id=fusion_id,
@@ -579,8 +601,8 @@ def _replace_state(
                     "run_id": run_id,
                     "base_id": c["base_id"],
                     "field": c["field"],
-                    "chosen": None,
-                    "chosen_source": None,
+                    "chosen": c["chosen"],
+                    "chosen_source": c["chosen_source"],
                     "values": c["values"],
                 }
                 for c in conflicts.to_pylist()
@@ -726,10 +748,15 @@ def explain(session: Session, store: Store, actor: Actor, code: str, base_id: st
     events = list(
         session.scalars(
             select(FusionEvent)
-            .where(FusionEvent.fusion_id == row.id, (FusionEvent.base_id == base_id))
+            .where(
+                FusionEvent.fusion_id == row.id,
+                FusionEvent.kind.in_(("merged", "split")) | (FusionEvent.base_id == base_id),
+            )
             .order_by(FusionEvent.id)
         )
     )
+    # an id merged into this one, or split off from it, is told under the other id too
+    events = [e for e in events if e.base_id == base_id or base_id in (e.others or [])]
     record(
         session,
         actor,
@@ -877,7 +904,11 @@ def object_to_conflict(
             continue
         resource, _, record_id = v["record_key"].partition(":")
         inp = by_resource[resource]
-        item = inp.roles[field]
+        # a value an input does not hold but was read from its ID (a birth date, a gender) is
+        # objected to on the ID number it came from
+        item = inp.roles.get(field) or inp.roles.get("id_number")
+        if item is None:
+            continue
         reason = (
             f"基础库「{row.name}」{base_id} 的{item}与数源 {chosen.get('source')} 不一致，请核实本部门记录"
             f" (base library {code}: {item} disagrees with its authoritative source)"
