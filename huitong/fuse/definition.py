@@ -105,6 +105,12 @@ def parse_definition(data: object, where: str = "definition") -> Definition:
         return value
 
     code, name, target = need("code", str), need("name", str), need("target", str)
+    if isinstance(name, str) and len(name) > 200:
+        problems.append(Problem("name: at most 200 characters", file=where, field="name"))
+    if isinstance(target, str) and len(target) > 64:
+        problems.append(
+            Problem("target: a catalog code of at most 64 characters", file=where, field="target")
+        )
     kind = data.get("kind", "person")
     if kind not in ROLES:
         problems.append(Problem(f"kind must be person or entity, not {kind!r}", file=where, field="kind"))

@@ -103,7 +103,9 @@ def golden(records: pa.Table, kind: str, authority: dict[str, list[str]]) -> Gol
 
 def wide(values: pa.Table, members: pa.Table, kind: str) -> pa.Table:
     """One row per base id: each field's chosen value, how many records it fuses, and the lineage of
-    every field as JSON ({"name": {"source": ..., "record": ..., "snapshot": ..., "load": ...}})."""
+    every field as JSON ({"name": {"source": ..., "snapshot": ..., "load": ...}}): the source resource,
+    its version and load, never the record (a record id may be an ID number; the platform keeps which
+    records a base id fuses in ``fusion_member``)."""
     con = duckdb.connect()
     try:
         con.register("v", values)
@@ -114,7 +116,7 @@ def wide(values: pa.Table, members: pa.Table, kind: str) -> pa.Table:
                 f"""WITH g AS (
                   SELECT base_id, {cols},
                          to_json(map(list(field ORDER BY field),
-                             list({{'source': source, 'record': record_key, 'snapshot': snapshot_id, 'load': load_id}} ORDER BY field)))::VARCHAR AS lineage
+                             list({{'source': source, 'snapshot': snapshot_id, 'load': load_id}} ORDER BY field)))::VARCHAR AS lineage
                   FROM v GROUP BY base_id),
                 n AS (SELECT base_id, count(*) AS records FROM m GROUP BY base_id)
                 SELECT n.base_id, g.* EXCLUDE (base_id), n.records

@@ -19,12 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huitong.fuse import model
-from huitong.fuse.comparisons import Comparison, for_roles
+from huitong.fuse.comparisons import COMPARISONS, Comparison, for_roles
 
 THRESHOLD = 0.9  # match probability a pair needs to join a cluster
 REVIEW_BAND = (0.3, 0.95)  # pairs between these go to clerical review (人工复核)
 U_PAIRS = 2_000_000  # random pairs that estimate u
 SEED = 20261208
+MIN_TRAIN = 1000  # fewer records than this cannot train a model (EM finds too few pairs)
 # a key that, valid on two records and different, makes them two people: (value column, validity column)
 ANCHORS = {"person": ("id_current", "id_ok"), "entity": ("credit_code", "credit_ok")}
 
@@ -89,20 +90,46 @@ def link(
         con.unregister("fuse_input_arrow")
         api = DuckDBAPI(connection=con)
         table = api.register("fuse_input")
+        shipped = trained is None and prepared.num_rows < MIN_TRAIN
+        if shipped:  # too few records to learn from: the model trained on labelled synthetic data
+            trained, comparisons = model.shipped(kind), COMPARISONS[kind]
         settings = (
             _only_changed(trained) if incremental else trained or model.settings(kind, comparisons, present)
         )
         linker = Linker(table, settings, log_level=logging.ERROR)
-        if trained is None and prepared.num_rows > 1:
+        skipped: list[str] = (
+            [f"all: fewer than {MIN_TRAIN} records, the shipped model is used"] if shipped else []
+        )
+        if trained is None:
             step("prior")
             prior = model.prior_rule(kind, present)
             if prior is not None:
-                linker.training.estimate_probability_two_random_records_match([prior[0]], recall=prior[1])
+                _train(
+                    skipped,
+                    "prior",
+                    lambda: linker.training.estimate_probability_two_random_records_match(
+                        [prior[0]], recall=prior[1]
+                    ),
+                )
             step("u")
-            linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
+            _train(
+                skipped,
+                "u",
+                lambda: linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED),
+            )
             for block in model.training_blocks(kind, present):
                 step("em")
-                linker.training.estimate_parameters_using_expectation_maximisation(block)
+                _train(
+                    skipped,
+                    "em",
+                    lambda b=block: linker.training.estimate_parameters_using_expectation_maximisation(b),
+                )
+            p = linker._settings_obj._probability_two_random_records_match
+            if not p or not 0 < p < 1:  # no pair agreed on the key: nothing says how often two are one
+                skipped.append("prior: no pair agreed on the key")
+            if skipped:  # what could not be learnt is not guessed: the shipped model takes over
+                trained, comparisons, shipped = model.shipped(kind), COMPARISONS[kind], True
+                linker = Linker(table, trained, log_level=logging.ERROR)
         step("predict")
         low = min(threshold, REVIEW_BAND[0])
         predictions = linker.inference.predict(threshold_match_probability=low)
@@ -111,17 +138,30 @@ def link(
         edges = _edges(con, predictions.physical_name, kept if incremental else None)
         anchor = ANCHORS[kind] if all(c in prepared.column_names for c in ANCHORS[kind]) else None
         clusters = _cluster(api, con, table, "fuse_scored", threshold, decisions or {}, anchor)
-        saved = trained if incremental else linker.misc.save_model_to_json()
+        saved = trained if incremental or shipped else linker.misc.save_model_to_json()
         stats = {
             "records": prepared.num_rows,
             "pairs_scored": scored.num_rows,
             "pairs_kept": 0 if kept is None or not incremental else kept.num_rows,
             "changed": int(pc.sum(changed).as_py() or 0) if incremental else prepared.num_rows,
             "clusters": len(set(clusters.column("cluster_id").to_pylist())),
+            "training_skipped": skipped,
         }
         return Linked(clusters, scored, saved, comparisons, stats, edges)
     finally:
         con.close()
+
+
+def _train(skipped: list[str], what: str, fn: Callable[[], object]) -> None:
+    """One training step; a step the data cannot support (a few hundred records, no two sharing
+    an ID number: EM finds no pairs on that block) is skipped and said in the figures, and the model
+    keeps Splink's starting values for what it would have estimated."""
+    from splink.internals.exceptions import SplinkException
+
+    try:
+        fn()
+    except (SplinkException, ValueError, ZeroDivisionError) as exc:
+        skipped.append(f"{what}: {str(exc).splitlines()[0][:200]}")
 
 
 def _only_changed(trained: dict[str, Any]) -> dict[str, Any]:

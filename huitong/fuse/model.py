@@ -98,3 +98,13 @@ def training_blocks(kind: str, present: set[str]):
 def prior_rule(kind: str, present: set[str]):
     key, recall = PRIOR_KEY[kind]
     return (block_on(key), recall) if key in present else None
+
+
+def shipped(kind: str) -> dict:
+    """The model trained on labelled synthetic records (bench/fusion_data.py, every role present),
+    shipped for inputs too small to train on: its m and u probabilities and its blocking rules."""
+    import json
+    from importlib import resources
+
+    text = resources.files("huitong.fuse").joinpath(f"data/{kind}_model.json").read_text(encoding="utf-8")
+    return json.loads(text)

@@ -48,6 +48,7 @@ from huitong.store.schema import columns_for
 from huitong.store.store import Store
 
 REVIEW_LIMIT = 5000  # pairs kept in the review queue per run (the most uncertain first)
+KEY_LENGTH = 200  # a record key (<resource code>:<record id>) as fusion_member keeps it
 INCREMENTAL_SHARE = 0.5  # above this share of changed records a run scores every pair again
 
 
@@ -82,6 +83,10 @@ def _check(session: Session, actor: Actor, d: Definition) -> tuple[Resource, dic
     grades: dict[str, Grade] = {}
     for n, inp in enumerate(d.inputs, 1):
         res = catalog.get(session, actor, inp.resource)
+        if res.status != "published":  # a draft or retired entry is no source of record
+            problems.append(
+                Problem(f"{res.code} is {res.status}, not published", field=f"inputs[{n}]", value=res.code)
+            )
         have = {it.name: it for it in res.items}
         for role, item in inp.roles.items():
             if item not in have:
@@ -96,6 +101,25 @@ def _check(session: Session, actor: Actor, d: Definition) -> tuple[Resource, dic
                 target_item = d.items[role]
                 grades[target_item] = max_grade(grades.get(target_item, Grade.general_1), have[item].grade)
     target = catalog.get(session, actor, d.target)
+    if target.code in {i.resource for i in d.inputs}:
+        problems.append(
+            Problem(
+                "the target is also an input: a base library would read its own output",
+                field="target",
+                value=target.code,
+            )
+        )
+    other = session.scalars(
+        select(Fusion).where(Fusion.target_code == target.code, Fusion.code != d.code)
+    ).first()
+    if other is not None:
+        problems.append(
+            Problem(
+                f"{target.code} is already base library {other.code}'s target",
+                field="target",
+                value=target.code,
+            )
+        )
     names = {it.name for it in target.items}
     wanted = ["base_id", "records", "lineage", *d.fields()]
     for f in wanted:
@@ -112,26 +136,31 @@ def _check(session: Session, actor: Actor, d: Definition) -> tuple[Resource, dic
     return target, grades
 
 
+def _raise_grades(
+    session: Session, actor: Actor, d: Definition, target: Resource, grades: dict[str, Grade]
+) -> None:
+    """Each base-library item at least as strictly graded as the input items mapped to it. The
+    platform raises them on the operator's behalf (only ever up, recorded as a catalog revision):
+    the operator may not edit another department's entry, but a base library must never be graded
+    below what it is made of. The base id and the lineage are the platform's own (the lineage names
+    sources and versions, never a record), so they keep the grade the entry gives them."""
+    raised = {n: g for n, g in grades.items() if n in {it.name for it in target.items}}
+    if raised:
+        catalog.raise_grades(
+            session,
+            SYSTEM,
+            target.code,
+            raised,
+            reason=f"base library {d.code} by {actor.username}: fusion keeps the strictest grade of its inputs",
+        )
+
+
 def define(session: Session, actor: Actor, d: Definition) -> Fusion:
     """Create or replace a base library's definition. A changed definition keeps the ids handed out
     and the decisions made; the model is trained again at the next run."""
     require(actor, "fuse.manage", Target())
     target, grades = _check(session, actor, d)
-    # the id links every source record and the lineage names them (a 户籍 record by its ID number):
-    # both are as sensitive as the most sensitive input
-    strictest = max_grade(*grades.values()) if grades else Grade.general_1
-    grades[d.items["base_id"]] = grades[d.items["lineage"]] = strictest
-    raised = {n: g for n, g in grades.items() if n in {it.name for it in target.items}}
-    # the platform raises them on the operator's behalf (only ever up, recorded as a catalog revision):
-    # the operator may not edit another department's entry, but a base library must never be graded
-    # below what it is made of
-    catalog.raise_grades(
-        session,
-        SYSTEM,
-        target.code,
-        raised,
-        reason=f"base library {d.code} by {actor.username}: fusion keeps the strictest grade of its inputs",
-    )
+    _raise_grades(session, actor, d, target, grades)
     row = session.scalars(select(Fusion).where(Fusion.code == d.code)).first()
     changed = row is None or row.definition != d.to_dict()
     if row is None:
@@ -203,6 +232,15 @@ def _records(store: Store, d: Definition, versions: dict[str, object]) -> pa.Tab
                 ),
             )
         key = pc.binary_join_element_wise(pa.scalar(inp.resource), prepared.column("unique_id"), ":")
+        long = pc.filter(prepared.column("unique_id"), pc.greater(pc.utf8_length(key), KEY_LENGTH))
+        if len(long):
+            raise invalid(
+                f"{inp.resource}: {len(long)} record id(s) of {inp.roles['record_id']} are too long to keep",
+                Problem(
+                    f"a record id is at most {KEY_LENGTH - len(inp.resource) - 1} characters",
+                    field=inp.roles["record_id"],
+                ),
+            )
         prepared = prepared.set_column(0, "unique_id", key)
         n = prepared.num_rows
         prepared = prepared.append_column("source", pa.repeat(pa.scalar(inp.resource), n))
@@ -250,7 +288,7 @@ def run(
         require(actor, "fuse.manage", Target())
         row = get(s, actor, code)
         d = definition_of(row)
-        target, _ = _check(s, actor, d)
+        target, grades = _check(s, actor, d)
         target_items = catalog.spec_of(target).items
         authority = _authority(s, d)
         versions = {}
@@ -275,9 +313,11 @@ def run(
         last = s.scalars(
             select(FusionRun).where(FusionRun.fusion_id == row.id).order_by(FusionRun.id.desc()).limit(1)
         ).first()
+        current = store.version(target.code).snapshot_id if store.exists(target.code) else None
         if (
             last is not None
             and not retrain
+            and str(current) == str(last.output_snapshot_id)  # nobody wrote the target meanwhile
             and last.inputs == inputs
             and row.model is not None
             and (decided_at is None or decided_at <= last.at)
@@ -348,7 +388,14 @@ def run(
     if changed is not None:  # pending pairs between unchanged records stay in the queue
         touched = set(pc.filter(records.column("unique_id"), changed).to_pylist())
         current = set(records.column("unique_id").to_pylist())
-        still = [p for p in pending if p[0] in current and p[1] in current and not {p[0], p[1]} & touched]
+        still = [
+            p
+            for p in pending
+            if p[0] in current
+            and p[1] in current
+            and not {p[0], p[1]} & touched
+            and (p[0], p[1]) not in decisions
+        ]
     else:
         still = []
     stats = {
@@ -385,6 +432,7 @@ def run(
         )
         s.add(run_row)
         s.flush()
+        _raise_grades(s, actor, d, catalog.get(s, SYSTEM, target.code), grades)  # inputs may be stricter now
         _replace_state(s, fusion_id, run_row.id, assigned, hashes, linked, review, still, chosen.conflicts)
         row.model, row.next_seq = linked.model, assigned.next_seq
         run_row.seconds = round(time.monotonic() - started, 3)
@@ -727,9 +775,6 @@ def explain(session: Session, store: Store, actor: Actor, code: str, base_id: st
         raise NotFound(f"base library {code} has no {base_id!r}")
     values = found.to_pylist()[0]
     lineage = json.loads(values.get(d.items["lineage"]) or "{}")
-    fields = {
-        f: {"item": d.items[f], "value": values.get(d.items[f]), **lineage.get(f, {})} for f in d.fields()
-    }
     keys = list(
         session.scalars(
             select(FusionMember.record_key)
@@ -738,6 +783,17 @@ def explain(session: Session, store: Store, actor: Actor, code: str, base_id: st
         )
     )
     members = [{"record_key": k, "source": k.split(":", 1)[0], "record": k.split(":", 1)[1]} for k in keys]
+    # the lineage names a field's source and version; its record is that source's member here
+    of_source = {m["source"]: m["record_key"] for m in members}
+    fields = {}
+    for f in d.fields():
+        where = lineage.get(f, {})
+        fields[f] = {
+            "item": d.items[f],
+            "value": values.get(d.items[f]),
+            **where,
+            "record": of_source.get(where.get("source")),
+        }
     conflicts = list(
         session.scalars(
             select(FusionConflict).where(
@@ -790,9 +846,7 @@ def summary(session: Session, actor: Actor, code: str) -> dict:
     last = session.scalars(
         select(FusionRun).where(FusionRun.fusion_id == row.id).order_by(FusionRun.id.desc()).limit(1)
     ).first()
-    pending = session.scalar(
-        select(func.count()).select_from(FusionPair).where(FusionPair.fusion_id == row.id)
-    )
+    pending = session.scalar(select(func.count()).select_from(FusionPair).where(_undecided(row.id)))
     decided = session.scalar(
         select(func.count()).select_from(FusionDecision).where(FusionDecision.fusion_id == row.id)
     )
@@ -875,6 +929,28 @@ def source_records(session: Session, store: Store, actor: Actor, code: str, keys
     return out
 
 
+def _open_objection(session: Session, resource: str, record_id: str, item: str) -> bool:
+    from huitong.quality.objection_flow import State
+    from huitong.quality.tables import Objection
+
+    closed = [
+        State.corrected,
+        State.rejected,
+        State.unflagged,
+        State.archived,
+        State.declined,
+        State.withdrawn,
+    ]
+    rows = session.scalars(
+        select(Objection).where(
+            Objection.resource_code == resource,
+            Objection.item == item,
+            Objection.state.not_in([c.value for c in closed]),
+        )
+    )
+    return any(list(o.key or []) == [record_id] for o in rows)
+
+
 def object_to_conflict(
     session: Session, store: Store, actor: Actor, code: str, base_id: str, field: str
 ) -> list:
@@ -913,6 +989,8 @@ def object_to_conflict(
             f"基础库「{row.name}」{base_id} 的{item}与数源 {chosen.get('source')} 不一致，请核实本部门记录"
             f" (base library {code}: {item} disagrees with its authoritative source)"
         )
+        if _open_objection(session, resource, record_id, item):
+            continue  # already sent back and not yet answered: one deadline per record and item
         raised.append(raise_objection(session, store, actor, resource, reason, key=record_id, item=item))
     record(
         session,
@@ -931,7 +1009,7 @@ def decide_pair(
     """A verdict on a pair of the review queue named by its id (what a reviewer sees: its record keys
     may hold ID numbers, which no view shows whole)."""
     row = get(session, actor, code)
-    pair = session.get(FusionPair, pair_id)
+    pair = session.get(FusionPair, pair_id) if 0 < pair_id < 2**62 else None
     if pair is None or pair.fusion_id != row.id:
         raise NotFound(f"base library {code} has no pair {pair_id} in its review queue")
     return decide(session, actor, code, pair.record_a, pair.record_b, same, reason)

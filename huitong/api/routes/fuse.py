@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from huitong.api.deps import current_actor, database, unit
 from huitong.api.routes.aggregate import store_of
+from huitong.errors import Problem, invalid
 from huitong.fuse import dicts, service
 from huitong.fuse.definition import parse_definition
 from huitong.fuse.views import displayer, key_displayer
@@ -20,8 +21,9 @@ router = APIRouter(prefix="/api/fuse", tags=["fuse"])
 
 
 class DecisionIn(BaseModel):
-    record_a: str = Field(min_length=1, max_length=200)
-    record_b: str = Field(min_length=1, max_length=200)
+    pair: int | None = Field(default=None, ge=1, le=2**62)  # the pair's id in the review queue
+    record_a: str | None = Field(default=None, min_length=1, max_length=200)
+    record_b: str | None = Field(default=None, min_length=1, max_length=200)
     same: bool
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -68,30 +70,44 @@ def model(request: Request, code: str) -> dict[str, Any]:
         }
 
 
-@router.get("/{code}/review", summary="Pairs the model is unsure of (人工复核)")
-def review_queue(request: Request, code: str, limit: int = 50) -> list[dict[str, Any]]:
+def _keys(s, actor, code: str):
+    return key_displayer(s, service.definition_of(service.get(s, actor, code)))
+
+
+@router.get("/{code}/review", summary="Pairs the model is unsure of (人工复核), record keys masked")
+def review_queue(request: Request, code: str, limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
     with unit(request) as (s, actor):
-        return [
-            dicts.pair_dict(p) for p in service.review_queue(s, actor, code, limit=min(max(limit, 1), 500))
-        ]
+        pairs = service.review_queue(s, actor, code, limit=limit)
+        key = _keys(s, actor, code)
+        return [dicts.pair_dict(p, key) for p in pairs]
 
 
-@router.post("/{code}/review", status_code=201, summary="A verdict on a pair, applied at every later run")
+@router.post(
+    "/{code}/review",
+    status_code=201,
+    summary="A verdict on a pair (by its id in the queue), applied at every later run",
+)
 def decide(request: Request, code: str, body: DecisionIn) -> dict[str, Any]:
     with unit(request) as (s, actor):
-        return dicts.decision_dict(
-            service.decide(s, actor, code, body.record_a, body.record_b, body.same, body.reason)
-        )
+        if body.pair is not None:
+            decided = service.decide_pair(s, actor, code, body.pair, body.same, body.reason)
+        elif body.record_a and body.record_b:
+            decided = service.decide(s, actor, code, body.record_a, body.record_b, body.same, body.reason)
+        else:
+            raise invalid(
+                "name the pair: its id in the review queue, or both record keys",
+                Problem("no pair", field="pair"),
+            )
+        return dicts.decision_dict(decided, _keys(s, actor, code))
 
 
 @router.get("/{code}/conflicts", summary="Fields whose sources disagree (多源校核), values masked by grade")
-def conflicts(request: Request, code: str, limit: int = 100) -> list[dict[str, Any]]:
+def conflicts(request: Request, code: str, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
     with unit(request) as (s, actor):
+        rows = service.conflicts(s, actor, code, limit=limit)
         show = displayer(s, service.get(s, actor, code))
-        return [
-            dicts.conflict_dict(c, show)
-            for c in service.conflicts(s, actor, code, limit=min(max(limit, 1), 1000))
-        ]
+        key = _keys(s, actor, code)
+        return [dicts.conflict_dict(c, show, key) for c in rows]
 
 
 @router.get("/{code}/records/{base_id}", summary="One record with the source of every field (masked)")
@@ -112,4 +128,7 @@ def object_to_conflict(request: Request, code: str, base_id: str, field: str) ->
     store = store_of(request)
     with unit(request) as (s, actor):
         raised = service.object_to_conflict(s, store, actor, code, base_id, field)
-        return [{"id": o.id, "resource": o.resource_code, "key": o.key, "item": o.item} for o in raised]
+        return [
+            {"id": o.id, "resource": o.resource_code, "item": o.item, "holder": o.holder_department_id}
+            for o in raised
+        ]
