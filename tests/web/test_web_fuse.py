@@ -18,39 +18,16 @@ from sqlalchemy import select
 from huitong.access import SYSTEM
 from huitong.api.app import create_app
 from huitong.catalog import service as catalog
-from huitong.catalog.model import DataItem, DataType
 from huitong.fuse import service as fuse
 from huitong.fuse.definition import parse_definition
 from huitong.fuse.tables import FusionDecision
 from huitong.standards.idcard import make_id_number
 from huitong.web.charts import NEGATIVE, POSITIVE, weight_bars
+from tests.fuse.small_city import CIVIL, POLICE, ROADS, SURNAMES, TARGET
 from tests.web.conftest import csrf_of, login, serving, sign_in
 from tests.web.console_data import ConsoleWorld, build_console_world
 from tests.world import spec
 
-NAME = DataItem("姓名", DataType.C, 50, element="DE01002", required=True)
-ID = DataItem("公民身份号码", DataType.C, 18, element="DE01001")
-BIRTH = DataItem("出生日期", DataType.D, 10, element="DE01004")
-ADDRESS = DataItem("住址", DataType.C, 200, element="DE03002")
-POLICE = [
-    DataItem("公民身份号码", DataType.C, 18, element="DE01001", is_key=True, required=True),
-    NAME,
-    BIRTH,
-    ADDRESS,
-]
-CIVIL = [DataItem("档案编号", DataType.C, 30, is_key=True, required=True), NAME, ID, BIRTH, ADDRESS]
-TARGET = [
-    DataItem("基础库标识", DataType.C, 20, is_key=True, required=True),
-    DataItem("姓名", DataType.C, 50, element="DE01002"),
-    ID,
-    BIRTH,
-    DataItem("性别", DataType.C, 1, element="DE01003"),
-    ADDRESS,
-    DataItem("手机号码", DataType.C, 11, element="DE04001"),
-    DataItem("来源记录数", DataType.I),
-    DataItem("字段来源", DataType.M),
-]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = [
     "伟",
     "芳",
@@ -73,7 +50,6 @@ GIVEN = [
     "霞",
     "平",
 ]
-ROADS = ["文三路", "天目山路", "教工路", "学院路", "莫干山路", "延安路", "凤起路", "庆春路"]
 CODE = "renkou"
 MOVED = "杭州市余杭区良渚街道古墩路999号8幢808室"
 
