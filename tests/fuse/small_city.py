@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pyarrow as pa
+
 from huitong.catalog.model import DataItem, DataType
+from huitong.standards.idcard import make_id_number
 
 NAME = DataItem("姓名", DataType.C, 50, element="DE01002", required=True)
 ID = DataItem("公民身份号码", DataType.C, 18, element="DE01001")
@@ -30,3 +35,40 @@ TARGET = [
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超英霞平"
 ROADS = ["文三路", "天目山路", "教工路", "学院路", "莫干山路", "延安路", "凤起路", "庆春路"]
+
+
+def residents(n: int = 36, given=GIVEN) -> list[dict]:
+    """公安's residents: valid ID numbers, names from the pools, one address each."""
+    out = []
+    for i in range(n):
+        born = date(1950 + (i * 7) % 50, 1 + (i * 5) % 12, 1 + (i * 11) % 28)
+        out.append(
+            {
+                "公民身份号码": make_id_number("330106", born, 100 + i),
+                "姓名": SURNAMES[i % 20] + given[(i * 3) % 20] + ("" if i % 3 else given[(i * 7 + 1) % 20]),
+                "出生日期": born,
+                "住址": f"杭州市西湖区{ROADS[i % 8]}{10 + i}号{1 + i % 5}幢{100 + i}室",
+            }
+        )
+    return out
+
+
+def civil_only(given=GIVEN) -> list[dict]:
+    """Five people 民政 knows and 公安 does not."""
+    rows = []
+    for k in range(5):
+        born = date(1985, 3, 3 + k)
+        rows.append(
+            {
+                "档案编号": f"DA{k + 50:04d}",
+                "姓名": "赵" + given[k + 5],
+                "公民身份号码": make_id_number("330105", born, k),
+                "出生日期": born,
+                "住址": f"杭州市拱墅区大关路{k + 1}号",
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict]) -> pa.Table:
+    return pa.table({k: [r[k] for r in rows] for k in rows[0]})

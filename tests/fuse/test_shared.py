@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
@@ -29,29 +28,13 @@ from huitong.share import applications as apps
 from huitong.share import delivery
 from huitong.share.grants import Conditions
 from huitong.standards.elements import Grade
-from huitong.standards.idcard import make_id_number
 from huitong.store import Store
-from tests.fuse.small_city import CIVIL, GIVEN, POLICE, ROADS, SURNAMES, TARGET
+from tests.fuse.small_city import CIVIL, POLICE, TARGET, civil_only, residents, table
 from tests.world import spec
 
 pytestmark = pytest.mark.pg
 
 CODE = "renkou"
-
-
-def _people(n: int = 36) -> list[dict]:
-    out = []
-    for i in range(n):
-        born = date(1950 + (i * 7) % 50, 1 + (i * 5) % 12, 1 + (i * 11) % 28)
-        out.append(
-            {
-                "公民身份号码": make_id_number("330106", born, 100 + i),
-                "姓名": SURNAMES[i % 20] + GIVEN[(i * 3) % 20] + ("" if i % 3 else GIVEN[(i * 7 + 1) % 20]),
-                "出生日期": born,
-                "住址": f"杭州市西湖区{ROADS[i % 8]}{10 + i}号{1 + i % 5}幢{100 + i}室",
-            }
-        )
-    return out
 
 
 def _civil(people: list[dict]) -> list[dict]:
@@ -60,22 +43,7 @@ def _civil(people: list[dict]) -> list[dict]:
     rows = [{"档案编号": f"DA{n + 1:04d}", **p} for n, p in enumerate(people[:20])]
     rows[0]["姓名"] = "張" + rows[0]["姓名"][1:]
     rows[1]["公民身份号码"] = None
-    for k in range(5):
-        born = date(1985, 3, 3 + k)
-        rows.append(
-            {
-                "档案编号": f"DA{k + 50:04d}",
-                "姓名": "赵" + GIVEN[k + 5],
-                "公民身份号码": make_id_number("330105", born, k),
-                "出生日期": born,
-                "住址": f"杭州市拱墅区大关路{k + 1}号",
-            }
-        )
-    return rows
-
-
-def _table(rows: list[dict]) -> pa.Table:
-    return pa.table({k: [r[k] for r in rows] for k in rows[0]})
+    return rows + civil_only()
 
 
 @dataclass
@@ -151,12 +119,12 @@ def library(world, test_database, tmp_path) -> Library:
         sjj = org.add_user(s, SYSTEM, "sjj", "SJJ", world.bureau, ["dept_admin"], None)
         actors["sjj"] = org.actor_for(sjj)
     store = Store(test_database.url, tmp_path / "warehouse")
-    people = _people()
+    people = residents()
     civil_rows = _civil(people)
     store.ensure_table(police, POLICE)
-    store.write(police, _table(people))
+    store.write(police, table(people))
     store.ensure_table(civil, CIVIL)
-    store.write(civil, _table(civil_rows))
+    store.write(civil, table(civil_rows))
     roles = {"name": "姓名", "id_number": "公民身份号码", "birth_date": "出生日期", "address": "住址"}
     definition = {
         "code": CODE,

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
-import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
@@ -21,9 +19,8 @@ from huitong.catalog import service as catalog
 from huitong.fuse import service as fuse
 from huitong.fuse.definition import parse_definition
 from huitong.fuse.tables import FusionDecision
-from huitong.standards.idcard import make_id_number
 from huitong.web.charts import NEGATIVE, POSITIVE, weight_bars
-from tests.fuse.small_city import CIVIL, POLICE, ROADS, SURNAMES, TARGET
+from tests.fuse.small_city import CIVIL, POLICE, TARGET, civil_only, residents, table
 from tests.web.conftest import csrf_of, login, serving, sign_in
 from tests.web.console_data import ConsoleWorld, build_console_world
 from tests.world import spec
@@ -64,17 +61,7 @@ class Fused:
 
 
 def _people(n: int = 36) -> list[dict]:
-    out = []
-    for i in range(n):
-        born = date(1950 + (i * 7) % 50, 1 + (i * 5) % 12, 1 + (i * 11) % 28)
-        out.append(
-            {
-                "公民身份号码": make_id_number("330106", born, 100 + i),
-                "姓名": SURNAMES[i % 20] + GIVEN[(i * 3) % 20] + ("" if i % 3 else GIVEN[(i * 7 + 1) % 20]),
-                "出生日期": born,
-                "住址": f"杭州市西湖区{ROADS[i % 8]}{10 + i}号{1 + i % 5}幢{100 + i}室",
-            }
-        )
+    out = residents(n, GIVEN)
     out[0]["姓名"] = "张伟"
     return out
 
@@ -96,22 +83,7 @@ def _civil(people: list[dict]) -> list[dict]:
                 "住址": f"杭州市拱墅区湖墅南路{n + 5}号",
             }
         )
-    for k in range(5):
-        born = date(1985, 3, 3 + k)
-        rows.append(
-            {
-                "档案编号": f"DA{k + 50:04d}",
-                "姓名": "赵" + GIVEN[k + 5],
-                "公民身份号码": make_id_number("330105", born, k),
-                "出生日期": born,
-                "住址": f"杭州市拱墅区大关路{k + 1}号",
-            }
-        )
-    return rows
-
-
-def _table(rows: list[dict]) -> pa.Table:
-    return pa.table({k: [r[k] for r in rows] for k in rows[0]})
+    return rows + civil_only(GIVEN)
 
 
 @pytest.fixture(scope="module")
@@ -201,9 +173,9 @@ def fused(console) -> Fused:
     people = _people()
     rows = _civil(people)
     console.store.ensure_table(police, POLICE)
-    console.store.write(police, _table(people))
+    console.store.write(police, table(people))
     console.store.ensure_table(civil, CIVIL)
-    console.store.write(civil, _table(rows))
+    console.store.write(civil, table(rows))
     roles = {"name": "姓名", "id_number": "公民身份号码", "birth_date": "出生日期", "address": "住址"}
     definition = {
         "code": CODE,
