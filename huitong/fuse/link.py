@@ -237,8 +237,9 @@ def _cluster(
     con.execute(
         f"CREATE OR REPLACE TABLE fuse_clusters AS SELECT unique_id, cluster_id FROM {clustered.physical_name}"
     )
-    if anchor:
-        _split_anchors(con, anchor, [pair for pair, same in decisions.items() if same])
+    apart = [pair for pair, same in decisions.items() if not same]
+    if anchor or apart:
+        _split_anchors(con, anchor, [pair for pair, same in decisions.items() if same], apart)
     return con.sql("SELECT unique_id, cluster_id FROM fuse_clusters ORDER BY unique_id").arrow().read_all()
 
 
@@ -246,22 +247,42 @@ SPLIT_ROUNDS = 4  # how far along a chain of unanchored records an anchor's labe
 
 
 def _split_anchors(
-    con: duckdb.DuckDBPyConnection, anchor: tuple[str, str], same: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection,
+    anchor: tuple[str, str] | None,
+    same: list[tuple[str, str]],
+    apart: list[tuple[str, str]],
 ) -> None:
     """Cannot-link (不可合并): a cluster that joined records of two different anchors (two valid ID
-    numbers, two valid credit codes) through records that hold none is split. Each anchored record
-    keeps its anchor; every other record takes the anchor of the neighbour it matches best, travelling
-    along the cluster's edges for a few rounds; the rest stay together. A steward's "same" decision
-    is an edge of probability 1, so it wins."""
-    value, ok = anchor
+    numbers, two valid credit codes) through records that hold none is split, and so is a cluster
+    that holds both records of a pair a steward said are two (a third record can bridge them). Each
+    anchored record keeps its anchor (a record of such a pair without one is its own); every other
+    record takes the label of the neighbour it matches best, travelling along the cluster's edges for
+    a few rounds; the rest stay together. A steward's "same" is an edge of probability 1, so it wins."""
+    value, ok = (f'i."{anchor[0]}"', f'i."{anchor[1]}"') if anchor else ("NULL", "FALSE")
+    con.register(
+        "fuse_apart",
+        pa.table(
+            {"a": [a for a, _ in apart], "b": [b for _, b in apart]},
+            schema=pa.schema([("a", pa.string()), ("b", pa.string())]),
+        ),
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE fuse_label AS
-        WITH conflicted AS (
+        WITH apart AS (
+            SELECT ca.cluster_id, p.a, p.b FROM fuse_apart p
+            JOIN fuse_clusters ca ON ca.unique_id = p.a JOIN fuse_clusters cb ON cb.unique_id = p.b
+            WHERE ca.cluster_id = cb.cluster_id),
+        conflicted AS (
             SELECT c.cluster_id FROM fuse_clusters c JOIN fuse_input i USING (unique_id)
-            WHERE i."{ok}" GROUP BY c.cluster_id HAVING count(DISTINCT i."{value}") > 1)
-        SELECT c.unique_id, c.cluster_id, CASE WHEN i."{ok}" THEN i."{value}" END AS label
+            WHERE {ok} GROUP BY c.cluster_id HAVING count(DISTINCT {value}) > 1
+            UNION SELECT cluster_id FROM apart)
+        SELECT c.unique_id, c.cluster_id,
+               CASE WHEN {ok} THEN CAST({value} AS VARCHAR)
+                    WHEN c.unique_id IN (SELECT a FROM apart UNION SELECT b FROM apart) THEN 'record:' || c.unique_id
+               END AS label
         FROM fuse_clusters c JOIN conflicted USING (cluster_id) JOIN fuse_input i USING (unique_id)"""
     )
+    con.unregister("fuse_apart")
     if same:  # a steward said two anchored records are one person: their anchors are one label
         labels = dict(
             con.execute("SELECT unique_id, label FROM fuse_label WHERE label IS NOT NULL").fetchall()

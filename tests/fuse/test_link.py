@@ -53,3 +53,39 @@ def test_a_steward_decision_different_separates_records_the_model_joins():
 def test_a_steward_decision_same_joins_records_with_two_valid_numbers():
     got = _clusters({("p1", "p2"): True})
     assert got["p1"] == got["p2"]
+
+
+def test_a_different_verdict_separates_two_records_a_third_one_joins():
+    """A "different" on a pair is kept even when a third record links to both (a cannot-link, not
+    only a removed edge): the two end in two clusters, the third with one of them."""
+    import pyarrow as pa
+
+    from huitong.fuse.link import link
+    from huitong.fuse.prepare import prepare
+    from huitong.fuse.spec import parse_spec
+
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "xm": ["张伟"] * 3,
+            "sfz": ["330106199003071233", None, None],
+            "csrq": ["1990-03-07"] * 3,
+            "dz": ["文三路1号"] * 3,
+        }
+    )
+    spec = parse_spec(
+        {"record_id": "id", "name": "xm", "id_number": "sfz", "birth_date": "csrq", "address": "dz"}
+    )
+    prepared = prepare(table, spec, source="x")
+    chain = {("a", "b"): True, ("b", "c"): True}
+
+    def clusters(decisions):
+        got = link(prepared, "person", set(spec.columns), decisions=decisions).clusters
+        return dict(
+            zip(got.column("unique_id").to_pylist(), got.column("cluster_id").to_pylist(), strict=True)
+        )
+
+    joined = clusters(chain)
+    assert joined["a"] == joined["b"] == joined["c"]
+    apart = clusters({**chain, ("a", "c"): False})
+    assert apart["a"] != apart["c"] and apart["b"] in (apart["a"], apart["c"])
