@@ -72,3 +72,33 @@ def civil_only(given=GIVEN) -> list[dict]:
 
 def table(rows: list[dict]) -> pa.Table:
     return pa.table({k: [r[k] for r in rows] for k in rows[0]})
+
+
+ROLES = {"name": "姓名", "id_number": "公民身份号码", "birth_date": "出生日期", "address": "住址"}
+
+
+def load_and_fuse(db, store, op, code: str, police: str, civil: str, target: str, people, civil_rows):
+    """公安's and 民政's rows stored, the 人口库 defined over them and run once. Returns the run and
+    every ID number in the sources (none may reach a view whole)."""
+    from huitong.fuse import service as fuse
+    from huitong.fuse.definition import parse_definition
+
+    store.ensure_table(police, POLICE)
+    store.write(police, table(people))
+    store.ensure_table(civil, CIVIL)
+    store.write(civil, table(civil_rows))
+    definition = {
+        "code": code,
+        "name": "人口库",
+        "kind": "person",
+        "target": target,
+        "inputs": [
+            {"resource": police, "roles": {"record_id": "公民身份号码", **ROLES}},
+            {"resource": civil, "roles": {"record_id": "档案编号", **ROLES}},
+        ],
+    }
+    with db.session() as s:
+        fuse.define(s, op, parse_definition(definition))
+    done = fuse.run(db, store, op, code)
+    ids = sorted({r["公民身份号码"] for r in [*people, *civil_rows] if r["公民身份号码"]})
+    return done, ids

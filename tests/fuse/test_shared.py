@@ -19,8 +19,6 @@ from huitong.access import SYSTEM, Actor
 from huitong.catalog import service as catalog
 from huitong.catalog.model import ShareType
 from huitong.errors import Forbidden
-from huitong.fuse import service as fuse
-from huitong.fuse.definition import parse_definition
 from huitong.ledger import service as ledger
 from huitong.ledger.tables import EvidenceEntry
 from huitong.org import service as org
@@ -29,7 +27,7 @@ from huitong.share import delivery
 from huitong.share.grants import Conditions
 from huitong.standards.elements import Grade
 from huitong.store import Store
-from tests.fuse.small_city import CIVIL, POLICE, TARGET, civil_only, residents, table
+from tests.fuse.small_city import CIVIL, POLICE, TARGET, civil_only, load_and_fuse, residents
 from tests.world import spec
 
 pytestmark = pytest.mark.pg
@@ -120,26 +118,7 @@ def library(world, test_database, tmp_path) -> Library:
         actors["sjj"] = org.actor_for(sjj)
     store = Store(test_database.url, tmp_path / "warehouse")
     people = residents()
-    civil_rows = _civil(people)
-    store.ensure_table(police, POLICE)
-    store.write(police, table(people))
-    store.ensure_table(civil, CIVIL)
-    store.write(civil, table(civil_rows))
-    roles = {"name": "姓名", "id_number": "公民身份号码", "birth_date": "出生日期", "address": "住址"}
-    definition = {
-        "code": CODE,
-        "name": "人口库",
-        "kind": "person",
-        "target": target,
-        "inputs": [
-            {"resource": police, "roles": {"record_id": "公民身份号码", **roles}},
-            {"resource": civil, "roles": {"record_id": "档案编号", **roles}},
-        ],
-    }
-    with world.db.session() as s:
-        fuse.define(s, op, parse_definition(definition))
-    done = fuse.run(world.db, store, op, CODE)
-    ids = sorted({r["公民身份号码"] for r in [*people, *civil_rows] if r["公民身份号码"]})
+    done, ids = load_and_fuse(world.db, store, op, CODE, police, civil, target, people, _civil(people))
     yield Library(world.db, store, target, ids, actors, done.run.stats["clusters"])
     store.close()
 

@@ -17,10 +17,9 @@ from huitong.access import SYSTEM
 from huitong.api.app import create_app
 from huitong.catalog import service as catalog
 from huitong.fuse import service as fuse
-from huitong.fuse.definition import parse_definition
 from huitong.fuse.tables import FusionDecision
 from huitong.web.charts import NEGATIVE, POSITIVE, weight_bars
-from tests.fuse.small_city import CIVIL, POLICE, TARGET, civil_only, residents, table
+from tests.fuse.small_city import CIVIL, POLICE, TARGET, civil_only, load_and_fuse, residents
 from tests.web.conftest import csrf_of, login, serving, sign_in
 from tests.web.console_data import ConsoleWorld, build_console_world
 from tests.world import spec
@@ -171,26 +170,7 @@ def fused(console) -> Fused:
         for code in (police, civil, target):
             catalog.publish(s, op, code)
     people = _people()
-    rows = _civil(people)
-    console.store.ensure_table(police, POLICE)
-    console.store.write(police, table(people))
-    console.store.ensure_table(civil, CIVIL)
-    console.store.write(civil, table(rows))
-    roles = {"name": "姓名", "id_number": "公民身份号码", "birth_date": "出生日期", "address": "住址"}
-    definition = {
-        "code": CODE,
-        "name": "人口库",
-        "kind": "person",
-        "target": target,
-        "inputs": [
-            {"resource": police, "roles": {"record_id": "公民身份号码", **roles}},
-            {"resource": civil, "roles": {"record_id": "档案编号", **roles}},
-        ],
-    }
-    with console.db.session() as s:
-        fuse.define(s, op, parse_definition(definition))
-    fuse.run(console.db, console.store, op, CODE)
-    ids = sorted({r["公民身份号码"] for r in [*people, *rows] if r["公民身份号码"]})
+    _, ids = load_and_fuse(console.db, console.store, op, CODE, police, civil, target, people, _civil(people))
     return Fused(police, civil, target, ids, people[2]["公民身份号码"])
 
 
